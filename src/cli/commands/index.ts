@@ -1,0 +1,6 @@
+// The list of CLI command modules; each adds its commands to the program (explicit, no side-effect imports).
+import type { Command } from 'commander';
+
+export type RegisterCommands = (program: Command) => void;
+
+export const COMMAND_MODULES: RegisterCommands[] = [];

@@ -1,0 +1,98 @@
+// The one typed configuration object: defaults < config file < environment < flags, validated at start-up.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Type, parseLoose, type Static } from './schema.js';
+import { geulError } from './errors.js';
+
+export const DTYPES = ['auto', 'fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'bnb4', 'q4f16'] as const;
+
+export const ConfigSchema = Type.Object({
+  hubUrl: Type.String({ default: 'https://huggingface.co', description: 'Model hub endpoint (mirrors welcome)' }),
+  hubToken: Type.Optional(Type.String({ description: 'Bearer token for private hub repos' })),
+  revision: Type.String({ default: 'main', description: 'Default model revision (branch, tag or commit)' }),
+  cacheDir: Type.String({ description: 'Where downloaded models are kept' }),
+  dataDir: Type.String({ description: 'Where geul keeps its own state (keys, jobs)' }),
+  offline: Type.Boolean({ default: false, description: 'Never touch the network' }),
+  dtype: Type.Union(DTYPES.map((d) => Type.Literal(d)), { default: 'auto', description: 'Weight precision to load' }),
+  threads: Type.Integer({ minimum: 0, default: 0, description: 'Inference threads (0 = onnxruntime default)' }),
+  logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+});
+
+export type GeulConfig = Static<typeof ConfigSchema>;
+export type ConfigOverrides = Partial<Record<keyof GeulConfig, unknown>>;
+
+/** Per-user cache and data folders following the XDG convention; never inside node_modules. */
+export function defaultDirs(env: NodeJS.ProcessEnv = process.env): { cacheDir: string; dataDir: string } {
+  const home = homedir();
+  const cacheRoot = env.XDG_CACHE_HOME || join(home, '.cache');
+  const dataRoot = env.XDG_DATA_HOME || join(home, '.local', 'share');
+  return { cacheDir: join(cacheRoot, 'geul', 'models'), dataDir: join(dataRoot, 'geul') };
+}
+
+/** Reads GEUL_* variables (and the Hugging Face ones users already set). */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigOverrides {
+  const out: ConfigOverrides = {};
+  const hub = env.GEUL_HUB_URL ?? env.HF_ENDPOINT;
+  if (hub) out.hubUrl = hub;
+  const token = env.GEUL_HUB_TOKEN ?? env.HF_TOKEN;
+  if (token) out.hubToken = token;
+  if (env.GEUL_REVISION) out.revision = env.GEUL_REVISION;
+  if (env.GEUL_CACHE_DIR) out.cacheDir = env.GEUL_CACHE_DIR;
+  if (env.GEUL_DATA_DIR) out.dataDir = env.GEUL_DATA_DIR;
+  const offline = env.GEUL_OFFLINE ?? env.HF_HUB_OFFLINE;
+  if (offline !== undefined && offline !== '') out.offline = !['0', 'false', 'no'].includes(offline.toLowerCase());
+  if (env.GEUL_DTYPE) out.dtype = env.GEUL_DTYPE;
+  if (env.GEUL_THREADS) out.threads = env.GEUL_THREADS;
+  if (env.GEUL_LOG_LEVEL) out.logLevel = env.GEUL_LOG_LEVEL;
+  return out;
+}
+
+/** The config file: $GEUL_CONFIG, else ./geul.config.json, else <XDG_CONFIG_HOME>/geul/config.json. */
+export function configFromFile(path?: string, env: NodeJS.ProcessEnv = process.env): ConfigOverrides {
+  const candidates = path
+    ? [path]
+    : [env.GEUL_CONFIG, 'geul.config.json', join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'geul', 'config.json')];
+  for (const candidate of candidates) {
+    if (!candidate) continue;
+    const full = resolve(candidate);
+    if (!existsSync(full)) {
+      if (path) throw geulError('FILE_NOT_FOUND', { path: full });
+      continue;
+    }
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(full, 'utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+      return parsed as ConfigOverrides;
+    } catch (err) {
+      throw geulError('INVALID_CONFIG', { detail: `${full}: ${(err as Error).message}` });
+    }
+  }
+  return {};
+}
+
+function dropUndefined(o: ConfigOverrides): ConfigOverrides {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as ConfigOverrides;
+}
+
+/** Builds and validates the configuration; `flags` win over env, env over the file, the file over defaults. */
+export function loadConfig(
+  flags: ConfigOverrides = {},
+  options: { env?: NodeJS.ProcessEnv; file?: string; skipFile?: boolean } = {},
+): GeulConfig {
+  const env = options.env ?? process.env;
+  const merged = {
+    ...defaultDirs(env),
+    ...(options.skipFile ? {} : dropUndefined(configFromFile(options.file, env))),
+    ...dropUndefined(configFromEnv(env)),
+    ...dropUndefined(flags),
+  };
+  try {
+    const config = parseLoose(ConfigSchema, merged, 'config');
+    config.hubUrl = config.hubUrl.replace(/\/+$/, '');
+    return config;
+  } catch (err) {
+    const detail = err instanceof Error ? err.message.replace(/^Invalid input: /, '') : String(err);
+    throw geulError('INVALID_CONFIG', { detail });
+  }
+}

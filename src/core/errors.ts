@@ -1,0 +1,73 @@
+// The one catalog of geul errors: a stable code, a message template and the HTTP status it maps to.
+
+/** Every error geul raises on purpose. Add new codes here, never ad hoc `new Error` at boundaries. */
+export const ERROR_CATALOG = {
+  INVALID_INPUT: { status: 400, message: 'Invalid input: {detail}' },
+  INVALID_CONFIG: { status: 400, message: 'Invalid configuration: {detail}' },
+  INVALID_MODEL_ID: { status: 400, message: 'Invalid model id "{model}": {detail}' },
+  MODEL_NOT_FOUND: { status: 404, message: 'Model "{model}" was not found{where}' },
+  MODEL_FILE_MISSING: { status: 422, message: 'Model "{model}" is missing file "{file}"' },
+  MODEL_INVALID: { status: 422, message: 'Model "{model}" could not be loaded: {detail}' },
+  TASK_NOT_SUPPORTED: { status: 422, message: 'Model "{model}" cannot do task "{task}": {detail}' },
+  UNKNOWN_TASK: { status: 404, message: 'Unknown task "{task}"' },
+  UNKNOWN_LANGUAGE: { status: 400, message: 'Language "{language}" is not supported by model "{model}"' },
+  OFFLINE_NOT_CACHED: { status: 503, message: 'Offline mode: "{file}" of model "{model}" is not cached (run `geul models pull {model}` while online)' },
+  HUB_UNREACHABLE: { status: 502, message: 'Cannot reach the model hub at {url}: {detail}' },
+  HUB_ERROR: { status: 502, message: 'The model hub answered {status} for {url}' },
+  DOWNLOAD_INCOMPLETE: { status: 502, message: 'Download of {url} was incomplete: got {received} of {expected} bytes' },
+  FILE_NOT_FOUND: { status: 404, message: 'File not found: {path}' },
+  FILE_INVALID: { status: 400, message: 'Invalid file {path}: {detail}' },
+  UNKNOWN_WORD: { status: 404, message: 'Word "{word}" is not in the vocabulary' },
+  DATA_INVALID: { status: 400, message: 'Invalid data in {path}{where}: {detail}' },
+  TRAINING_FAILED: { status: 500, message: 'Training failed: {detail}' },
+  UNAUTHORIZED: { status: 401, message: 'Missing or invalid API key' },
+  FORBIDDEN: { status: 403, message: 'This API key lacks the "{scope}" scope' },
+  RATE_LIMITED: { status: 429, message: 'Rate limit exceeded; retry in {retryAfter} s' },
+  QUOTA_EXCEEDED: { status: 429, message: 'Daily quota exceeded ({quota})' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'Request too large: {detail}' },
+  OVERLOADED: { status: 503, message: 'Server busy; retry in {retryAfter} s' },
+  NOT_FOUND: { status: 404, message: '{what} not found' },
+  CANCELLED: { status: 499, message: 'Request was cancelled' },
+  INTERNAL: { status: 500, message: 'Internal error' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+export type ErrorParams = Record<string, string | number | undefined>;
+
+/** An expected, user-facing failure: code + readable message, safe to show (no stack trace). */
+export class GeulError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly params: ErrorParams;
+
+  constructor(code: ErrorCode, params: ErrorParams = {}, options?: { cause?: unknown }) {
+    super(formatMessage(ERROR_CATALOG[code].message, params), options);
+    this.name = 'GeulError';
+    this.code = code;
+    this.status = ERROR_CATALOG[code].status;
+    this.params = params;
+  }
+
+  toJSON(): { error: { code: ErrorCode; message: string } } {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+function formatMessage(template: string, params: ErrorParams): string {
+  return template.replace(/\{(\w+)\}/g, (_, key: string) => String(params[key] ?? ''));
+}
+
+/** Shorthand used across layers: `throw geulError('UNKNOWN_WORD', { word })`. */
+export function geulError(code: ErrorCode, params: ErrorParams = {}, cause?: unknown): GeulError {
+  return new GeulError(code, params, cause === undefined ? undefined : { cause });
+}
+
+export function isGeulError(err: unknown): err is GeulError {
+  return err instanceof GeulError;
+}
+
+/** Wraps anything thrown into a GeulError; unknown failures become INTERNAL without leaking details. */
+export function toGeulError(err: unknown): GeulError {
+  if (err instanceof GeulError) return err;
+  return new GeulError('INTERNAL', {}, { cause: err });
+}
