@@ -15,6 +15,7 @@ export const ERROR_CATALOG = {
   HUB_UNREACHABLE: { status: 502, message: 'Cannot reach the model hub at {url}: {detail}' },
   HUB_ERROR: { status: 502, message: 'The model hub answered {status} for {url}' },
   DOWNLOAD_INCOMPLETE: { status: 502, message: 'Download of {url} was incomplete: got {received} of {expected} bytes' },
+  DOWNLOAD_CORRUPT: { status: 502, message: 'Download of {url} does not match what the hub announced: {detail}' },
   FILE_NOT_FOUND: { status: 404, message: 'File not found: {path}' },
   FILE_INVALID: { status: 400, message: 'Invalid file {path}: {detail}' },
   UNKNOWN_WORD: { status: 404, message: 'Word "{word}" is not in the vocabulary' },
