@@ -14,9 +14,9 @@ export const ConfigSchema = Type.Object({
   cacheDir: Type.String({ description: 'Where downloaded models are kept' }),
   dataDir: Type.String({ description: 'Where geul keeps its own state (keys, jobs)' }),
   offline: Type.Boolean({ default: false, description: 'Never touch the network' }),
-  dtype: Type.Union(DTYPES.map((d) => Type.Literal(d)), { default: 'auto', description: 'Weight precision to load' }),
+  dtype: Type.Enum(DTYPES, { default: 'auto', description: 'Weight precision to load' }),
   threads: Type.Integer({ minimum: 0, default: 0, description: 'Inference threads (0 = onnxruntime default)' }),
-  logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
 });
 
 export type GeulConfig = Static<typeof ConfigSchema>;

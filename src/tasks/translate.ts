@@ -1,0 +1,83 @@
+// Many-to-many translation with seq2seq models (M2M100 and others transformers.js runs), languages validated.
+import { Type, type Static } from '../core/schema.js';
+import { geulError } from '../core/errors.js';
+import { hf } from '../runtime/transformers.js';
+import type { LoadedModel } from '../runtime/models.js';
+import { ModelField, Text, TextInputs } from './common.js';
+import { AbortCriteria } from './sampling.js';
+import { languageName } from './languages.js';
+import type { TaskSpec } from './types.js';
+
+const Request = Type.Object({
+  model: ModelField,
+  inputs: TextInputs,
+  from: Type.Optional(Type.String({ maxLength: 16, description: 'Source language code, e.g. "en" (multilingual models)' })),
+  to: Type.Optional(Type.String({ maxLength: 16, description: 'Target language code, e.g. "ko" (required by multilingual models)' })),
+  max_new_tokens: Type.Integer({ minimum: 1, maximum: 1024, default: 256, description: 'Longest translation in tokens' }),
+});
+const Result = Type.Object({ text: Type.String({ description: 'The translation' }) });
+
+type TranslationTokenizer = hf.PreTrainedTokenizer & {
+  language_codes?: string[];
+  _build_translation_inputs?: (text: string, tokenizerOptions: object, generateKwargs: Record<string, unknown>) => Record<string, hf.Tensor>;
+};
+
+export interface Language { code: string; name: string }
+
+/** The languages a model translates between; empty for single-direction models (e.g. Marian en→de). */
+export function modelLanguages(loaded: LoadedModel): Language[] {
+  const codes = (loaded.tokenizer as TranslationTokenizer).language_codes ?? [];
+  return codes.map((code) => ({ code, name: languageName(code) }));
+}
+
+function checkLanguage(loaded: LoadedModel, code: string | undefined, codes: string[]): void {
+  if (code !== undefined && !codes.includes(code)) throw geulError('UNKNOWN_LANGUAGE', { language: code, model: loaded.id });
+}
+
+export async function translateTexts(loaded: LoadedModel, texts: string[], options: Omit<Static<typeof Request>, 'inputs'>, signal?: AbortSignal, onItemDone?: () => void): Promise<{ text: string }[]> {
+  const tokenizer = loaded.tokenizer as TranslationTokenizer;
+  const codes = tokenizer.language_codes ?? [];
+  const multilingual = codes.length > 0 && typeof tokenizer._build_translation_inputs === 'function';
+  if (multilingual) {
+    if (!options.to) throw geulError('INVALID_INPUT', { detail: `"to" (target language) is required for ${loaded.id}; see its languages with \`geul translate --languages\`` });
+    checkLanguage(loaded, options.from, codes);
+    checkLanguage(loaded, options.to, codes);
+  }
+  const results: { text: string }[] = [];
+  for (const text of texts) {
+    const kwargs: Record<string, unknown> = { src_lang: options.from, tgt_lang: options.to };
+    const inputs = multilingual
+      ? tokenizer._build_translation_inputs!(text, { padding: true, truncation: true, max_length: loaded.maxLength }, kwargs)
+      : (tokenizer(text, { padding: true, truncation: true, max_length: loaded.maxLength }) as unknown as Record<string, hf.Tensor>);
+    const output = (await loaded.model.generate({
+      ...inputs,
+      ...(kwargs.forced_bos_token_id !== undefined ? { forced_bos_token_id: kwargs.forced_bos_token_id } : {}),
+      max_new_tokens: options.max_new_tokens,
+      do_sample: false,
+      stopping_criteria: signal ? [new AbortCriteria(signal)] : [],
+    } as never)) as hf.Tensor;
+    const ids = Array.from(output.data as BigInt64Array, Number);
+    results.push({ text: tokenizer.decode(ids, { skip_special_tokens: true }).trim() });
+    onItemDone?.();
+  }
+  return results;
+}
+
+export const translateTask: TaskSpec<typeof Request, typeof Text, typeof Result> = {
+  id: 'translate',
+  command: 'translate',
+  summary: 'Translate texts between languages with a seq2seq model (M2M100: 100 languages)',
+  kind: 'seq2seq-lm',
+  defaultModel: 'Xenova/m2m100_418M',
+  request: Request,
+  item: Text,
+  result: Result,
+  async run(items, options, ctx) {
+    const loaded = await ctx.models.load(options.model ?? this.defaultModel, this.kind, this.id);
+    return translateTexts(loaded, items, options, ctx.signal, ctx.onItemDone);
+  },
+  cli: {
+    args: '[texts...]',
+    examples: ['geul translate --from en --to ko "Where is the station?"', 'geul translate --from ko --to en --file notes.txt --json'],
+  },
+};
