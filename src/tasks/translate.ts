@@ -5,6 +5,7 @@ import { hf } from '../runtime/transformers.js';
 import type { LoadedModel } from '../runtime/models.js';
 import { ModelField, Text, TextInputs } from './common.js';
 import { AbortCriteria } from './sampling.js';
+import { beamSearchSeq2Seq } from './beam-search.js';
 import { languageName } from './languages.js';
 import type { TaskSpec } from './types.js';
 
@@ -14,6 +15,8 @@ const Request = Type.Object({
   from: Type.Optional(Type.String({ maxLength: 16, description: 'Source language code, e.g. "en" (multilingual models)' })),
   to: Type.Optional(Type.String({ maxLength: 16, description: 'Target language code, e.g. "ko" (required by multilingual models)' })),
   max_new_tokens: Type.Integer({ minimum: 1, maximum: 1024, default: 256, description: 'Longest translation in tokens' }),
+  num_beams: Type.Integer({ minimum: 1, maximum: 16, default: 1, description: '1 = greedy decoding; more = beam search over that many hypotheses' }),
+  length_penalty: Type.Number({ minimum: -5, maximum: 5, default: 1, description: 'Beam search: exponent on length when scoring finished translations (>1 favours longer ones)' }),
 });
 const Result = Type.Object({ text: Type.String({ description: 'The translation' }) });
 
@@ -49,9 +52,22 @@ export async function translateTexts(loaded: LoadedModel, texts: string[], optio
     const inputs = multilingual
       ? tokenizer._build_translation_inputs!(text, { padding: true, truncation: true, max_length: loaded.maxLength }, kwargs)
       : (tokenizer(text, { padding: true, truncation: true, max_length: loaded.maxLength }) as unknown as Record<string, hf.Tensor>);
+    const forcedBos = kwargs.forced_bos_token_id as number | undefined;
+    if (options.num_beams > 1) {
+      const ids = await beamSearchSeq2Seq(loaded, inputs, {
+        numBeams: options.num_beams,
+        maxNewTokens: options.max_new_tokens,
+        lengthPenalty: options.length_penalty,
+        forcedBosTokenId: forcedBos,
+        signal,
+      });
+      results.push({ text: tokenizer.decode(ids, { skip_special_tokens: true }).trim() });
+      onItemDone?.();
+      continue;
+    }
     const output = (await loaded.model.generate({
       ...inputs,
-      ...(kwargs.forced_bos_token_id !== undefined ? { forced_bos_token_id: kwargs.forced_bos_token_id } : {}),
+      ...(forcedBos !== undefined ? { forced_bos_token_id: forcedBos } : {}),
       max_new_tokens: options.max_new_tokens,
       do_sample: false,
       stopping_criteria: signal ? [new AbortCriteria(signal)] : [],
@@ -78,6 +94,6 @@ export const translateTask: TaskSpec<typeof Request, typeof Text, typeof Result>
   },
   cli: {
     args: '[texts...]',
-    examples: ['geul translate --from en --to ko "Where is the station?"', 'geul translate --from ko --to en --file notes.txt --json'],
+    examples: ['geul translate --from en --to ko "Where is the station?"', 'geul translate --from en --to fr --num-beams 4 "Good morning"', 'geul translate --from ko --to en --file notes.txt --json'],
   },
 };
