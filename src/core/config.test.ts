@@ -1,0 +1,78 @@
+// loadConfig layering (defaults < file < env < flags), the Hugging Face variables, and INVALID_CONFIG for bad values.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configFromEnv, loadConfig } from './config.js';
+import { isGeulError } from './errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'geul-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, content: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+function fails(fn: () => unknown, code: string, message?: RegExp): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(isGeulError(err), String(err));
+    assert.equal(err.code, code, err.message);
+    if (message) assert.match(err.message, message);
+    return true;
+  });
+}
+
+test('defaults: huggingface.co, main, online, auto dtype, XDG cache folder', () => {
+  const config = loadConfig({}, { env: { XDG_CACHE_HOME: '/x/cache', XDG_DATA_HOME: '/x/data' }, skipFile: true });
+  assert.equal(config.hubUrl, 'https://huggingface.co');
+  assert.equal(config.revision, 'main');
+  assert.equal(config.offline, false);
+  assert.equal(config.dtype, 'auto');
+  assert.equal(config.threads, 0);
+  assert.equal(config.hubToken, undefined);
+  assert.equal(config.cacheDir, '/x/cache/geul/models');
+  assert.equal(config.dataDir, '/x/data/geul');
+});
+
+test('layers: defaults < file < env < flags', () => {
+  const path = file('layers.json', { revision: 'from-file', dtype: 'q8', threads: 2, cacheDir: '/file/cache', hubUrl: 'http://file.example' });
+  const env = { GEUL_REVISION: 'from-env', GEUL_THREADS: '3' };
+  const fromFile = loadConfig({}, { env: {}, file: path });
+  assert.deepEqual([fromFile.revision, fromFile.dtype, fromFile.threads, fromFile.cacheDir], ['from-file', 'q8', 2, '/file/cache']);
+  const fromEnv = loadConfig({}, { env, file: path });
+  assert.deepEqual([fromEnv.revision, fromEnv.dtype, fromEnv.threads, fromEnv.hubUrl], ['from-env', 'q8', 3, 'http://file.example']);
+  const fromFlags = loadConfig({ revision: 'from-flag', threads: '4', dtype: undefined }, { env, file: path });
+  assert.deepEqual([fromFlags.revision, fromFlags.dtype, fromFlags.threads], ['from-flag', 'q8', 4]);
+  // GEUL_CONFIG names the file when no explicit one is given.
+  assert.equal(loadConfig({}, { env: { GEUL_CONFIG: path } }).revision, 'from-file');
+});
+
+test('hub endpoint, token and offline follow GEUL_* first, then the Hugging Face variables', () => {
+  const hf = loadConfig({}, { env: { HF_ENDPOINT: 'http://mirror.example/', HF_TOKEN: 'hf_a', HF_HUB_OFFLINE: '1' }, skipFile: true });
+  assert.deepEqual([hf.hubUrl, hf.hubToken, hf.offline], ['http://mirror.example', 'hf_a', true]);
+  const geul = loadConfig({}, {
+    env: { HF_ENDPOINT: 'http://mirror.example', GEUL_HUB_URL: 'http://127.0.0.1:9999//', HF_TOKEN: 'hf_a', GEUL_HUB_TOKEN: 'g', HF_HUB_OFFLINE: '1', GEUL_OFFLINE: '0' },
+    skipFile: true,
+  });
+  assert.deepEqual([geul.hubUrl, geul.hubToken, geul.offline], ['http://127.0.0.1:9999', 'g', false]);
+  assert.equal(loadConfig({ hubUrl: 'http://flag.example' }, { env: { GEUL_HUB_URL: 'http://env.example' }, skipFile: true }).hubUrl, 'http://flag.example');
+  for (const [value, expected] of [['1', true], ['true', true], ['yes', true], ['0', false], ['false', false], ['NO', false]] as const) {
+    assert.equal(configFromEnv({ GEUL_OFFLINE: value }).offline, expected, value);
+  }
+  assert.equal(configFromEnv({ GEUL_OFFLINE: '' }).offline, undefined);
+});
+
+test('invalid values are INVALID_CONFIG naming the field; a missing explicit file is FILE_NOT_FOUND', () => {
+  fails(() => loadConfig({ dtype: 'q3' }, { env: {}, skipFile: true }), 'INVALID_CONFIG', /dtype/);
+  fails(() => loadConfig({}, { env: { GEUL_DTYPE: 'float64' }, skipFile: true }), 'INVALID_CONFIG', /dtype/);
+  fails(() => loadConfig({ threads: '-1' }, { env: {}, skipFile: true }), 'INVALID_CONFIG', /threads/);
+  fails(() => loadConfig({}, { env: { GEUL_THREADS: 'many' }, skipFile: true }), 'INVALID_CONFIG', /threads/);
+  fails(() => loadConfig({}, { env: { GEUL_LOG_LEVEL: 'loud' }, skipFile: true }), 'INVALID_CONFIG', /logLevel/);
+  fails(() => loadConfig({}, { env: {}, file: file('bad-type.json', { offline: 'sometimes' }) }), 'INVALID_CONFIG', /offline/);
+  fails(() => loadConfig({}, { env: {}, file: file('broken.json', '{ not json') }), 'INVALID_CONFIG', /broken\.json/);
+  fails(() => loadConfig({}, { env: {}, file: file('array.json', [1, 2]) }), 'INVALID_CONFIG', /not a JSON object/);
+  fails(() => loadConfig({}, { env: {}, file: join(dir, 'missing.json') }), 'FILE_NOT_FOUND', /missing\.json/);
+});
