@@ -1,7 +1,8 @@
 // The list of CLI command modules; each adds its commands to the program (explicit, no side-effect imports).
 import type { Command } from 'commander';
 import { register as registerTasks } from './tasks.js';
+import { register as registerModels } from './models.js';
 
 export type RegisterCommands = (program: Command) => void;
 
-export const COMMAND_MODULES: RegisterCommands[] = [registerTasks];
+export const COMMAND_MODULES: RegisterCommands[] = [registerTasks, registerModels];
