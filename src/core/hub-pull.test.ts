@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { startFakeHub, type FakeHub } from '../../test/helpers/fake-hub.js';
 import { loadConfig, type GeulConfig } from './config.js';
 import { isGeulError } from './errors.js';
-import { onnxFileName, pullModel } from './hub.js';
+import { onnxFileName, pullModel, resolveLocalDtype } from './hub.js';
 import { availableDtypes, parseOnnxFileName, resolveDtype, selectOnnxFiles, selectSupportFiles } from './hub-files.js';
 
 const w = (n: number): Buffer => Buffer.alloc(n, n % 251);
@@ -102,6 +102,9 @@ test('pull fetches config, tokenizer and the q8 weights only, then is a no-op', 
   assert.equal(first.sha, hub.commitSha('acme/enc', 'main'));
   assert.equal(first.totalSize, first.downloadedBytes);
   assert.deepEqual(readFileSync(join(first.dir, 'onnx/model_quantized.onnx')), ENCODER['onnx/model_quantized.onnx']);
+  assert.equal(await resolveLocalDtype(first.dir, 'auto'), 'q8');
+  assert.equal(await resolveLocalDtype(first.dir, 'fp16'), 'fp16');
+  assert.equal(await resolveLocalDtype(join(config.cacheDir, 'nothing'), 'auto'), 'fp32');
   hub.clearRequests();
   const again = await pullModel('acme/enc', config, { dtype: 'q8' });
   assert.equal(again.downloadedBytes, 0);

@@ -258,6 +258,17 @@ async function pruningOnError<T>(dir: string, cacheDir: string, work: () => Prom
   }
 }
 
+/**
+ * The dtype to load from a model folder (a cache snapshot or local folder): explicit dtypes as they are; `auto` →
+ * what resolveDtype picks among the ONNX files present there (so `pull --dtype q8` then `auto` offline uses q8),
+ * fp32 when none are present yet.
+ */
+export async function resolveLocalDtype(dir: string, requested: Dtype): Promise<ConcreteDtype> {
+  if (requested !== 'auto') return requested;
+  const present = (await listFolderFiles(dir)).map((f) => f.path);
+  return resolveDtype(present, 'auto', await readJson(join(dir, 'config.json')).catch(() => undefined));
+}
+
 export interface PullOptions {
   /** Weight precision; default config.dtype (`auto`: see resolveDtype). */
   dtype?: Dtype;

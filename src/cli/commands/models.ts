@@ -26,6 +26,7 @@ function downloadBars(): { onProgress?: (p: DownloadProgress) => void; stop(): v
     {
       stream: process.stderr,
       format: ' {bar} {percentage}% | {done}/{size} | {file}',
+      barsize: 24,
       hideCursor: true,
       clearOnComplete: false,
       autopadding: true,
