@@ -1,5 +1,5 @@
 // What each kind of model needs on disk and which transformers.js class loads it.
-import type { GeulConfig } from '../core/config.js';
+import { onnxFilePath, type ConcreteDtype } from '../core/hub-files.js';
 
 /** The model families geul's tasks use; each maps to one transformers.js Auto class and a set of ONNX files. */
 export type ModelKind = 'sequence-classification' | 'feature-extraction' | 'masked-lm' | 'causal-lm' | 'seq2seq-lm';
@@ -17,25 +17,25 @@ export const ONNX_BASES: Record<ModelKind, string[]> = {
 export const REQUIRED_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
 export const OPTIONAL_FILES = ['generation_config.json', 'special_tokens_map.json'];
 
-export const DTYPE_SUFFIX: Record<Exclude<GeulConfig['dtype'], 'auto'>, string> = {
-  fp32: '',
-  fp16: '_fp16',
-  q8: '_quantized',
-  int8: '_int8',
-  uint8: '_uint8',
-  q4: '_q4',
-  bnb4: '_bnb4',
-  q4f16: '_q4f16',
-};
-
-/** `auto` means full precision on the CPU, the same default transformers.js uses in Node. */
-export function concreteDtype(dtype: GeulConfig['dtype']): Exclude<GeulConfig['dtype'], 'auto'> {
-  return dtype === 'auto' ? 'fp32' : dtype;
+export function onnxFiles(kind: ModelKind, dtype: ConcreteDtype): string[] {
+  return ONNX_BASES[kind].map((base) => onnxFilePath(base, dtype));
 }
 
-export function onnxFiles(kind: ModelKind, dtype: GeulConfig['dtype']): string[] {
-  const suffix = DTYPE_SUFFIX[concreteDtype(dtype)];
-  return ONNX_BASES[kind].map((base) => `onnx/${base}${suffix}.onnx`);
+/** Number of external-data files transformers.js will read for an ONNX file (config `use_external_data_format`). */
+export function externalDataCount(modelConfig: Record<string, unknown>, onnxPath: string): number {
+  const setting = (modelConfig['transformers.js_config'] as { use_external_data_format?: unknown } | undefined)?.use_external_data_format;
+  if (setting === undefined || setting === null || setting === false) return 0;
+  if (typeof setting === 'object') {
+    const name = onnxPath.split('/').pop() as string;
+    const entry = (setting as Record<string, unknown>)[name] ?? (setting as Record<string, unknown>)[name.replace(/(_[a-z0-9]+)?\.onnx$/, '')];
+    return entry === undefined ? 0 : Number(entry === true ? 1 : entry);
+  }
+  return setting === true ? 1 : Number(setting);
+}
+
+/** `<file>_data`, `<file>_data_1`, …: the names transformers.js gives external data chunks. */
+export function externalDataFiles(onnxPath: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${onnxPath}_data${i === 0 ? '' : `_${i}`}`);
 }
 
 /** Model types (config.json `model_type`) that are encoder-only and so cannot generate or translate. */

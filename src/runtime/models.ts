@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GeulConfig } from '../core/config.js';
 import { geulError, isGeulError } from '../core/errors.js';
-import { ensureModelFiles, type DownloadProgress } from '../core/hub.js';
+import { ensureModelFiles, resolveLocalDtype, type DownloadProgress } from '../core/hub.js';
 import { configureTransformers, hf } from './transformers.js';
-import { ENCODER_ONLY_TYPES, OPTIONAL_FILES, REQUIRED_FILES, concreteDtype, onnxFiles, type ModelKind } from './model-kinds.js';
+import { ENCODER_ONLY_TYPES, OPTIONAL_FILES, REQUIRED_FILES, externalDataCount, externalDataFiles, onnxFiles, type ModelKind } from './model-kinds.js';
 
 /** config.json as far as geul reads it; the rest stays available untyped. */
 export interface ModelConfig {
@@ -79,15 +79,18 @@ export class ModelStore {
     const configDir = await ensureModelFiles(id, this.config, { required: ['config.json'], onProgress });
     const config = await readModelConfig(id, configDir);
     checkModelKind(id, task, kind, config);
+    // `auto` picks what is already there (e.g. after `models pull --dtype q8`), else fp32.
+    const dtype = await resolveLocalDtype(configDir, this.config.dtype);
+    const graphs = onnxFiles(kind, dtype);
     const dir = await ensureModelFiles(id, this.config, {
-      required: [...REQUIRED_FILES, ...onnxFiles(kind, this.config.dtype)],
+      required: [...REQUIRED_FILES, ...graphs, ...graphs.flatMap((g) => externalDataFiles(g, externalDataCount(config, g)))],
       optional: OPTIONAL_FILES,
       onProgress,
     });
     configureTransformers();
     const options = {
       local_files_only: true,
-      dtype: concreteDtype(this.config.dtype),
+      dtype,
       device: 'cpu' as const,
       ...(this.config.threads > 0 ? { session_options: { intraOpNumThreads: this.config.threads, interOpNumThreads: 1 } } : {}),
     };

@@ -1,0 +1,140 @@
+// A worker-thread pool (piscina) for inference: bounded queue, per-call abort and message channel, worker restarts.
+import { availableParallelism } from 'node:os';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { geulError, type ErrorCode, type ErrorParams } from '../core/errors.js';
+
+/** What a worker answers: a value, or a catalog error to rebuild on the main thread. */
+export type WorkerReply = ({ ok: true; value: unknown } | { ok: false; code: ErrorCode; params: ErrorParams; detail?: string }) & {
+  /** Models first loaded during this call, with their load time (metrics). */
+  loads?: { model: string; seconds: number }[];
+};
+
+/** What the pool sends a worker for one call. `port` carries streamed messages out and "abort" in. */
+export interface WorkerCall {
+  op: string;
+  payload: unknown;
+  port: MessagePort;
+  /** Int32Array over a SharedArrayBuffer; [0] becomes 1 once the caller aborted (checked before work starts). */
+  abortFlag: Int32Array;
+}
+
+export interface PoolOptions {
+  /** The worker module (a file URL or path). */
+  filename: string | URL;
+  threads: number;
+  /** Calls allowed to wait beyond the ones running; more are refused with OVERLOADED. */
+  maxQueue: number;
+  workerData?: unknown;
+  /** Extra Node flags for workers (e.g. ["--import", "tsx"] when running from TypeScript sources). */
+  execArgv?: string[];
+}
+
+export interface PoolStats { running: number; queued: number; threads: number; restarts: number }
+
+/** Worker count when configured as 0: half the cores (inference threads use the rest), 1 to 4. */
+export function autoWorkers(): number {
+  return Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2)));
+}
+
+/** The worker module next to a calling module: `worker.ts` under tsx (sources), `worker.js` from dist/. */
+export function siblingWorker(moduleUrl: string, base = 'worker'): { filename: string; execArgv: string[] } {
+  const fromSource = moduleUrl.endsWith('.ts');
+  const filename = fileURLToPath(new URL(`./${base}.${fromSource ? 'ts' : 'js'}`, moduleUrl));
+  const execArgv = fromSource && !process.execArgv.some((a) => a.includes('tsx')) ? ['--import', 'tsx'] : [];
+  return { filename, execArgv };
+}
+
+export class WorkerPool {
+  private readonly piscina: Piscina;
+  private readonly maxQueue: number;
+  private closing = false;
+  private active = 0;
+  restarts = 0;
+  /** Called when a worker died and was replaced (metrics). */
+  onRestart?: () => void;
+  /** Called with each model load a worker reports (metrics). */
+  onLoad?: (model: string, seconds: number) => void;
+
+  constructor(options: PoolOptions) {
+    this.maxQueue = options.maxQueue;
+    this.piscina = new Piscina({
+      filename: options.filename instanceof URL ? fileURLToPath(options.filename) : options.filename,
+      minThreads: options.threads,
+      maxThreads: options.threads,
+      idleTimeout: Number.MAX_SAFE_INTEGER,
+      workerData: options.workerData,
+      // Workers inherit the parent's Node flags; extra ones (tsx for sources) are appended.
+      execArgv: options.execArgv?.length ? [...process.execArgv, ...options.execArgv] : undefined,
+      // Queue bounds are enforced in run(), before anything is allocated for the call.
+      maxQueue: Infinity,
+    });
+    this.piscina.on('workerDestroy', () => {
+      if (this.closing) return;
+      this.restarts++;
+      this.onRestart?.();
+    });
+    // A worker crash rejects its calls; the pool itself must never throw on the main thread.
+    this.piscina.on('error', () => undefined);
+  }
+
+  get stats(): PoolStats {
+    return { running: Math.min(this.active, this.piscina.threads.length), queued: this.piscina.queueSize, threads: this.piscina.threads.length, restarts: this.restarts };
+  }
+
+  /** Calls admitted and not yet finished (running + waiting). */
+  get pending(): number {
+    return this.active;
+  }
+
+  /** The worker threads (tests use this to kill one mid-request). */
+  get threads() {
+    return this.piscina.threads;
+  }
+
+  /** True when another call would exceed the queue bound. */
+  get full(): boolean {
+    return this.active >= this.piscina.options.maxThreads + this.maxQueue;
+  }
+
+  /**
+   * Runs `op` in a worker. Throws OVERLOADED (503) at once when the queue is full, CANCELLED when `signal`
+   * aborts, INTERNAL when the worker died. `onMessage` receives what the worker posts on the call's port.
+   */
+  async run<T>(op: string, payload: unknown, options: { signal?: AbortSignal; onMessage?: (message: unknown) => void } = {}): Promise<T> {
+    if (this.closing) throw geulError('OVERLOADED', { retryAfter: 5 });
+    if (this.full) throw geulError('OVERLOADED', { retryAfter: 1 });
+    if (options.signal?.aborted) throw geulError('CANCELLED');
+    const { port1, port2 } = new MessageChannel();
+    const abortFlag = new Int32Array(new SharedArrayBuffer(4));
+    const onAbort = (): void => {
+      Atomics.store(abortFlag, 0, 1);
+      port1.postMessage('abort');
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.onMessage) port1.on('message', options.onMessage);
+    this.active++;
+    try {
+      const call: WorkerCall = { op, payload, port: port2, abortFlag };
+      let reply: WorkerReply;
+      try {
+        reply = (await this.piscina.run(call, { transferList: [port2] })) as WorkerReply;
+      } catch (err) {
+        throw geulError('INTERNAL', {}, err);
+      }
+      for (const l of reply.loads ?? []) this.onLoad?.(l.model, l.seconds);
+      if (!reply.ok) throw geulError(reply.code, reply.params, reply.detail);
+      return reply.value as T;
+    } finally {
+      this.active--;
+      options.signal?.removeEventListener('abort', onAbort);
+      port1.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.piscina.close({ force: true });
+  }
+}
