@@ -17,6 +17,27 @@ export const ConfigSchema = Type.Object({
   dtype: Type.Enum(DTYPES, { default: 'auto', description: 'Weight precision to load' }),
   threads: Type.Integer({ minimum: 0, default: 0, description: 'Inference threads (0 = onnxruntime default)' }),
   logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  server: Type.Object({
+    host: Type.String({ default: '127.0.0.1', description: 'Address the HTTP server binds to' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8787, description: 'HTTP port' }),
+    auth: Type.Enum(['required', 'auto', 'off'], { default: 'auto', description: 'API keys: auto = required unless bound to loopback' }),
+    corsOrigins: Type.Array(Type.String(), { default: [], description: 'Origins allowed by CORS (empty = no CORS)' }),
+    bodyLimit: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024, description: 'Largest request body in bytes' }),
+    maxBatch: Type.Integer({ minimum: 1, default: 256, description: 'Most inputs in one request' }),
+    maxTextLength: Type.Integer({ minimum: 1, default: 20_000, description: 'Longest input text in characters' }),
+    maxNewTokens: Type.Integer({ minimum: 1, default: 512, description: 'Largest max_new_tokens a request may ask for' }),
+    queueSize: Type.Integer({ minimum: 1, default: 256, description: 'Inference calls allowed to wait; beyond it requests get 503' }),
+    batchMaxSize: Type.Integer({ minimum: 1, default: 32, description: 'Micro-batching: most inputs merged into one model call' }),
+    batchMaxTokens: Type.Integer({ minimum: 1, default: 16_384, description: 'Micro-batching: token budget of one merged call (estimated)' }),
+    batchMaxWaitMs: Type.Number({ minimum: 0, default: 2, description: 'Micro-batching: longest wait for more inputs (ms)' }),
+    workers: Type.Integer({ minimum: 0, default: 0, description: 'Inference worker threads (0 = auto)' }),
+    tlsCert: Type.Optional(Type.String({ description: 'TLS certificate file (PEM)' })),
+    tlsKey: Type.Optional(Type.String({ description: 'TLS private key file (PEM)' })),
+    modelsDir: Type.Optional(Type.String({ description: 'Folder whose model sub-folders are served by their folder name' })),
+    allowHubModels: Type.Boolean({ default: false, description: 'Let requests name any hub model id (downloads on demand)' }),
+    defaults: Type.Record(Type.String(), Type.String(), { default: {}, description: 'Default model per task id, e.g. {"embeddings": "tiny-bert-embed"}' }),
+    shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 10_000, description: 'Graceful shutdown deadline for in-flight requests' }),
+  }, { default: {} }),
 });
 
 export type GeulConfig = Static<typeof ConfigSchema>;
@@ -45,6 +66,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigOverr
   if (env.GEUL_DTYPE) out.dtype = env.GEUL_DTYPE;
   if (env.GEUL_THREADS) out.threads = env.GEUL_THREADS;
   if (env.GEUL_LOG_LEVEL) out.logLevel = env.GEUL_LOG_LEVEL;
+  const server: Record<string, string> = {};
+  const serverEnv: Record<string, string> = { GEUL_HOST: 'host', GEUL_PORT: 'port', GEUL_AUTH: 'auth', GEUL_MODELS_DIR: 'modelsDir', GEUL_WORKERS: 'workers' };
+  for (const [name, key] of Object.entries(serverEnv)) if (env[name]) server[key] = env[name] as string;
+  if (Object.keys(server).length > 0) out.server = server;
   return out;
 }
 
@@ -81,12 +106,11 @@ export function loadConfig(
   options: { env?: NodeJS.ProcessEnv; file?: string; skipFile?: boolean } = {},
 ): GeulConfig {
   const env = options.env ?? process.env;
-  const merged = {
-    ...defaultDirs(env),
-    ...(options.skipFile ? {} : dropUndefined(configFromFile(options.file, env))),
-    ...dropUndefined(configFromEnv(env)),
-    ...dropUndefined(flags),
-  };
+  const layers = [options.skipFile ? {} : dropUndefined(configFromFile(options.file, env)), dropUndefined(configFromEnv(env)), dropUndefined(flags)];
+  const merged = Object.assign({}, defaultDirs(env), ...layers) as Record<string, unknown>;
+  // The server section merges field by field, so a flag like --port keeps the file's host.
+  const server = layers.map((l) => l.server).filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null);
+  if (server.length > 0) merged.server = dropUndefined(Object.assign({}, ...server) as ConfigOverrides);
   try {
     const config = parseLoose(ConfigSchema, merged, 'config');
     config.hubUrl = config.hubUrl.replace(/\/+$/, '');

@@ -1,0 +1,26 @@
+// Admission of a task request: body shape, server limits, the task schema, model resolution and quota, in that order.
+import type { FastifyRequest } from 'fastify';
+import { geulError } from '../core/errors.js';
+import { prepareRequest } from '../tasks/run.js';
+import type { AnyTask } from '../tasks/types.js';
+import type { ServerContext } from './context.js';
+import { ErrorBody } from './errors.js';
+import { checkLimits, estimateTokens } from './guard.js';
+
+export const errorResponses = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 413: ErrorBody, 429: ErrorBody, 500: ErrorBody, 503: ErrorBody };
+
+export function asObject(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw geulError('INVALID_INPUT', { detail: 'the body must be a JSON object' });
+  return body as Record<string, unknown>;
+}
+
+/** Validates a task request (limits first, then the task schema), resolves its model and charges the quota. */
+export function admitTask(ctx: ServerContext, request: FastifyRequest, task: AnyTask, raw: Record<string, unknown>) {
+  const chars = checkLimits(ctx.config, { inputs: raw.inputs, documents: raw.documents, maxNewTokens: raw.max_new_tokens });
+  const { stream, ...body } = raw;
+  const { items, single, options } = prepareRequest(task, body);
+  options.model = ctx.inference.catalog.resolve(task, options.model as string | undefined);
+  ctx.guard.charge(request, chars, estimateTokens(chars, typeof options.max_new_tokens === 'number' ? options.max_new_tokens : 0));
+  return { items, single, options, stream: stream === true };
+}
+

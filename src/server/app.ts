@@ -1,0 +1,124 @@
+// The Fastify app factory: security plugins, body parsing, errors, metrics, OpenAPI, and every route. Usable with inject().
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { GeulConfig } from '../core/config.js';
+import { geulError } from '../core/errors.js';
+import { createLogger, type Logger } from '../core/logging.js';
+import { KeyStore } from '../store/keys.js';
+import type { ServerContext } from './context.js';
+import { installBodyParsers, installErrorHandling } from './errors.js';
+import { Guard, authEnabled } from './guard.js';
+import { Inference } from './inference.js';
+import { Metrics } from './metrics.js';
+import { registerCompatRoutes } from './routes-compat.js';
+import { registerSystemRoutes } from './routes-system.js';
+import { registerTaskRoutes } from './routes-tasks.js';
+
+export interface ServerDeps {
+  /** Key store; default: the SQLite file under config.dataDir (opened only when auth is on). */
+  keys?: KeyStore;
+  /** Inference service; default: a worker pool built from the config. */
+  inference?: Inference;
+  logger?: Logger;
+  /** Clock for rate limits and quotas (tests move it). */
+  now?: () => number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    geul: ServerContext;
+  }
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+function httpsOptions(config: GeulConfig): { key: Buffer; cert: Buffer } | undefined {
+  const { tlsCert, tlsKey } = config.server;
+  if (!tlsCert && !tlsKey) return undefined;
+  if (!tlsCert || !tlsKey) throw geulError('INVALID_CONFIG', { detail: 'TLS needs both --tls-cert and --tls-key' });
+  try {
+    return { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) };
+  } catch (err) {
+    throw geulError('INVALID_CONFIG', { detail: `cannot read the TLS files: ${(err as Error).message}` });
+  }
+}
+
+/** Builds the server (not listening). Closing it closes the worker pool and the key store it opened. */
+export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Promise<FastifyInstance> {
+  const logger = deps.logger ?? createLogger({ level: config.logLevel });
+  const https = httpsOptions(config);
+  const options: FastifyServerOptions = {
+    loggerInstance: logger,
+    bodyLimit: config.server.bodyLimit,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    ...(https ? { https } : {}),
+  };
+  const app = Fastify(options) as unknown as FastifyInstance;
+
+  const enabled = authEnabled(config);
+  const ownKeys = !deps.keys && enabled ? KeyStore.open(config.dataDir) : undefined;
+  const keys = deps.keys ?? ownKeys;
+  const metrics: Metrics = new Metrics(() => ({
+    geul_queue_depth: { help: 'Inference requests waiting or running', value: inference.queueDepth },
+    geul_workers: { help: 'Inference worker threads alive', value: inference.pool.stats.threads },
+  }));
+  const inference: Inference = deps.inference ?? new Inference(config, metrics);
+  const guard = new Guard(enabled, keys, deps.now);
+  const ctx: ServerContext = {
+    config, inference, guard, metrics,
+    requireScope: (scope) => async (request) => guard.authorize(request, scope),
+  };
+  app.decorate('geul', ctx);
+
+  // One schema is the source: TypeBox validates in the handlers (parseWith), Fastify only reads schemas for OpenAPI.
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  installBodyParsers(app);
+  installErrorHandling(app);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
+    metrics.latency.observe(reply.elapsedTime / 1000, { route });
+  });
+
+  await app.register(helmet, { global: true });
+  if (config.server.corsOrigins.length > 0) {
+    await app.register(cors, { origin: config.server.corsOrigins, methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', 'x-request-id'] });
+  }
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'geul HTTP API', version: '0.1.0', description: 'Local-first NLP: every geul task over HTTP, plus OpenAI- and LibreTranslate-compatible routes. Errors are `{error: {code, message}}` (codes in docs/errors.md).' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key from `geul keys create`' } } },
+      ...(enabled ? { security: [{ bearer: [] }] } : {}),
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { docExpansion: 'list' } });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  registerSystemRoutes(app, ctx);
+  registerTaskRoutes(app, ctx);
+  registerCompatRoutes(app, ctx);
+
+  app.addHook('onClose', async () => {
+    await inference.close();
+    metrics.close();
+    ownKeys?.close();
+  });
+  return app;
+}

@@ -1,0 +1,77 @@
+// HTTP error mapping: every failure becomes a catalog error `{error: {code, message}}` with its status; never a stack.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { geulError, isGeulError, type GeulError } from '../core/errors.js';
+import { Type } from '../core/schema.js';
+
+/** The error body every route documents. */
+export const ErrorBody = Type.Object({
+  error: Type.Object({
+    code: Type.String({ description: 'Stable error code from the catalog (docs/errors.md)' }),
+    message: Type.String({ description: 'Readable message, safe to show' }),
+  }),
+}, { description: 'An error from the catalog' });
+
+/** Maps Fastify's own errors (body parsing, limits) to catalog codes. */
+export function toHttpError(err: unknown): GeulError {
+  if (isGeulError(err)) return err;
+  const e = err as Partial<FastifyError> & { name?: string };
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return geulError('PAYLOAD_TOO_LARGE', { detail: 'the body is larger than the server accepts' }, err);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return geulError('INVALID_INPUT', { detail: 'send the body as application/json' }, err);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return geulError('INVALID_INPUT', { detail: 'the JSON body is empty' }, err);
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return geulError('INVALID_INPUT', { detail: 'malformed JSON' }, err);
+    default:
+      break;
+  }
+  if (e.name === 'SyntaxError' || (e.statusCode === 400 && /JSON/i.test(String(e.message)))) return geulError('INVALID_INPUT', { detail: 'malformed JSON' }, err);
+  if (e.statusCode === 413) return geulError('PAYLOAD_TOO_LARGE', { detail: 'the body is larger than the server accepts' }, err);
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return geulError('INVALID_INPUT', { detail: 'bad request' }, err);
+  return geulError('INTERNAL', {}, err);
+}
+
+/** Writes a catalog error, with Retry-After when the error carries one. */
+export function sendError(reply: FastifyReply, error: GeulError): FastifyReply {
+  if (error.params.retryAfter !== undefined) reply.header('retry-after', String(error.params.retryAfter));
+  return reply.status(error.status).type('application/json; charset=utf-8').send(error.toJSON());
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const error = toHttpError(err);
+    if (error.status >= 500 && error.code !== 'OVERLOADED') request.log.error({ err: error.cause ?? err, code: error.code }, 'request failed');
+    else request.log.info({ code: error.code, status: error.status }, error.message);
+    return sendError(reply, error);
+  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, geulError('NOT_FOUND', { what: `Route ${request.method} ${request.url.split('?')[0].slice(0, 200)}` })));
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** JSON bodies: strict UTF-8 (invalid bytes → 400, not silent U+FFFD), prototype-poisoning safe parsing. */
+export function installBodyParsers(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(geulError('INVALID_INPUT', { detail: 'the body is not valid UTF-8' }), undefined);
+      return;
+    }
+    parseJson(request, text, (err, value) => done(err ? geulError('INVALID_INPUT', { detail: 'malformed JSON' }) : null, value));
+  });
+  // LibreTranslate clients may post HTML forms; repeated fields (q=…&q=…) become arrays.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    const out: Record<string, string | string[]> = {};
+    for (const [k, v] of new URLSearchParams(body as string)) {
+      const prev = out[k];
+      out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    }
+    done(null, out);
+  });
+}

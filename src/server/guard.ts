@@ -1,0 +1,116 @@
+// Who may call and how much: API keys (Bearer or LibreTranslate's api_key), scopes, token-bucket rates, daily quotas, size limits.
+import type { FastifyRequest } from 'fastify';
+import type { GeulConfig } from '../core/config.js';
+import { geulError } from '../core/errors.js';
+import { utcDay, type ApiKey, type KeyStore, type Scope } from '../store/keys.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey?: ApiKey;
+  }
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost|::ffff:127\.\d+\.\d+\.\d+)$/i;
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.test(host.replace(/^\[|\]$/g, ''));
+}
+
+/** Whether API keys are checked: `auto` means yes unless the server only listens on loopback. */
+export function authEnabled(config: GeulConfig): boolean {
+  const { auth, host } = config.server;
+  return auth === 'required' || (auth === 'auto' && !isLoopback(host));
+}
+
+function presentedKey(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header === 'string') {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    return m ? m[1] : undefined;
+  }
+  const body = request.body as { api_key?: unknown } | undefined;
+  if (body && typeof body === 'object' && typeof body.api_key === 'string') return body.api_key;
+  return undefined;
+}
+
+interface Bucket { tokens: number; at: number }
+
+export class Guard {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(readonly enabled: boolean, private readonly keys: KeyStore | undefined, private readonly now: () => number = Date.now) {}
+
+  /** Checks the key and scope, then takes one token from the key's rate bucket. */
+  authorize(request: FastifyRequest, scope: Scope): void {
+    if (!this.enabled) return;
+    const presented = presentedKey(request);
+    const key = presented && this.keys ? this.keys.verify(presented) : undefined;
+    if (!key) throw geulError('UNAUTHORIZED');
+    if (!key.scopes.includes(scope) && !key.scopes.includes('admin')) throw geulError('FORBIDDEN', { scope });
+    request.apiKey = key;
+    if (key.rate) this.takeToken(key.id, key.rate.count, key.rate.periodMs);
+  }
+
+  private takeToken(id: string, capacity: number, periodMs: number): void {
+    const now = this.now();
+    const perMs = capacity / periodMs;
+    const b = this.buckets.get(id) ?? { tokens: capacity, at: now };
+    b.tokens = Math.min(capacity, b.tokens + (now - b.at) * perMs);
+    b.at = now;
+    this.buckets.set(id, b);
+    if (b.tokens < 1) {
+      const retryAfter = Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000));
+      throw geulError('RATE_LIMITED', { retryAfter });
+    }
+    b.tokens -= 1;
+  }
+
+  /** Charges a request's size to the key's daily quota (characters, or estimated tokens); 429 when it would exceed it. */
+  charge(request: FastifyRequest, chars: number, tokens: number): void {
+    const key = request.apiKey;
+    if (!key?.quota || !this.keys) return;
+    const now = this.now();
+    const amount = key.quota.unit === 'chars' ? chars : tokens;
+    if (!this.keys.charge(key.id, utcDay(now), amount, key.quota.amount)) {
+      const midnight = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), new Date(now).getUTCDate() + 1);
+      throw geulError('QUOTA_EXCEEDED', { quota: `${key.quota.amount} ${key.quota.unit}/day`, retryAfter: Math.ceil((midnight - now) / 1000) });
+    }
+  }
+}
+
+/** Strings in a request and their total length; used for limits and quotas before schema validation. */
+export function measureTexts(value: unknown, out = { count: 0, chars: 0, longest: 0 }, depth = 0): { count: number; chars: number; longest: number } {
+  if (depth > 8) return out;
+  if (typeof value === 'string') {
+    out.count++;
+    out.chars += value.length;
+    out.longest = Math.max(out.longest, value.length);
+  } else if (Array.isArray(value)) {
+    for (const v of value) measureTexts(v, out, depth + 1);
+  } else if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) measureTexts(v, out, depth + 1);
+  }
+  return out;
+}
+
+/**
+ * The server's size limits, checked before the schema: too many inputs or a too-long text → 413 PAYLOAD_TOO_LARGE,
+ * too many new tokens → 400 INVALID_INPUT. Returns the request's character count (for quotas).
+ */
+export function checkLimits(config: GeulConfig, fields: { inputs?: unknown; documents?: unknown; maxNewTokens?: unknown }): number {
+  const s = config.server;
+  const count = (v: unknown): number => (Array.isArray(v) ? v.length : v === undefined ? 0 : 1);
+  if (count(fields.inputs) > s.maxBatch) throw geulError('PAYLOAD_TOO_LARGE', { detail: `at most ${s.maxBatch} inputs per request` });
+  if (count(fields.documents) > s.maxBatch * 16) throw geulError('PAYLOAD_TOO_LARGE', { detail: `at most ${s.maxBatch * 16} documents per request` });
+  const texts = measureTexts([fields.inputs, fields.documents]);
+  if (texts.longest > s.maxTextLength) throw geulError('PAYLOAD_TOO_LARGE', { detail: `texts may be at most ${s.maxTextLength} characters` });
+  if (typeof fields.maxNewTokens === 'number' && fields.maxNewTokens > s.maxNewTokens) {
+    throw geulError('INVALID_INPUT', { detail: `max_new_tokens may be at most ${s.maxNewTokens} on this server` });
+  }
+  return texts.chars;
+}
+
+/** Quota tokens are estimated before running: about 4 characters per token, plus the tokens asked to generate. */
+export function estimateTokens(chars: number, newTokens = 0): number {
+  return Math.ceil(chars / 4) + newTokens;
+}

@@ -1,0 +1,93 @@
+// Which models the server may use: folders under --models by name, configured defaults, and hub ids only if allowed.
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { GeulConfig } from '../core/config.js';
+import { geulError } from '../core/errors.js';
+import { parseHubId, parseModelRef } from '../core/model-id.js';
+import { TASKS } from '../tasks/registry.js';
+import type { AnyTask } from '../tasks/types.js';
+
+export interface ServedModel {
+  id: string;
+  /** Tasks the model's config.json suggests it can do. */
+  tasks: string[];
+  /** Tasks for which it is the default. */
+  defaultFor: string[];
+}
+
+/** Guesses a model's tasks from config.json (architectures and encoder-decoder flag). */
+function guessTasks(dir: string): string[] {
+  try {
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { architectures?: string[]; is_encoder_decoder?: boolean };
+    const arch = (config.architectures ?? []).join(' ');
+    if (config.is_encoder_decoder) return ['translate'];
+    if (/ForSequenceClassification/.test(arch)) return ['classify'];
+    if (/ForMaskedLM/.test(arch)) return ['fill-mask'];
+    if (/LMHead|ForCausalLM/.test(arch)) return ['generate'];
+    return ['embeddings', 'similarity', 'search'];
+  } catch {
+    return [];
+  }
+}
+
+export class ModelCatalog {
+  /** Folder name → absolute path, from --models. */
+  private readonly local = new Map<string, string>();
+  private readonly defaults: Record<string, string>;
+
+  constructor(private readonly config: GeulConfig) {
+    const dir = config.server.modelsDir;
+    if (dir) {
+      const root = resolve(dir);
+      if (!existsSync(root)) throw geulError('FILE_NOT_FOUND', { path: root });
+      for (const name of readdirSync(root).sort()) {
+        const path = join(root, name);
+        if (statSync(path).isDirectory() && existsSync(join(path, 'config.json'))) this.local.set(name, path);
+      }
+    }
+    for (const task of Object.keys(config.server.defaults)) {
+      if (!TASKS.some((t) => t.id === task)) throw geulError('INVALID_CONFIG', { detail: `--default ${task}=…: unknown task (tasks: ${TASKS.map((t) => t.id).join(', ')})` });
+    }
+    this.defaults = config.server.defaults;
+  }
+
+  /** The model name a task uses when the request names none. */
+  defaultName(task: AnyTask): string {
+    return this.defaults[task.id] ?? task.defaultModel;
+  }
+
+  /** True when the default was set by the operator (readiness checks only those). */
+  hasConfiguredDefault(task: AnyTask): boolean {
+    return task.id in this.defaults;
+  }
+
+  /**
+   * Turns a requested model name into what the model store loads. Path-like or malformed ids → 400
+   * INVALID_MODEL_ID; well-formed ids this server does not offer → 404 MODEL_NOT_FOUND.
+   */
+  resolve(task: AnyTask, requested?: string): string {
+    const name = requested ?? this.defaultName(task);
+    const path = this.local.get(name);
+    if (path) return path;
+    const operatorChosen = requested === undefined || Object.values(this.defaults).includes(name);
+    // Operator-chosen defaults may be any reference (hub id or folder); request-chosen ones must be plain hub ids.
+    if (operatorChosen) return name;
+    parseHubId(name);
+    if (parseModelRef(name).kind === 'local') throw geulError('INVALID_MODEL_ID', { model: name, detail: 'local paths are not accepted over HTTP' });
+    if (!this.config.server.allowHubModels) throw geulError('MODEL_NOT_FOUND', { model: name, where: ' on this server (see GET /v1/models)' });
+    return name;
+  }
+
+  list(): ServedModel[] {
+    const out = new Map<string, ServedModel>();
+    for (const [name, path] of this.local) out.set(name, { id: name, tasks: guessTasks(path), defaultFor: [] });
+    for (const task of TASKS) {
+      const name = this.defaultName(task);
+      const entry = out.get(name) ?? { id: name, tasks: [task.id], defaultFor: [] };
+      entry.defaultFor.push(task.id);
+      if (!entry.tasks.includes(task.id)) entry.tasks.push(task.id);
+      out.set(name, entry);
+    }
+    return [...out.values()];
+  }
+}

@@ -1,0 +1,60 @@
+// Operational routes: liveness, readiness, Prometheus metrics, the model list and translation languages.
+import type { FastifyInstance } from 'fastify';
+import { Type } from '../core/schema.js';
+import { getTask } from '../tasks/registry.js';
+import { ErrorBody } from './errors.js';
+import { errorResponses } from './admit.js';
+import type { ServerContext } from './context.js';
+
+const translateTask = getTask('translate')!;
+
+export function registerSystemRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.get('/health', {
+    schema: { summary: 'Liveness: the server answers', tags: ['system'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+  }, async () => ({ status: 'ok' as const }));
+
+  app.get('/ready', {
+    schema: {
+      summary: 'Readiness: the configured default models load', tags: ['system'],
+      response: { 200: Type.Object({ ready: Type.Boolean(), models: Type.Record(Type.String(), Type.String()) }), 503: Type.Object({ ready: Type.Boolean(), models: Type.Record(Type.String(), Type.String()) }) },
+    },
+  }, async (_request, reply) => {
+    const state = await ctx.inference.ready();
+    return reply.status(state.ready ? 200 : 503).send(state);
+  });
+
+  app.get('/metrics', {
+    schema: { summary: 'Prometheus metrics (text exposition format)', tags: ['system'], response: { 200: Type.String(), 401: ErrorBody, 403: ErrorBody } },
+    preHandler: ctx.requireScope('admin'),
+  }, async (_request, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(ctx.metrics.render()));
+
+  app.get('/v1/models', {
+    schema: {
+      summary: 'Models this server offers and the tasks they serve', tags: ['system'],
+      response: {
+        200: Type.Object({
+          object: Type.Literal('list'),
+          data: Type.Array(Type.Object({ id: Type.String(), object: Type.Literal('model'), owned_by: Type.String(), tasks: Type.Array(Type.String()), default_for: Type.Array(Type.String()) })),
+        }),
+        ...errorResponses,
+      },
+    },
+    preHandler: ctx.requireScope('tasks'),
+  }, async () => ({
+    object: 'list' as const,
+    data: ctx.inference.catalog.list().map((m) => ({ id: m.id, object: 'model' as const, owned_by: 'geul', tasks: m.tasks, default_for: m.defaultFor })),
+  }));
+
+  app.get('/v1/languages', {
+    schema: {
+      summary: 'Languages a translation model translates between', tags: ['tasks'],
+      querystring: Type.Object({ model: Type.Optional(Type.String({ maxLength: 512 })) }),
+      response: { 200: Type.Object({ model: Type.String(), languages: Type.Array(Type.Object({ code: Type.String(), name: Type.String() })) }), ...errorResponses },
+    },
+    preHandler: ctx.requireScope('tasks'),
+  }, async (request) => {
+    const requested = (request.query as { model?: string }).model || undefined;
+    const model = ctx.inference.catalog.resolve(translateTask, requested);
+    return { model: requested ?? ctx.inference.catalog.defaultName(translateTask), languages: await ctx.inference.languages(model) };
+  });
+}
