@@ -30,7 +30,7 @@ export function addGlobalOptions(program: Command): Command {
 }
 
 /** Builds the validated config from the global flags of whichever command is running. */
-export function configFromCommand(command: Command): GeulConfig {
+export function configFromCommand(command: Command, extra: ConfigOverrides = {}): GeulConfig {
   const flags = command.optsWithGlobals<GlobalFlags>();
   const overrides: ConfigOverrides = {
     offline: flags.offline ? true : undefined,
@@ -41,6 +41,7 @@ export function configFromCommand(command: Command): GeulConfig {
     dtype: flags.dtype,
     threads: flags.threads,
     logLevel: flags.logLevel,
+    ...extra,
   };
   return loadConfig(overrides, { file: flags.config });
 }

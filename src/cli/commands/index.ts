@@ -2,7 +2,9 @@
 import type { Command } from 'commander';
 import { register as registerTasks } from './tasks.js';
 import { register as registerModels } from './models.js';
+import { register as registerServe } from './serve.js';
+import { register as registerKeys } from './keys.js';
 
 export type RegisterCommands = (program: Command) => void;
 
-export const COMMAND_MODULES: RegisterCommands[] = [registerTasks, registerModels];
+export const COMMAND_MODULES: RegisterCommands[] = [registerTasks, registerModels, registerServe, registerKeys];

@@ -1,0 +1,54 @@
+// Starts the server for real: loud auth warnings, listen, and graceful shutdown on SIGTERM/SIGINT (finish in-flight, exit 0).
+import type { FastifyInstance } from 'fastify';
+import type { GeulConfig } from '../core/config.js';
+import { KeyStore } from '../store/keys.js';
+import { buildServer, type ServerDeps } from './app.js';
+import { authEnabled, isLoopback } from './guard.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  /** Stops accepting, lets in-flight requests finish (up to the configured deadline), closes the pool. */
+  shutdown(): Promise<'clean' | 'deadline'>;
+}
+
+export async function startServer(config: GeulConfig, deps: ServerDeps = {}, options: { handleSignals?: boolean } = {}): Promise<RunningServer> {
+  const app = await buildServer(config, deps);
+  const { host, port, auth } = config.server;
+  if (auth === 'off' && !isLoopback(host)) {
+    app.log.warn(`!!! AUTHENTICATION IS OFF while listening on ${host}: anyone who can reach this port can use the API. Use --auth required (or auto) unless this is intended. !!!`);
+    process.stderr.write(`geul: WARNING: authentication is off and the server listens on ${host} (not loopback); anyone who can reach it can use it.\n`);
+  }
+  if (authEnabled(config) && !deps.keys) {
+    const store = KeyStore.open(config.dataDir);
+    const count = store.count();
+    store.close();
+    if (count === 0) process.stderr.write('geul: API keys are required but none exist yet; create one with `geul keys create --name NAME --scopes tasks`\n');
+  }
+  const url = await app.listen({ host, port });
+  let closing: Promise<'clean' | 'deadline'> | undefined;
+  const shutdown = (): Promise<'clean' | 'deadline'> => {
+    closing ??= (async () => {
+      app.log.info('shutting down: no new connections, finishing in-flight requests');
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'deadline'>((resolve) => { timer = setTimeout(() => resolve('deadline'), config.server.shutdownTimeoutMs); });
+      const result = await Promise.race([app.close().then(() => 'clean' as const), deadline]);
+      clearTimeout(timer);
+      if (result === 'deadline') app.server.closeAllConnections?.();
+      return result;
+    })();
+    return closing;
+  };
+  if (options.handleSignals) {
+    const onSignal = (signal: string): void => {
+      process.stderr.write(`geul: ${signal} received, finishing in-flight requests\n`);
+      void shutdown().then((result) => {
+        if (result === 'deadline') process.stderr.write('geul: shutdown deadline passed; open requests were cut\n');
+        process.exit(result === 'clean' ? 0 : 1);
+      });
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+  return { app, url, shutdown };
+}
