@@ -115,7 +115,16 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
   registerTaskRoutes(app, ctx);
   registerCompatRoutes(app, ctx);
 
+  // Graceful shutdown: answers still in flight close their keep-alive connection, so close() is not held open by idle sockets.
+  let draining: NodeJS.Timeout | undefined;
+  app.addHook('preClose', async () => {
+    draining = setInterval(() => app.server.closeIdleConnections?.(), 100);
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close');
+  });
   app.addHook('onClose', async () => {
+    clearInterval(draining);
     await inference.close();
     metrics.close();
     ownKeys?.close();

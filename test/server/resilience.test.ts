@@ -1,0 +1,82 @@
+// Back-pressure and failure handling: bursts past the queue get 503 + Retry-After, a killed worker fails only its
+// request and is replaced, and SIGTERM lets in-flight requests finish before exiting 0 (over a real port).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../../src/server/app.js';
+import { post, serverConfig } from '../helpers/server.js';
+
+/** Every worker call waits this long first (test hook in the worker), so requests are reliably in flight. */
+const DELAY = '400';
+
+describe('with slow workers', () => {
+  let app: FastifyInstance;
+  before(async () => {
+    process.env.GEUL_TEST_WORKER_DELAY_MS = DELAY;
+    app = await buildServer(serverConfig({ workers: 1, queueSize: 2, defaults: { generate: '/nonexistent/gpt', embeddings: '/nonexistent/embed' } }));
+  });
+  after(async () => {
+    await app.close();
+    delete process.env.GEUL_TEST_WORKER_DELAY_MS;
+  });
+
+  test('a burst far beyond the queue is answered at once with 503 + Retry-After; memory stays flat', async () => {
+    const heap = process.memoryUsage().heapUsed;
+    const started = Date.now();
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) =>
+      post(app, i % 2 ? '/v1/generate' : '/v1/embeddings', { inputs: `burst ${i}` })));
+    const overloaded = answers.filter((a) => a.status === 503);
+    assert.ok(overloaded.length >= 50, `expected most to be refused, got ${answers.map((a) => a.status).join(',')}`);
+    for (const a of overloaded) {
+      assert.equal(a.json().error?.code, 'OVERLOADED');
+      assert.ok(Number(a.headers['retry-after']) >= 1);
+    }
+    // The admitted few still get their (model-not-found) answer from a worker; nobody is left hanging.
+    assert.ok(answers.every((a) => a.status === 503 || a.status === 404), answers.map((a) => a.status).join(','));
+    assert.ok(Date.now() - started < 10_000);
+    assert.ok(process.memoryUsage().heapUsed - heap < 100 * 1024 * 1024);
+  });
+
+  test('a worker killed mid-request fails that request with 500, is replaced, and the next request is served', async () => {
+    const inflight = post(app, '/v1/generate', { inputs: 'doomed' });
+    await new Promise((r) => setTimeout(r, 150));
+    const pool = app.geul.inference.pool;
+    const restarts = pool.restarts;
+    await pool.threads[0].terminate();
+    const res = await inflight;
+    assert.equal(res.status, 500, res.body);
+    assert.equal(res.json().error?.code, 'INTERNAL');
+    const next = await post(app, '/v1/generate', { inputs: 'after' });
+    assert.equal(next.status, 404, 'answered by a fresh worker (the model is missing on purpose)');
+    assert.equal(next.json().error?.code, 'MODEL_NOT_FOUND');
+    assert.ok(pool.restarts > restarts);
+    assert.match((await app.inject({ url: '/metrics' })).body, /geul_worker_restarts_total [1-9]/);
+  });
+});
+
+test('SIGTERM with requests in flight: they complete, then the process exits 0', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'geul-sigterm-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'serve', '--port', '0', '--workers', '1', '--data-dir', dir,
+    '--default', 'generate=/nonexistent/gpt', '--log-level', 'warn'], { env: { ...process.env, GEUL_TEST_WORKER_DELAY_MS: '1500' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const m = /serving on (http:\/\/[^\s]+)/.exec(stderr);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`server exited early (${code}): ${stderr}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const requests = [1, 2].map((i) => fetch(`${url}/v1/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: `p${i}` }) })
+    .then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: { code: string } } })));
+  await new Promise((r) => setTimeout(r, 400));
+  child.kill('SIGTERM');
+  const answers = await Promise.all(requests);
+  for (const a of answers) assert.equal(a.body.error?.code, 'MODEL_NOT_FOUND', 'in-flight requests got their real answer');
+  assert.equal(await exited, 0, stderr);
+});
