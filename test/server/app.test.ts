@@ -1,6 +1,11 @@
 // The HTTP server without models: system routes, OpenAPI, error mapping, limits, model-id safety, auth, rates and quotas.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/server/app.js';
 import { KeyStore, parseQuota, parseRate } from '../../src/store/keys.js';
@@ -169,4 +174,34 @@ describe('server with API keys', () => {
       await served.close();
     }
   });
+});
+
+test('CORS answers only the allowed origins; TLS serves HTTPS with the given certificate', async (t) => {
+  const app = await buildServer(serverConfig({ corsOrigins: ['https://app.example'] }));
+  try {
+    const allowed = await app.inject({ method: 'OPTIONS', url: '/v1/classify', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+    assert.equal(allowed.headers['access-control-allow-origin'], 'https://app.example');
+    const other = await app.inject({ url: '/health', headers: { origin: 'https://evil.example' } });
+    assert.equal(other.headers['access-control-allow-origin'], undefined);
+  } finally {
+    await app.close();
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'geul-tls-'));
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+  if (made.status !== 0) return t.skip('openssl not available');
+  const tls = await buildServer(serverConfig({ tlsCert: join(dir, 'cert.pem'), tlsKey: join(dir, 'key.pem') }));
+  try {
+    const url = await tls.listen({ host: '127.0.0.1', port: 0 });
+    assert.match(url, /^https:/);
+    const body = await new Promise<string>((resolve, reject) => {
+      httpsGet(`${url}/health`, { ca: readFileSync(join(dir, 'cert.pem')), checkServerIdentity: () => undefined }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => { text += d.toString(); });
+        res.on('end', () => resolve(text));
+      }).on('error', reject);
+    });
+    assert.deepEqual(JSON.parse(body), { status: 'ok' });
+  } finally {
+    await tls.close();
+  }
 });

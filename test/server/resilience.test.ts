@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -79,4 +79,26 @@ test('SIGTERM with requests in flight: they complete, then the process exits 0',
   const answers = await Promise.all(requests);
   for (const a of answers) assert.equal(a.body.error?.code, 'MODEL_NOT_FOUND', 'in-flight requests got their real answer');
   assert.equal(await exited, 0, stderr);
+});
+
+test('the compiled server (dist/) runs its worker from worker.js under plain Node', { timeout: 30_000 }, async (t) => {
+  if (!existsSync('dist/server/worker.js')) return t.skip('run `npm run build` first');
+  const dir = mkdtempSync(join(tmpdir(), 'geul-dist-'));
+  const child = spawn(process.execPath, ['bin/geul', 'serve', '--port', '0', '--workers', '1', '--data-dir', dir, '--default', 'generate=/nonexistent/gpt', '--log-level', 'warn'],
+    { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let stderr = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        const m = /serving on (http:\/\/[^\s]+)/.exec(stderr);
+        if (m) resolve(m[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`server exited early (${code}): ${stderr}`)));
+    });
+    const res = await fetch(`${url}/v1/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"inputs":"x"}' });
+    assert.equal(((await res.json()) as { error?: { code: string } }).error?.code, 'MODEL_NOT_FOUND', 'answered by a worker');
+  } finally {
+    child.kill('SIGTERM');
+  }
 });
