@@ -19,6 +19,8 @@ export function admitTask(ctx: ServerContext, request: FastifyRequest, task: Any
   const chars = checkLimits(ctx.config, { inputs: raw.inputs, documents: raw.documents, maxNewTokens: raw.max_new_tokens });
   const { stream, ...body } = raw;
   const { items, single, options } = prepareRequest(task, body);
+  // A task's default max_new_tokens may exceed the server's limit; requests that did not ask get the limit.
+  if (typeof options.max_new_tokens === 'number') options.max_new_tokens = Math.min(options.max_new_tokens, ctx.config.server.maxNewTokens);
   options.model = ctx.inference.catalog.resolve(task, options.model as string | undefined);
   ctx.guard.charge(request, chars, estimateTokens(chars, typeof options.max_new_tokens === 'number' ? options.max_new_tokens : 0));
   return { items, single, options, stream: stream === true };
