@@ -1,4 +1,5 @@
 // Decoding controls shared by generation and translation: temperature, top-k, top-p, seeded sampling, stop strings.
+import { mulberry32 } from '../core/random.js';
 import { hf } from '../runtime/transformers.js';
 
 /**
@@ -15,17 +16,8 @@ export interface SamplingOptions {
   seed?: number;
 }
 
-/** mulberry32: small, fast and good enough for token sampling; the seed fully determines the sequence. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The per-request generator: the seed fully determines the sampled tokens. */
+export const seededRandom = mulberry32;
 
 /** Picks one token id from a row of logits after temperature, top-k and top-p filtering. */
 export function sampleFromLogits(row: Float32Array, options: SamplingOptions, random: () => number): number {
