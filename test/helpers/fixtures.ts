@@ -1,0 +1,16 @@
+// Writes every fixture model once per test process into a temp folder and returns its path.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeFixtures } from '../../src/fixtures/index.js';
+
+let pending: Promise<string> | undefined;
+
+export function fixturesDir(): Promise<string> {
+  pending ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geul-fixtures-'));
+    await writeFixtures(dir);
+    return dir;
+  })();
+  return pending;
+}
