@@ -60,7 +60,7 @@ function registerTask(program: Command, task: AnyTask): void {
       for await (const batch of chunked(source.texts, grouped ? Number.MAX_SAFE_INTEGER : CLI_BATCH)) {
         const items = task.cli.toItems ? task.cli.toItems(batch) : batch;
         // Validate the whole request once per batch through the task schema, exactly as the library and server do.
-        const { options } = prepareRequest(task, { ...base, inputs: items });
+        const { options } = prepareRequest(task, { ...base, inputs: items }, { convert: true });
         const results = await task.run(items as never[], options as never, { models, onItemDone: () => progress?.increment() });
         results.forEach((result, i) => (flags.json ? printJson(result) : all.push(formatHuman(task.id, items[i], result))));
         if (!flags.json && all.length > 0) process.stdout.write(`${all.splice(0).join('\n')}\n`);
@@ -83,7 +83,7 @@ async function runSpecial(task: AnyTask, texts: string[], flags: TaskFlags, base
   }
   if (task.id === 'similarity' && flags.matrix) {
     const list = texts.length > 0 ? texts : await readAll(textSource(texts, flags).texts);
-    prepareRequest(task, { ...base, inputs: [list.slice(0, 2)] });
+    prepareRequest(task, { ...base, inputs: [list.slice(0, 2)] }, { convert: true });
     const loaded = await models.load(String(base.model ?? task.defaultModel), task.kind, task.id);
     const matrix = await similarityMatrix(loaded, list, (base.pooling as 'mean' | 'cls') ?? 'mean');
     if (flags.json) printJson({ matrix });
@@ -93,7 +93,7 @@ async function runSpecial(task: AnyTask, texts: string[], flags: TaskFlags, base
   if (task.id === 'generate' && flags.stream) {
     const loaded = await models.load(String(base.model ?? task.defaultModel), task.kind, task.id);
     for await (const prompt of textSource(texts, flags).texts) {
-      const { options } = prepareRequest(task, { ...base, inputs: prompt });
+      const { options } = prepareRequest(task, { ...base, inputs: prompt }, { convert: true });
       const stream = streamGenerate(loaded, prompt, options as GenerateRequestOptions);
       let step = await stream.next();
       while (!step.done) {
