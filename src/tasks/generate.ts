@@ -1,5 +1,6 @@
 // Text generation with GPT-2-family causal language models: sampling controls, seeds, stop strings and streaming.
 import { Type, type Static } from '../core/schema.js';
+import { geulError } from '../core/errors.js';
 import { hf } from '../runtime/transformers.js';
 import type { LoadedModel } from '../runtime/models.js';
 import { ModelField, Text, TextInputs } from './common.js';
@@ -33,6 +34,12 @@ interface GenerationHooks {
   onText?: (piece: string) => void;
 }
 
+/** How many positions (prompt + generated tokens) the model has embeddings for. */
+export function positionLimit(loaded: LoadedModel): number {
+  const c = loaded.config;
+  return Number(c.n_positions ?? c.max_position_embeddings ?? loaded.maxLength);
+}
+
 function promptIds(loaded: LoadedModel, prompt: string): number[] {
   const ids = loaded.tokenizer.encode(prompt, { add_special_tokens: false });
   if (ids.length > 0) return ids;
@@ -44,6 +51,8 @@ function promptIds(loaded: LoadedModel, prompt: string): number[] {
 /** Generates one continuation; deterministic for a fixed seed (or always, when not sampling). */
 export async function generateOne(loaded: LoadedModel, prompt: string, options: GenerateRequestOptions, hooks: GenerationHooks = {}): Promise<GenerateResult> {
   const ids = promptIds(loaded, prompt);
+  const room = positionLimit(loaded) - ids.length;
+  if (room <= 0) throw geulError('INVALID_INPUT', { detail: `the prompt is ${ids.length} tokens; ${loaded.id} reads at most ${positionLimit(loaded)}` });
   const input_ids = new hf.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);
   const attention_mask = new hf.Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
   const stops = options.stop ?? [];
@@ -57,7 +66,8 @@ export async function generateOne(loaded: LoadedModel, prompt: string, options: 
   const output = (await loaded.model.generate({
     input_ids,
     attention_mask,
-    max_new_tokens: options.max_new_tokens,
+    // Past the model's position table the output is garbage or an error, so the request is capped there.
+    max_new_tokens: Math.min(options.max_new_tokens, room),
     do_sample: false,
     repetition_penalty: options.repetition_penalty,
     logits_processor: processors,

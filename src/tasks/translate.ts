@@ -46,6 +46,8 @@ export async function translateTexts(loaded: LoadedModel, texts: string[], optio
     checkLanguage(loaded, options.from, codes);
     checkLanguage(loaded, options.to, codes);
   }
+  // The decoder starts with two tokens (start + language); it cannot run past its position table.
+  const maxNew = Math.min(options.max_new_tokens, Number(loaded.config.max_position_embeddings ?? 1024) - 2);
   const results: { text: string }[] = [];
   for (const text of texts) {
     const kwargs: Record<string, unknown> = { src_lang: options.from, tgt_lang: options.to };
@@ -56,7 +58,7 @@ export async function translateTexts(loaded: LoadedModel, texts: string[], optio
     if (options.num_beams > 1) {
       const ids = await beamSearchSeq2Seq(loaded, inputs, {
         numBeams: options.num_beams,
-        maxNewTokens: options.max_new_tokens,
+        maxNewTokens: maxNew,
         lengthPenalty: options.length_penalty,
         forcedBosTokenId: forcedBos,
         signal,
@@ -68,7 +70,7 @@ export async function translateTexts(loaded: LoadedModel, texts: string[], optio
     const output = (await loaded.model.generate({
       ...inputs,
       ...(forcedBos !== undefined ? { forced_bos_token_id: forcedBos } : {}),
-      max_new_tokens: options.max_new_tokens,
+      max_new_tokens: maxNew,
       do_sample: false,
       stopping_criteria: signal ? [new AbortCriteria(signal)] : [],
     } as never)) as hf.Tensor;
