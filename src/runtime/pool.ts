@@ -11,6 +11,9 @@ export type WorkerReply = ({ ok: true; value: unknown } | { ok: false; code: Err
   loads?: { model: string; seconds: number }[];
 };
 
+/** The last message a worker posts on a call's port; the pool waits for it so no streamed piece is lost. */
+export const END_OF_MESSAGES = '\u0000geul:end';
+
 /** What the pool sends a worker for one call. `port` carries streamed messages out and "abort" in. */
 export interface WorkerCall {
   op: string;
@@ -113,7 +116,14 @@ export class WorkerPool {
       port1.postMessage('abort');
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    if (options.onMessage) port1.on('message', options.onMessage);
+    let allMessages: Promise<void> = Promise.resolve();
+    if (options.onMessage) {
+      const onMessage = options.onMessage;
+      allMessages = new Promise((resolve) => {
+        port1.on('message', (m: unknown) => (m === END_OF_MESSAGES ? resolve() : onMessage(m)));
+        port1.on('close', () => resolve());
+      });
+    }
     this.active++;
     try {
       const call: WorkerCall = { op, payload, port: port2, abortFlag };
@@ -123,6 +133,8 @@ export class WorkerPool {
       } catch (err) {
         throw geulError('INTERNAL', {}, err);
       }
+      // The result can overtake the streamed messages; deliver them all before answering.
+      await allMessages;
       for (const l of reply.loads ?? []) this.onLoad?.(l.model, l.seconds);
       if (!reply.ok) throw geulError(reply.code, reply.params, reply.detail);
       return reply.value as T;

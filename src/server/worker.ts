@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { GeulConfig } from '../core/config.js';
 import { geulError, isGeulError } from '../core/errors.js';
 import { ModelStore } from '../runtime/models.js';
-import type { WorkerCall, WorkerReply } from '../runtime/pool.js';
+import { END_OF_MESSAGES, type WorkerCall, type WorkerReply } from '../runtime/pool.js';
 import { getTask } from '../tasks/registry.js';
 import { streamGenerate, generateTask, type GenerateRequestOptions } from '../tasks/generate.js';
 import { modelLanguages, translateTask } from '../tasks/translate.js';
@@ -83,6 +83,8 @@ export default async function run(call: WorkerCall): Promise<WorkerReply> {
     if (isGeulError(err)) reply = { ok: false, code: err.code, params: err.params };
     else reply = { ok: false, code: 'INTERNAL', params: {}, detail: err instanceof Error ? err.message.split('\n')[0] : String(err) };
   } finally {
+    // Messages on the port and the task's result travel separately: this marker tells the pool every message is out.
+    call.port.postMessage(END_OF_MESSAGES);
     call.port.close();
   }
   if (loads.length > 0) {
