@@ -4,7 +4,8 @@ import { register as registerTasks } from './tasks.js';
 import { register as registerModels } from './models.js';
 import { register as registerServe } from './serve.js';
 import { register as registerKeys } from './keys.js';
+import { register as registerWords } from './words.js';
 
 export type RegisterCommands = (program: Command) => void;
 
-export const COMMAND_MODULES: RegisterCommands[] = [registerTasks, registerModels, registerServe, registerKeys];
+export const COMMAND_MODULES: RegisterCommands[] = [registerTasks, registerModels, registerServe, registerKeys, registerWords];
