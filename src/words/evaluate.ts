@@ -98,6 +98,7 @@ export function spearman(x: number[], y: number[]): number {
   return pearson(ranks(x), ranks(y));
 }
 
+/** `spearman`/`pearson` are NaN when fewer than two pairs are known; `oov` is the share of pairs skipped. */
 export interface SimilarityReport { spearman: number; pearson: number; pairs: number; oov: number }
 
 /** `word1<TAB>word2<TAB>score` lines: Spearman/Pearson of cosine vs human scores over known pairs; oov = share skipped. */
@@ -119,8 +120,10 @@ export async function evaluateSimilarity(vectors: WordVectors, path: string): Pr
     human.push(Number(parts[2]));
     model.push(vectors.similarity(a, b));
   }
-  if (human.length < 2) throw geulError('DATA_INVALID', { path, where: '', detail: 'fewer than two pairs have both words in the vocabulary' });
-  return { spearman: spearman(model, human), pearson: pearson(model, human), pairs: human.length, oov: (total - human.length) / total };
+  if (total === 0) throw geulError('DATA_INVALID', { path, where: '', detail: 'no word pairs' });
+  // Fewer than two known pairs have no correlation: NaN (null in JSON), as gensim reports.
+  const enough = human.length >= 2;
+  return { spearman: enough ? spearman(model, human) : NaN, pearson: enough ? pearson(model, human) : NaN, pairs: human.length, oov: (total - human.length) / total };
 }
 
 export function similaritySetName(path: string): string {
