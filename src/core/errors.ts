@@ -21,6 +21,7 @@ export const ERROR_CATALOG = {
   UNKNOWN_WORD: { status: 404, message: 'Word "{word}" is not in the vocabulary' },
   DATA_INVALID: { status: 400, message: 'Invalid data in {path}{where}: {detail}' },
   TRAINING_FAILED: { status: 500, message: 'Training failed: {detail}' },
+  GRAPH_INVALID: { status: 500, message: 'Cannot build the model graph: {detail}' },
   UNAUTHORIZED: { status: 401, message: 'Missing or invalid API key' },
   FORBIDDEN: { status: 403, message: 'This API key lacks the "{scope}" scope' },
   RATE_LIMITED: { status: 429, message: 'Rate limit exceeded; retry in {retryAfter} s' },

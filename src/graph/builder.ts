@@ -82,6 +82,8 @@ export class GraphBuilder {
   private readonly used: Set<string>;
   private readonly prefixes: string[] = [];
   private readonly constants = new Map<string, Value>();
+  /** Every value this builder created (inputs, weights, node outputs) with the dtype/shape known at the time. */
+  readonly values = new Map<string, Value>();
 
   constructor(readonly name = 'graph', private readonly parent?: GraphBuilder) {
     // Names are unique across a graph and all its subgraphs: ONNX resolves outer-scope names by name.
@@ -110,6 +112,7 @@ export class GraphBuilder {
   input(name: string, dtype: DType, shape?: readonly Dim[]): Value {
     this.used.add(name);
     this.inputs.push({ name, dtype, shape });
+    this.values.set(name, { name, dtype, shape });
     return { name, dtype, shape };
   }
 
@@ -134,6 +137,7 @@ export class GraphBuilder {
     const unique = this.unique(name);
     const dtype = dtypeOf(data);
     this.initializers.push({ name: unique, dtype, dims: shape, raw: rawBytes(data) });
+    this.values.set(unique, { name: unique, dtype, shape });
     return { name: unique, dtype, shape };
   }
 
@@ -180,8 +184,10 @@ export class GraphBuilder {
     });
     const first = inputs.find((v): v is Value => Boolean(v));
     const toType = attributes.to?.type === 'int' ? DTYPE_BY_CODE.get(Number(attributes.to.value)) : undefined;
-    const dtype = options.dtype ?? OUTPUT_DTYPE[opType] ?? (opType === 'Cast' ? toType : first?.dtype);
-    return names.map((name, i) => ({ name, dtype: i === 0 ? dtype : options.dtype ?? first?.dtype, shape: i === 0 ? options.shape : undefined }));
+    const dtype = options.dtype ?? OUTPUT_DTYPE[opType] ?? (opType === 'Cast' ? toType : opType === 'Where' ? (inputs[1] || undefined)?.dtype ?? first?.dtype : first?.dtype);
+    const values = names.map((name, i) => ({ name, dtype: i === 0 ? dtype : options.dtype ?? first?.dtype, shape: i === 0 ? options.shape : undefined }));
+    for (const v of values) this.values.set(v.name, v);
+    return values;
   }
 
   /** Adds a single-output node and returns its output. */
