@@ -11,13 +11,22 @@ import { inferShapes } from './shapes.js';
 
 type GradFn = NonNullable<OpDef['grad']>;
 
-const custom = new WeakMap<GraphBuilder, Map<string, GradFn>>();
+interface CustomGrad {
+  grad: GradFn;
+  /** Outer-scope values a subgraph reads (Scan weights): extra inputs whose gradients follow the node's own. */
+  extra: string[];
+}
 
-/** Gives one node (e.g. a Scan written by a layer) its own gradient, used instead of the registry's. */
-export function defineGradient(g: GraphBuilder, nodeName: string, grad: GradFn): void {
+const custom = new WeakMap<GraphBuilder, Map<string, CustomGrad>>();
+
+/**
+ * Gives one node (e.g. a Scan written by a layer) its own gradient, used instead of the registry's. `extra` lists
+ * outer values its subgraph reads; `grad` returns gradients for the node's inputs followed by those.
+ */
+export function defineGradient(g: GraphBuilder, nodeName: string, grad: GradFn, extra: readonly Value[] = []): void {
   let map = custom.get(g);
   if (!map) custom.set(g, (map = new Map()));
-  map.set(nodeName, grad);
+  map.set(nodeName, { grad, extra: extra.map((v) => v.name) });
 }
 
 /** The last node added to `g` (to attach a custom gradient right after emitting it). */
@@ -32,7 +41,11 @@ export interface GradientOptions {
 
 /** d loss / d wrt for each value in `wrt` (zeros where the loss does not depend on it). */
 export function gradients(g: GraphBuilder, loss: Value, wrt: readonly Value[], options: GradientOptions = {}): Value[] {
-  const nodes = g.nodes.slice();
+  const customs = custom.get(g);
+  const nodes = g.nodes.map((n) => {
+    const extra = customs?.get(n.name)?.extra;
+    return extra ? { ...n, inputs: [...n.inputs, ...extra] } : n;
+  });
   const types = inferShapes(g);
   const stop = new Set((options.stop ?? []).map((v) => v.name));
   const typed = (name: string): Value => types.get(name) ?? { name };
@@ -67,14 +80,13 @@ export function gradients(g: GraphBuilder, loss: Value, wrt: readonly Value[], o
   add(loss.name, options.seed ?? (lossType.shape?.length === 0 ? g.scalar(1, lossType.dtype === 'float64' ? 'float64' : 'float32')
     : g.op1('Add', [zerosLikeLoss(g, lossType), g.scalar(1, lossType.dtype === 'float64' ? 'float64' : 'float32')])));
 
-  const customs = custom.get(g);
   for (const node of onPath) {
     const dy = node.outputs.map(total);
     if (dy.every((d) => !d)) continue;
     const inputs = node.inputs.map((n) => (n ? typed(n) : undefined));
     const needs = inputs.map((v) => !!v && live.has(v.name) && !stop.has(v.name) && FLOAT_TYPES.has(v.dtype));
     if (!needs.some(Boolean)) continue;
-    const grad = customs?.get(node.name) ?? OPS[node.opType]?.grad;
+    const grad = customs?.get(node.name)?.grad ?? OPS[node.opType]?.grad;
     if (!grad) throw geulError('GRAPH_INVALID', { detail: `no gradient for ${node.opType} (node ${node.name})` });
     const outputs = node.outputs.map(typed);
     const floatType = inputs.find((v) => FLOAT_TYPES.has(v?.dtype))?.dtype === 'float64' ? 'float64' : 'float32';

@@ -12,7 +12,11 @@ export interface CheckInput {
   data?: number[];
   /** Map random values (e.g. to keep them positive). */
   map?: (v: number) => number;
+  /** A float input whose gradient is not checked (masks). */
+  constant?: boolean;
 }
+
+const differentiable = (i: CheckInput) => !i.constant && ['float64', 'float32', undefined].includes(i.dtype);
 
 function tensor(dtype: string, data: number[], shape: number[]): ort.Tensor {
   if (dtype === 'int64') return new ort.Tensor('int64', BigInt64Array.from(data, BigInt), shape);
@@ -33,7 +37,7 @@ export async function checkGradient(inputs: CheckInput[], build: (g: GraphBuilde
   const r = g.input('r', fp, size.dims as number[]);
   const loss = g.op1('ReduceSum', [g.op1('Mul', [y, r])], { keepdims: 0 }, { shape: [] });
   const forward = clone(g, loss, fp);
-  const floats = xs.filter((_, i) => ['float64', 'float32', undefined].includes(inputs[i].dtype));
+  const floats = xs.filter((_, i) => differentiable(inputs[i]));
   const grads = gradients(g, loss, floats);
   grads.forEach((d, i) => g.output(d, `d${i}`, { dtype: fp }));
   g.output(loss, 'loss', { dtype: fp });
@@ -47,7 +51,7 @@ export async function checkGradient(inputs: CheckInput[], build: (g: GraphBuilde
   const tol = fp === 'float64' ? 1e-6 : 1e-3;
   let k = 0;
   for (let i = 0; i < inputs.length; i++) {
-    if (!['float64', 'float32', undefined].includes(inputs[i].dtype)) continue;
+    if (!differentiable(inputs[i])) continue;
     const analytic = out[`d${k++}`].data as Float64Array;
     for (let j = 0; j < values[i].length; j++) {
       const at = (delta: number) => values.map((v, m) => (m === i ? v.map((e, n) => (n === j ? e + delta : e)) : v));
