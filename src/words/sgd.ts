@@ -5,6 +5,7 @@
 
 export const MAX_EXP = 6;
 const EXP_TABLE_SIZE = 1000;
+const EXP_SCALE = EXP_TABLE_SIZE / MAX_EXP / 2;
 const EXP_TABLE = (() => {
   const t = new Float32Array(EXP_TABLE_SIZE);
   for (let i = 0; i < EXP_TABLE_SIZE; i++) {
@@ -36,44 +37,97 @@ export interface SharedModel {
   codeLength: Int32Array;
   codes: Uint8Array;
   points: Int32Array;
+  /** Negative-sampling draws (see unigramTable). */
+  table: Int32Array;
   /** [0]: words processed so far (all threads), updated every few thousand words. */
   progress: Int32Array;
 }
 
 /** A small fast generator (xorshift32); each thread seeds its own, so one thread with one seed is reproducible. */
 export class FastRandom {
+  // Kept as a signed 32-bit integer so V8 stays on small-integer arithmetic in the hot loop.
   private s: number;
   constructor(seed: number) {
-    this.s = (seed ^ 0x9e3779b9) >>> 0 || 1;
+    this.s = (seed ^ 0x9e3779b9) | 0 || 1;
   }
+  /** A non-negative 31-bit integer. */
   next(): number {
     let x = this.s;
-    x ^= x << 13; x >>>= 0;
+    x ^= x << 13;
     x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
+    x ^= x << 5;
     this.s = x;
-    return x;
+    return x & 0x7fffffff;
   }
   float(): number {
-    return this.next() / 4294967296;
+    return this.next() / 2147483648;
   }
 }
 
-function drawNegative(cum: Float64Array, r: number): number {
-  let lo = 0;
-  let hi = cum.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (cum[mid] < r) lo = mid + 1;
-    else hi = mid;
+/** One negative-sampling update of output vectors for input row `l1` of `input`; gradient accumulates into `neu1e`. */
+function negativeUpdate(input: Float32Array, l1: number, syn1neg: Float32Array, word: number, negative: number, table: Int32Array, rng: FastRandom, alpha: number, dim: number, neu1e: Float32Array): void {
+  for (let d = 0; d <= negative; d++) {
+    let target = word;
+    let label = 1;
+    if (d > 0) {
+      target = table[rng.next() & (table.length - 1)];
+      if (target === word) continue;
+      label = 0;
+    }
+    const l2 = target * dim;
+    let f = 0;
+    for (let k = 0; k < dim; k++) f += input[l1 + k] * syn1neg[l2 + k];
+    let g: number;
+    if (f > MAX_EXP) g = (label - 1) * alpha;
+    else if (f < -MAX_EXP) g = label * alpha;
+    else g = (label - EXP_TABLE[((f + MAX_EXP) * EXP_SCALE) | 0]) * alpha;
+    for (let k = 0; k < dim; k++) {
+      const out = syn1neg[l2 + k];
+      neu1e[k] += g * out;
+      syn1neg[l2 + k] = out + g * input[l1 + k];
+    }
   }
-  return lo;
+}
+
+/** One hierarchical-softmax update along the word's Huffman path. */
+function softmaxUpdate(input: Float32Array, l1: number, m: SharedModel, word: number, alpha: number, dim: number, neu1e: Float32Array): void {
+  const { syn1, codes, points } = m;
+  const off = m.codeOffset[word];
+  const len = m.codeLength[word];
+  for (let d = 0; d < len; d++) {
+    const l2 = points[off + d] * dim;
+    let f = 0;
+    for (let k = 0; k < dim; k++) f += input[l1 + k] * syn1[l2 + k];
+    if (f <= -MAX_EXP || f >= MAX_EXP) continue;
+    const g = (1 - codes[off + d] - EXP_TABLE[((f + MAX_EXP) * EXP_SCALE) | 0]) * alpha;
+    for (let k = 0; k < dim; k++) {
+      const out = syn1[l2 + k];
+      neu1e[k] += g * out;
+      syn1[l2 + k] = out + g * input[l1 + k];
+    }
+  }
+}
+
+/**
+ * word2vec.c's unigram table: each word fills a share of slots proportional to count^0.75, so a draw is one
+ * lookup. The size is a power of two (at most 2^23) so a draw is a mask, not a division.
+ */
+export function unigramTable(cum: Float64Array, maxSize = 1 << 23): Int32Array {
+  let size = 1 << 10;
+  while (size < maxSize && size < cum.length * 1000) size <<= 1;
+  const table = new Int32Array(new SharedArrayBuffer(size * 4));
+  let word = 0;
+  for (let i = 0; i < table.length; i++) {
+    while (word < cum.length - 1 && (i + 0.5) / table.length > cum[word]) word++;
+    table[i] = word;
+  }
+  return table;
 }
 
 /** Trains on corpus[start, end) (word ids, −1 ends a sentence) for one epoch; returns words processed. */
 export function trainRange(p: TrainParams, m: SharedModel, corpus: Int32Array, start: number, end: number, rng: FastRandom): number {
   const { dim, window, negative, hs, sg } = p;
-  const { syn0, syn1neg, syn1, keep, cum, codeOffset, codeLength, codes, points, progress } = m;
+  const { syn0, syn1neg, keep, progress } = m;
   const neu1 = new Float32Array(dim);
   const neu1e = new Float32Array(dim);
   const sentence: number[] = [];
@@ -81,39 +135,10 @@ export function trainRange(p: TrainParams, m: SharedModel, corpus: Int32Array, s
   let reported = 0;
   let alpha = p.alpha;
 
-  // One output update (NS or HS) for input vector `l1` (in `input`) and target word `word`; accumulates into neu1e.
+  const table = m.table;
   const learn = (input: Float32Array, l1: number, word: number): void => {
-    if (hs) {
-      const off = codeOffset[word];
-      for (let d = 0; d < codeLength[word]; d++) {
-        const l2 = points[off + d] * dim;
-        let f = 0;
-        for (let k = 0; k < dim; k++) f += input[l1 + k] * syn1[l2 + k];
-        if (f <= -MAX_EXP || f >= MAX_EXP) continue;
-        f = EXP_TABLE[Math.floor((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))];
-        const g = (1 - codes[off + d] - f) * alpha;
-        for (let k = 0; k < dim; k++) neu1e[k] += g * syn1[l2 + k];
-        for (let k = 0; k < dim; k++) syn1[l2 + k] += g * input[l1 + k];
-      }
-    }
-    for (let d = 0; d <= negative && negative > 0; d++) {
-      let target = word;
-      let label = 1;
-      if (d > 0) {
-        target = drawNegative(cum, rng.float());
-        if (target === word) continue;
-        label = 0;
-      }
-      const l2 = target * dim;
-      let f = 0;
-      for (let k = 0; k < dim; k++) f += input[l1 + k] * syn1neg[l2 + k];
-      let g: number;
-      if (f > MAX_EXP) g = (label - 1) * alpha;
-      else if (f < -MAX_EXP) g = label * alpha;
-      else g = (label - EXP_TABLE[Math.floor((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]) * alpha;
-      for (let k = 0; k < dim; k++) neu1e[k] += g * syn1neg[l2 + k];
-      for (let k = 0; k < dim; k++) syn1neg[l2 + k] += g * input[l1 + k];
-    }
+    if (hs) softmaxUpdate(input, l1, m, word, alpha, dim, neu1e);
+    if (negative > 0) negativeUpdate(input, l1, syn1neg, word, negative, table, rng, alpha, dim, neu1e);
   };
 
   const trainSentence = (): void => {

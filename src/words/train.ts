@@ -6,7 +6,7 @@ import { geulError } from '../core/errors.js';
 import { Rng } from '../core/random.js';
 import { siblingWorker } from '../runtime/pool.js';
 import { sentences, type CorpusOptions } from './corpus.js';
-import { FastRandom, trainRange, type SharedModel, type TrainParams } from './sgd.js';
+import { FastRandom, trainRange, unigramTable, type SharedModel, type TrainParams } from './sgd.js';
 import { buildVocab, cumulativeTable, huffman, keepProbabilities } from './vocab.js';
 import { WordVectors } from './vectors.js';
 
@@ -91,6 +91,7 @@ export async function trainWord2Vec(paths: string[], options: Word2VecOptions = 
     syn1: sharedFloat32(hs ? vocab.words.length * dim : 0),
     keep: keepProbabilities(vocab, options.sample ?? 1e-3),
     cum: cumulativeTable(vocab),
+    table: unigramTable(cumulativeTable(vocab)),
     codeOffset: tree?.offset ?? new Int32Array(0),
     codeLength: tree?.length ?? new Int32Array(0),
     codes: tree?.codes ?? new Uint8Array(0),
