@@ -1,0 +1,77 @@
+// What a trainable model is: a graph-building function over a context that owns parameters, dropout and inputs.
+import type { GraphBuilder, Value } from '../graph/builder.js';
+import { float } from '../graph/builder.js';
+import type { Rng } from '../core/random.js';
+
+export type Init = 'zeros' | 'ones' | 'glorot' | { normal: number } | { uniform: number };
+
+export interface ParamInfo {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Builds graphs for training (parameters are inputs, dropout on) and inference (parameters are weights). */
+export class ModelContext {
+  readonly params: ParamInfo[] = [];
+  readonly paramValues: Value[] = [];
+
+  constructor(
+    readonly g: GraphBuilder,
+    readonly train: boolean,
+    private readonly rng: Rng,
+    /** Current values by name; parameters not found here are initialised. */
+    private readonly values: ReadonlyMap<string, Float32Array> = new Map(),
+    /** Parameters become graph inputs (training and evaluation sessions) or initializers (export). */
+    private readonly asInputs = true,
+  ) {}
+
+  param(name: string, shape: number[], init: Init): Value {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const data = this.values.get(name) ?? initialise(this.rng, size, shape, init);
+    this.params.push({ name, shape, data });
+    const value = this.asInputs ? this.g.input(name, 'float32', shape) : this.g.param(name, data, shape);
+    this.paramValues.push(value);
+    return value;
+  }
+
+  /** Inverted dropout with an in-graph seeded mask while training; identity otherwise. */
+  dropout(x: Value, rate: number): Value {
+    if (!this.train || rate <= 0) return x;
+    const { g } = this;
+    const u = g.op1('RandomUniformLike', [x], { seed: float(this.rng.int(1 << 24)) }, { shape: x.shape });
+    const keep = g.op1('Cast', [g.op1('Greater', [u, g.scalar(rate)])], { to: 1 });
+    return g.op1('Mul', [x, g.op1('Mul', [keep, g.scalar(1 / (1 - rate))])], {}, { shape: x.shape });
+  }
+
+  /** y = x W + b for x [..., inDim]. */
+  linear(name: string, x: Value, inDim: number, outDim: number): Value {
+    const w = this.param(`${name}.weight`, [inDim, outDim], 'glorot');
+    const b = this.param(`${name}.bias`, [outDim], 'zeros');
+    const shape = x.shape ? [...x.shape.slice(0, -1), outDim] : undefined;
+    return this.g.op1('Add', [this.g.op1('MatMul', [x, w]), b], {}, { shape });
+  }
+}
+
+function initialise(rng: Rng, size: number, shape: number[], init: Init): Float32Array {
+  if (init === 'zeros') return new Float32Array(size);
+  if (init === 'ones') return new Float32Array(size).fill(1);
+  if (init === 'glorot') {
+    const fanIn = shape.length > 1 ? shape[shape.length - 2] : shape[0];
+    const fanOut = shape[shape.length - 1];
+    const limit = Math.sqrt(6 / (fanIn + fanOut));
+    return Float32Array.from({ length: size }, () => (rng.next() * 2 - 1) * limit);
+  }
+  if ('normal' in init) return rng.normalArray(size, init.normal);
+  return Float32Array.from({ length: size }, () => (rng.next() * 2 - 1) * init.uniform);
+}
+
+/** A classifier: declares its inputs and returns logits [batch, classes]. */
+export interface ModelDef {
+  kind: string;
+  classes: number;
+  /** Feature inputs in feed order (e.g. input_ids and attention_mask, or x). */
+  build(ctx: ModelContext): { inputs: Value[]; logits: Value };
+  /** JSON-safe description saved with checkpoints and config.json. */
+  config: Record<string, unknown>;
+}

@@ -1,0 +1,146 @@
+// Runs training: one ORT session per step does forward, loss, backward and the optimizer update in one graph.
+//
+//   const trainer = await Trainer.create(mlp({ features: 2, hidden: [8], classes: 2 }), { name: 'adam', lr: 0.05 }, { seed: 1 });
+//   const { loss } = await trainer.step({ x: tensorX }, labels);
+//   const onnx = trainer.exportOnnx();                   // inference graph with the trained weights as initializers
+import * as ort from 'onnxruntime-node';
+import { geulError } from '../core/errors.js';
+import { Rng } from '../core/random.js';
+import { gradients } from '../graph/autodiff.js';
+import { GraphBuilder } from '../graph/builder.js';
+import { softmaxCrossEntropy } from '../graph/losses.js';
+import { ModelContext, type ModelDef } from './model.js';
+import { emitUpdate, scheduledLr, stateSlots, stepScalars, type OptimizerConfig } from './optim.js';
+
+export interface TrainerOptions {
+  seed?: number;
+  /** Total steps planned (for the LR schedule). */
+  totalSteps?: number;
+  threads?: number;
+}
+
+export interface StepResult {
+  loss: number;
+  /** Logits [batch, classes] of this batch (before the update). */
+  logits: Float32Array;
+}
+
+/** Model weights and optimizer state as plain typed arrays, by parameter name. */
+export interface TrainState {
+  step: number;
+  params: Map<string, Float32Array>;
+  states: Map<string, Float32Array[]>;
+}
+
+export class Trainer {
+  private constructor(
+    readonly model: ModelDef,
+    readonly optimizer: OptimizerConfig,
+    readonly state: TrainState,
+    readonly shapes: Map<string, number[]>,
+    private readonly session: ort.InferenceSession,
+    private readonly featureNames: string[],
+    private readonly options: TrainerOptions,
+    private evalSession?: ort.InferenceSession,
+  ) {}
+
+  static async create(model: ModelDef, optimizer: OptimizerConfig, options: TrainerOptions = {}, resume?: TrainState): Promise<Trainer> {
+    const seed = options.seed ?? 0;
+    const g = new GraphBuilder(`${model.kind}_train`);
+    const ctx = new ModelContext(g, true, new Rng(seed), resume?.params);
+    const { inputs, logits } = model.build(ctx);
+    const labels = g.input('labels', 'int64', ['batch']);
+    const loss = softmaxCrossEntropy(g, { ...logits, shape: ['batch', model.classes] }, labels);
+    const grads = gradients(g, loss, ctx.paramValues);
+    const slots = stateSlots(optimizer);
+    const stateInputs = ctx.params.map((p) => slots.map((s) => g.input(`${p.name}/${s}`, 'float32', p.shape)));
+    const lr = g.input('opt/lr', 'float32', []);
+    const eps = g.input('opt/eps', 'float32', []);
+    const decay = g.input('opt/decay', 'float32', []);
+    const updates = ctx.paramValues.map((param, i) => ({ param, grad: grads[i], states: stateInputs[i] }));
+    const next = emitUpdate(g, optimizer, updates, { lr, eps, decay });
+    g.output(loss, 'loss', { dtype: 'float32', shape: [] });
+    g.output(logits, 'logits', { dtype: 'float32', shape: ['batch', model.classes] });
+    ctx.params.forEach((p, i) => {
+      g.output(next.params[i], `new/${p.name}`, { dtype: 'float32', shape: p.shape });
+      slots.forEach((s, j) => g.output(next.states[i][j], `new/${p.name}/${s}`, { dtype: 'float32', shape: p.shape }));
+    });
+    const session = await ort.InferenceSession.create(g.serialize(), sessionOptions(options.threads));
+    const state: TrainState = resume ?? {
+      step: 0,
+      params: new Map(ctx.params.map((p) => [p.name, p.data])),
+      states: new Map(ctx.params.map((p) => [p.name, slots.map(() => new Float32Array(p.data.length))])),
+    };
+    const shapes = new Map(ctx.params.map((p) => [p.name, p.shape]));
+    return new Trainer(model, optimizer, state, shapes, session, inputs.map((v) => v.name), options);
+  }
+
+  get parameterCount(): number {
+    let n = 0;
+    for (const p of this.state.params.values()) n += p.length;
+    return n;
+  }
+
+  /** One optimisation step on a batch; parameters and states are replaced by the session's outputs (no copies). */
+  async step(features: Record<string, ort.Tensor>, labels: BigInt64Array): Promise<StepResult> {
+    const { state, optimizer } = this;
+    const lr = scheduledLr(optimizer, state.step, this.options.totalSteps ?? Number.MAX_SAFE_INTEGER);
+    const [lrT, epsT, decayT] = stepScalars(optimizer, state.step, lr);
+    const feeds: Record<string, ort.Tensor> = { ...this.pick(features), labels: new ort.Tensor('int64', labels, [labels.length]) };
+    feeds['opt/lr'] = new ort.Tensor('float32', Float32Array.of(lrT), []);
+    feeds['opt/eps'] = new ort.Tensor('float32', Float32Array.of(epsT), []);
+    feeds['opt/decay'] = new ort.Tensor('float32', Float32Array.of(decayT), []);
+    const slots = stateSlots(optimizer);
+    for (const [name, data] of state.params) {
+      feeds[name] = new ort.Tensor('float32', data, this.shapes.get(name));
+      (state.states.get(name) ?? []).forEach((s, j) => (feeds[`${name}/${slots[j]}`] = new ort.Tensor('float32', s, this.shapes.get(name))));
+    }
+    const out = await this.session.run(feeds);
+    const loss = (out.loss.data as Float32Array)[0];
+    if (!Number.isFinite(loss)) throw geulError('TRAINING_FAILED', { detail: `loss became ${loss} at step ${state.step + 1}; lower --lr or enable clipping` });
+    for (const name of state.params.keys()) {
+      state.params.set(name, out[`new/${name}`].data as Float32Array);
+      state.states.set(name, slots.map((s) => out[`new/${name}/${s}`].data as Float32Array));
+    }
+    state.step++;
+    return { loss, logits: out.logits.data as Float32Array };
+  }
+
+  /** Logits for a batch with the current weights (dropout off). */
+  async predict(features: Record<string, ort.Tensor>): Promise<Float32Array> {
+    if (!this.evalSession) {
+      const g = new GraphBuilder(`${this.model.kind}_eval`);
+      const ctx = new ModelContext(g, false, new Rng(0), this.state.params);
+      g.output(this.model.build(ctx).logits, 'logits', { dtype: 'float32', shape: ['batch', this.model.classes] });
+      this.evalSession = await ort.InferenceSession.create(g.serialize(), sessionOptions(this.options.threads));
+    }
+    const feeds: Record<string, ort.Tensor> = this.pick(features);
+    for (const [name, data] of this.state.params) feeds[name] = new ort.Tensor('float32', data, this.shapes.get(name));
+    return (await this.evalSession.run(feeds)).logits.data as Float32Array;
+  }
+
+  /** The inference graph (inputs → logits) with the current weights stored inside. */
+  exportOnnx(): Uint8Array {
+    const g = new GraphBuilder(this.model.kind);
+    const ctx = new ModelContext(g, false, new Rng(0), this.state.params, false);
+    g.output(this.model.build(ctx).logits, 'logits', { dtype: 'float32', shape: ['batch', this.model.classes] });
+    return g.serialize({ docString: `geul ${this.model.kind} classifier` });
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+    await this.evalSession?.release();
+  }
+
+  private pick(features: Record<string, ort.Tensor>): Record<string, ort.Tensor> {
+    return Object.fromEntries(this.featureNames.map((n) => {
+      const t = features[n];
+      if (!t) throw geulError('INVALID_INPUT', { detail: `missing model input "${n}"` });
+      return [n, t];
+    }));
+  }
+}
+
+function sessionOptions(threads?: number): ort.InferenceSession.SessionOptions {
+  return { graphOptimizationLevel: 'all', ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}) };
+}
