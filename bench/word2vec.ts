@@ -76,9 +76,14 @@ async function run(): Promise<void> {
         const row = `| ${(words / 1e6).toFixed(2)} M × ${times === 1 ? '1' : times} | ${threads} | ${Math.round(gRate).toLocaleString('en')} | ${Math.round(pRate).toLocaleString('en')} | ${(gRate / pRate).toFixed(2)} | ${(100 * g.a).toFixed(1)} % | ${(100 * p.a).toFixed(1)} % | ${g.s.toFixed(3)} | ${p.s.toFixed(3)} |`;
         console.log(row);
         rows.push(row);
+        writeSection(rows);
       }
     }
   }
+}
+
+/** Rewritten after every row, so a run cut short still leaves what it measured. */
+function writeSection(rows: string[]): void {
   writeReadmeSection('Word2Vec', [
     `Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}. Rerun: \`npm run bench:word2vec\` (installs Debian's python3-gensim if missing; for the benchmark only).`,
     '',
