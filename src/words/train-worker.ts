@@ -1,10 +1,6 @@
-// A Word2Vec training thread: runs every epoch over its slice of the shared corpus, updating shared weights.
+// A Word2Vec training thread (worker_threads entry): runs its share of every epoch on the shared weights.
 import { parentPort, workerData } from 'node:worker_threads';
-import { FastRandom, trainRange, type SharedModel, type TrainParams } from './sgd.js';
+import { runThread, type ThreadData } from './train-thread.js';
 
-const { params, model, corpus, start, end, epochs, seed } = workerData as {
-  params: TrainParams; model: SharedModel; corpus: Int32Array; start: number; end: number; epochs: number; seed: number;
-};
-const random = new FastRandom(seed);
-for (let e = 0; e < epochs; e++) trainRange(params, model, corpus, start, end, random);
+runThread(workerData as ThreadData);
 parentPort?.postMessage('done');
