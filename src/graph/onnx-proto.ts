@@ -80,7 +80,11 @@ class Writer {
   }
 }
 
+/** A dimension: a size, a symbolic name (dim_param, e.g. 'batch_size') or UNKNOWN_DIM. */
 export type Dim = number | string;
+
+/** The dim of unknown size (written without value or name). */
+export const UNKNOWN_DIM = '?';
 
 export interface TensorProto {
   name: string;
@@ -148,7 +152,8 @@ function writeValueInfo(w: Writer, v: ValueInfoProto): void {
     if (v.shape) {
       tensor.message(2, (shape) => {
         for (const d of v.shape ?? []) {
-          shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
+          // '?' is the builder's unknown dim: an empty Dimension (neither dim_value nor dim_param).
+          shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : d === UNKNOWN_DIM ? dim : dim.string(2, d)));
         }
       });
     }

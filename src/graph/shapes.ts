@@ -1,18 +1,11 @@
 // Shape and dtype inference over a builder's graph, using each registered op's shape rule.
 import type { GraphBuilder, Value } from './builder.js';
-import type { DType, NodeProto, TensorProto } from './onnx-proto.js';
+import type { NodeProto } from './onnx-proto.js';
 import { OPS } from './ops/index.js';
 import type { ShapeContext } from './ops/types.js';
+import { DTYPE_BY_CODE, intValues } from './tensor-data.js';
 
-const CAST_TYPES: Record<number, DType> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float64' };
 const BOOL_OPS = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or']);
-
-function tensorInts(t: TensorProto): number[] | undefined {
-  if (t.dtype !== 'int64' && t.dtype !== 'int32') return undefined;
-  const copy = t.raw.slice();
-  const view = t.dtype === 'int64' ? new BigInt64Array(copy.buffer) : new Int32Array(copy.buffer);
-  return Array.from(view as ArrayLike<number | bigint>, Number);
-}
 
 /** Infers dtype and shape of every value in `g`; hints recorded by the builder fill what the rules cannot. */
 export function inferShapes(g: GraphBuilder): Map<string, Value> {
@@ -20,7 +13,7 @@ export function inferShapes(g: GraphBuilder): Map<string, Value> {
   const consts = new Map<string, number[]>();
   for (const v of g.values.values()) types.set(v.name, v);
   for (const t of g.initializers) {
-    const ints = tensorInts(t);
+    const ints = t.raw.length <= 64 * 8 ? intValues(t.dtype, t.raw) : undefined;
     if (ints && ints.length <= 64) consts.set(t.name, ints);
   }
   for (const node of g.nodes) inferNode(node, types, consts);
@@ -37,7 +30,7 @@ function inferNode(node: NodeProto, types: Map<string, Value>, consts: Map<strin
   const first = inputs.find((v) => v)?.dtype;
   node.outputs.forEach((name, i) => {
     const hint = types.get(name);
-    const dtype = dtypes[i] ?? (node.opType === 'Cast' && to?.type === 'int' ? CAST_TYPES[Number(to.value)] : BOOL_OPS.has(node.opType) ? 'bool' : hint?.dtype ?? first);
+    const dtype = dtypes[i] ?? (node.opType === 'Cast' && to?.type === 'int' ? DTYPE_BY_CODE.get(Number(to.value)) : BOOL_OPS.has(node.opType) ? 'bool' : hint?.dtype ?? first);
     types.set(name, { name, dtype, shape: shapes[i] ?? hint?.shape });
   });
 }

@@ -54,6 +54,9 @@ export const ELEMENTWISE_OPS: Record<string, OpDef> = {
       return [da, db];
     },
   },
+  Sum: { shape: broadcast, grad: (c) => c.inputs.map((x, i) => (c.needs[i] && c.dy[0] ? c.unbroadcast(c.dy[0], x as Value) : undefined)) },
+  // Trilu keeps a triangle: its gradient keeps the same triangle of dy.
+  Trilu: { shape: same, grad: (c) => [c.dy[0] && c.g.op1('Trilu', [c.dy[0], c.inputs[1] ?? ''], { upper: c.int('upper', 1) }), undefined] },
   Neg: { shape: same, grad: (c) => [c.dy[0] && c.g.op1('Neg', [c.dy[0]])] },
   Identity: { shape: same, grad: (c) => [c.dy[0]] },
   Sqrt: unary((c, _x, y) => c.g.op1('Div', [c.scalar(0.5), y])),

@@ -166,6 +166,13 @@ export const SHAPE_OPS: Record<string, OpDef> = {
   },
   Shape: { shape: (s) => [[s.inputs[0]?.shape?.length ?? UNKNOWN]], dtype: () => ['int64'] },
   Size: { shape: () => [[]], dtype: () => ['int64'] },
+  Range: {
+    shape: (s) => {
+      const [start, limit, delta] = [0, 1, 2].map((i) => s.constInts(i)?.[0]);
+      if (start === undefined || limit === undefined || delta === undefined || delta === 0) return [[UNKNOWN]];
+      return [[Math.max(0, Math.ceil((limit - start) / delta))]];
+    },
+  },
   ConstantOfShape: {
     shape: (s) => [s.constInts(0)],
     dtype: (s) => {
