@@ -1,60 +1,95 @@
-// Standard evaluations of word vectors: the Google analogy set (gensim semantics) and word-similarity Spearman.
+// Standard evaluations of word vectors: the Google analogy set and word-similarity sets, with gensim's semantics.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { geulError } from '../core/errors.js';
-import { WordVectors } from './vectors.js';
+import { topIndices, type WordVectors } from './vectors.js';
 
 export interface SectionScore { correct: number; incorrect: number; accuracy: number }
 export interface AnalogyReport {
+  /** correct / (correct + incorrect) over all sections (gensim's "Total accuracy"). */
   accuracy: number;
   correct: number;
+  /** Questions scored (correct + incorrect). */
   total: number;
-  /** Questions skipped because a word is outside the (restricted) vocabulary. */
+  /** Questions with a word outside the (restricted) vocabulary: skipped, or scored wrong with dummy4unknown. */
   skipped: number;
+  /** Questions read (valid lines). */
+  questions: number;
+  /** skipped / questions. */
+  oovRatio: number;
   sections: Record<string, SectionScore>;
+}
+
+export interface AnalogyOptions {
+  /** Only the N most frequent words (file order) are known and candidates: gensim's restrict_vocab (default 30,000). */
+  restrictVocab?: number;
+  /** Count questions with unknown words as wrong instead of skipping them (gensim's dummy4unknown). */
+  dummy4unknown?: boolean;
+  /** 3CosAdd (gensim's evaluate_word_analogies) or 3CosMul. */
+  method?: 'add' | 'mul';
 }
 
 async function readText(path: string): Promise<string> {
   return readFile(path, 'utf8').catch(() => { throw geulError('FILE_NOT_FOUND', { path }); });
 }
 
-/**
- * gensim `evaluate_word_analogies`: only the first `restrictVocab` words take part; matching is case-insensitive
- * (both sides upper-cased, the first — most frequent — spelling kept); a question with a word outside that
- * vocabulary is skipped (counted, not scored); the answer is the best 3CosAdd candidate other than a, b and c.
- */
-export async function evaluateAnalogies(vectors: WordVectors, path: string, options: { restrictVocab?: number } = {}): Promise<AnalogyReport> {
-  const limit = Math.min(options.restrictVocab ?? 30000, vectors.size);
+/** Upper-cased word → row of its most frequent spelling among the first `limit` rows (gensim's ok_vocab). */
+function upperVocab(vectors: WordVectors, limit: number): Map<string, number> {
   const upper = new Map<string, number>();
   for (let i = 0; i < limit; i++) {
     const key = vectors.words[i].toUpperCase();
     if (!upper.has(key)) upper.set(key, i);
   }
+  return upper;
+}
+
+/**
+ * gensim `evaluate_word_analogies`: case-insensitive (both sides upper-cased, the most frequent spelling wins); only
+ * the first `restrictVocab` words take part; a question with an unknown word is skipped (counted); the prediction is
+ * the best of the top 5 candidates (inputs excluded) whose upper-case form is not one of a, b, c.
+ */
+export async function evaluateAnalogies(vectors: WordVectors, path: string, options: AnalogyOptions = {}): Promise<AnalogyReport> {
+  const limit = vectors.limit(options.restrictVocab ?? 30000);
+  const upper = upperVocab(vectors, limit);
   const sections: Record<string, SectionScore> = {};
+  const pending: { section: SectionScore; words: string[]; ids: number[] }[] = [];
   let section: SectionScore | undefined;
   let skipped = 0;
-  for (const raw of (await readText(path)).split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line) continue;
-    if (line.startsWith(':')) {
+  let questions = 0;
+  for (const raw of (await readText(path)).split('\n')) {
+    if (raw.startsWith(': ')) {
       section = { correct: 0, incorrect: 0, accuracy: 0 };
-      sections[line.slice(1).trim()] = section;
+      sections[raw.slice(2).trim()] = section;
       continue;
     }
-    if (!section) throw geulError('DATA_INVALID', { path, where: '', detail: 'questions before the first ": section" line' });
-    const parts = line.toUpperCase().split(/\s+/);
-    if (parts.length !== 4) throw geulError('DATA_INVALID', { path, where: '', detail: `expected 4 words: "${line}"` });
-    const ids = parts.map((w) => upper.get(w));
+    const words = raw.trim().toUpperCase().split(/\s+/);
+    if (words.length !== 4) continue; // gensim skips invalid lines (and blank ones)
+    if (!section) throw geulError('DATA_INVALID', { path, where: '', detail: 'a question comes before the first ": section" line' });
+    questions++;
+    const ids = words.map((w) => upper.get(w));
     if (ids.some((i) => i === undefined)) {
       skipped++;
+      if (options.dummy4unknown) section.incorrect++;
       continue;
     }
-    const [a, b, c, expected] = ids as number[];
-    const words = [a, b, c].map((i) => vectors.words[i]);
-    const answers = vectors.mostSimilar({ positive: [words[1], words[2]], negative: [words[0]], topn: 4, restrictVocab: limit });
-    const predicted = answers.find((s) => !parts.slice(0, 3).includes(s.word.toUpperCase()));
-    if (predicted && predicted.word.toUpperCase() === vectors.words[expected].toUpperCase()) section.correct++;
-    else section.incorrect++;
+    pending.push({ section, words, ids: ids as number[] });
+  }
+  const BATCH = 64;
+  for (let start = 0; start < pending.length; start += BATCH) {
+    const batch = pending.slice(start, start + BATCH);
+    const results = options.method === 'mul'
+      ? batch.map((q) => vectors.mostSimilarCosmul({ positive: [vectors.words[q.ids[1]], vectors.words[q.ids[2]]], negative: [vectors.words[q.ids[0]]], topn: 5, restrictVocab: limit }).map((s) => s.word))
+      : cosAdd(vectors, batch.map((q) => q.ids), limit);
+    batch.forEach((q, j) => {
+      const ignore = new Set(q.words.slice(0, 3));
+      let predicted: string | undefined;
+      for (const word of results[j]) {
+        predicted = word.toUpperCase();
+        if (upper.has(predicted) && !ignore.has(predicted)) break;
+      }
+      if (predicted === q.words[3]) q.section.correct++;
+      else q.section.incorrect++;
+    });
   }
   let correct = 0;
   let incorrect = 0;
@@ -63,7 +98,17 @@ export async function evaluateAnalogies(vectors: WordVectors, path: string, opti
     correct += s.correct;
     incorrect += s.incorrect;
   }
-  return { accuracy: correct + incorrect > 0 ? correct / (correct + incorrect) : 0, correct, total: correct + incorrect, skipped, sections };
+  return {
+    accuracy: correct + incorrect > 0 ? correct / (correct + incorrect) : 0, correct, total: correct + incorrect,
+    skipped, questions, oovRatio: questions > 0 ? skipped / questions : 0, sections,
+  };
+}
+
+/** Top-5 3CosAdd answers (b − a + c over unit vectors) for many questions at once, scored four per matrix pass. */
+function cosAdd(vectors: WordVectors, questions: number[][], limit: number): string[][] {
+  const means = questions.map(([a, b, c]) => vectors.meanVector([vectors.words[b], vectors.words[c]], [vectors.words[a]]).mean);
+  const scores = vectors.scores(means, limit);
+  return questions.map(([a, b, c], j) => topIndices(scores[j], new Set([a, b, c]), 5).map((i) => vectors.words[i]));
 }
 
 /** Average ranks (ties share the mean rank), as Spearman's correlation needs. */
@@ -94,36 +139,57 @@ export function pearson(x: number[], y: number[]): number {
   return sxy / Math.sqrt(sxx * syy);
 }
 
+/** Spearman's ρ: Pearson's r of the average ranks (scipy.stats.spearmanr). NaN when a side is constant. */
 export function spearman(x: number[], y: number[]): number {
   return pearson(ranks(x), ranks(y));
 }
 
-/** `spearman`/`pearson` are NaN when fewer than two pairs are known; `oov` is the share of pairs skipped. */
+/** `spearman`/`pearson` are NaN (null in JSON) when fewer than two pairs are known; `oov` is the share skipped. */
 export interface SimilarityReport { spearman: number; pearson: number; pairs: number; oov: number }
 
-/** `word1<TAB>word2<TAB>score` lines: Spearman/Pearson of cosine vs human scores over known pairs; oov = share skipped. */
-export async function evaluateSimilarity(vectors: WordVectors, path: string): Promise<SimilarityReport> {
-  const lower = new Map<string, string>();
-  for (const w of vectors.words) if (!lower.has(w.toLowerCase())) lower.set(w.toLowerCase(), w);
+export interface SimilarityOptions {
+  /** Only the first N words count as known (gensim's evaluate_word_pairs default: 300,000). */
+  restrictVocab?: number;
+  /** Score unknown pairs as similarity 0 instead of skipping them (gensim's dummy4unknown). */
+  dummy4unknown?: boolean;
+}
+
+/**
+ * gensim `evaluate_word_pairs`: `word1<TAB>word2<TAB>score` lines (whitespace when a line has no tab), `#` comments
+ * and malformed lines skipped, case-insensitive; Spearman and Pearson of cosine vs the human scores over known pairs.
+ */
+export async function evaluateSimilarity(vectors: WordVectors, path: string, options: SimilarityOptions = {}): Promise<SimilarityReport> {
+  const upper = upperVocab(vectors, vectors.limit(options.restrictVocab ?? 300000));
   const human: number[] = [];
   const model: number[] = [];
-  let total = 0;
-  for (const raw of (await readText(path)).split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const parts = line.split(/\t|\s+/);
-    if (parts.length < 3 || !Number.isFinite(Number(parts[2]))) throw geulError('DATA_INVALID', { path, where: '', detail: `expected "word word score": "${line}"` });
-    total++;
-    const a = lower.get(parts[0].toLowerCase());
-    const b = lower.get(parts[1].toLowerCase());
-    if (!a || !b) continue;
-    human.push(Number(parts[2]));
-    model.push(vectors.similarity(a, b));
+  let oov = 0;
+  for (const raw of (await readText(path)).split('\n')) {
+    if (!raw.trim() || raw.startsWith('#')) continue;
+    const parts = (raw.includes('\t') ? raw.split('\t') : raw.trim().split(/\s+/)).map((p) => p.trim());
+    const gold = Number(parts[2]);
+    if (parts.length !== 3 || parts[2] === '' || !Number.isFinite(gold)) continue;
+    const a = upper.get(parts[0].toUpperCase());
+    const b = upper.get(parts[1].toUpperCase());
+    if (a === undefined || b === undefined) {
+      oov++;
+      if (options.dummy4unknown) {
+        human.push(gold);
+        model.push(0);
+      }
+      continue;
+    }
+    human.push(gold);
+    model.push(vectors.similarity(vectors.words[a], vectors.words[b]));
   }
-  if (total === 0) throw geulError('DATA_INVALID', { path, where: '', detail: 'no word pairs' });
-  // Fewer than two known pairs have no correlation: NaN (null in JSON), as gensim reports.
+  const total = options.dummy4unknown ? human.length : human.length + oov;
+  if (total === 0) throw geulError('DATA_INVALID', { path, where: '', detail: 'no "word1 TAB word2 TAB score" lines' });
   const enough = human.length >= 2;
-  return { spearman: enough ? spearman(model, human) : NaN, pearson: enough ? pearson(model, human) : NaN, pairs: human.length, oov: (total - human.length) / total };
+  return {
+    spearman: enough ? spearman(model, human) : NaN,
+    pearson: enough ? pearson(model, human) : NaN,
+    pairs: options.dummy4unknown ? human.length - oov : human.length,
+    oov: oov / total,
+  };
 }
 
 export function similaritySetName(path: string): string {

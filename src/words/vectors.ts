@@ -1,5 +1,6 @@
 // Word vectors in memory with gensim's query semantics: most_similar, similarity, 3CosAdd/3CosMul analogies, doesnt_match.
 import { geulError } from '../core/errors.js';
+import { createScorer, type Scorer } from './similarity-kernel.js';
 
 export interface Scored { word: string; score: number }
 
@@ -11,13 +12,16 @@ export interface SimilarOptions {
   restrictVocab?: number;
 }
 
+export type AnalogyMethod = 'add' | 'mul';
+
 /** A vocabulary of words with one vector each (row-major Float32Array), in file order (most frequent first). */
 export class WordVectors {
   readonly index = new Map<string, number>();
-  private unit?: Float32Array;
+  private scorer?: Scorer;
 
   constructor(readonly words: string[], readonly dim: number, readonly data: Float32Array) {
     if (data.length !== words.length * dim) throw geulError('INVALID_INPUT', { detail: `expected ${words.length}×${dim} values, got ${data.length}` });
+    // gensim keeps the first of duplicate words; so do we.
     words.forEach((w, i) => { if (!this.index.has(w)) this.index.set(w, i); });
   }
 
@@ -29,101 +33,106 @@ export class WordVectors {
     return this.index.has(word);
   }
 
+  /** The row of `word`; UNKNOWN_WORD (naming it) when absent. */
   indexOf(word: string): number {
     const i = this.index.get(word);
     if (i === undefined) throw geulError('UNKNOWN_WORD', { word });
     return i;
   }
 
+  /** A copy of the raw vector of `word`. */
   vector(word: string): Float32Array {
     const i = this.indexOf(word);
     return this.data.slice(i * this.dim, (i + 1) * this.dim);
   }
 
-  /** Unit-length copies of every vector, computed once (gensim's `fill_norms`). */
-  normalized(): Float32Array {
-    if (!this.unit) {
-      const unit = new Float32Array(this.data.length);
-      for (let r = 0; r < this.size; r++) {
-        let norm = 0;
-        for (let d = 0; d < this.dim; d++) norm += this.data[r * this.dim + d] ** 2;
-        const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-        for (let d = 0; d < this.dim; d++) unit[r * this.dim + d] = this.data[r * this.dim + d] * inv;
-      }
-      this.unit = unit;
-    }
-    return this.unit;
+  /** Normalises all rows once (gensim's fill_norms) into the scoring kernel's memory. */
+  private get unit(): Scorer {
+    this.scorer ??= createScorer(this.data, this.size, this.dim);
+    return this.scorer;
   }
 
-  private unitRow(i: number): Float32Array {
-    return this.normalized().subarray(i * this.dim, (i + 1) * this.dim);
+  /** The unit-length vector of row i (a read-only view). */
+  unitRow(i: number): Float32Array {
+    return this.unit.unitRow(i);
+  }
+
+  /** Dot products of each query with the first `limit` unit rows (cosines, when the queries are unit length). */
+  scores(queries: Float32Array[], limit = this.size): Float32Array[] {
+    return this.unit.scores(queries, Math.min(limit, this.size));
   }
 
   similarity(a: string, b: string): number {
     return dot(this.unitRow(this.indexOf(a)), this.unitRow(this.indexOf(b)));
   }
 
-  /** Cosine of `query` (any vector) with every candidate row: one pass over the normalised matrix. */
-  private scores(query: Float32Array, limit: number): Float32Array {
-    const unit = this.normalized();
-    const out = new Float32Array(limit);
-    const dim = this.dim;
-    for (let r = 0; r < limit; r++) {
-      let s = 0;
-      const base = r * dim;
-      for (let d = 0; d < dim; d++) s += unit[base + d] * query[d];
-      out[r] = s;
-    }
-    return out;
-  }
-
-  /** gensim most_similar: mean of unit vectors (negatives weighted −1), normalised, cosine against all words. */
-  mostSimilar(options: SimilarOptions): Scored[] {
-    const positive = options.positive ?? [];
-    const negative = options.negative ?? [];
+  /** gensim's most_similar query vector: the mean of unit vectors (negatives weighted −1), normalised. */
+  meanVector(positive: string[], negative: string[] = []): { mean: Float32Array; used: Set<number> } {
     if (positive.length + negative.length === 0) throw geulError('INVALID_INPUT', { detail: 'give at least one word' });
     const mean = new Float32Array(this.dim);
-    const exclude = new Set<number>();
+    const used = new Set<number>();
     for (const [words, weight] of [[positive, 1], [negative, -1]] as const) {
       for (const w of words) {
         const i = this.indexOf(w);
-        exclude.add(i);
+        used.add(i);
         const row = this.unitRow(i);
         for (let d = 0; d < this.dim; d++) mean[d] += weight * row[d];
       }
     }
     normalize(mean);
-    return this.top(this.scores(mean, this.limit(options.restrictVocab)), exclude, options.topn ?? 10);
+    return { mean, used };
   }
 
-  /** Nearest words to an arbitrary vector. */
+  /** gensim most_similar: cosine of the mean query with every (allowed) word, input words excluded. */
+  mostSimilar(options: SimilarOptions): Scored[] {
+    const { mean, used } = this.meanVector(options.positive ?? [], options.negative ?? []);
+    const [scores] = this.scores([mean], this.limit(options.restrictVocab));
+    return this.top(scores, used, options.topn ?? 10);
+  }
+
+  /** gensim most_similar_cosmul (Levy & Goldberg 2014): ∏(1+cos(pos))/2 ÷ (∏(1+cos(neg))/2 + 1e-6). */
+  mostSimilarCosmul(options: SimilarOptions): Scored[] {
+    const positive = options.positive ?? [];
+    const negative = options.negative ?? [];
+    if (positive.length === 0) throw geulError('INVALID_INPUT', { detail: 'give at least one positive word' });
+    const ids = [...positive, ...negative].map((w) => this.indexOf(w));
+    const limit = this.limit(options.restrictVocab);
+    const sims = this.scores(ids.map((i) => this.unitRow(i)), limit);
+    const combined = new Float32Array(limit);
+    for (let r = 0; r < limit; r++) {
+      let num = 1;
+      let den = 1;
+      for (let j = 0; j < sims.length; j++) {
+        if (j < positive.length) num *= (1 + sims[j][r]) / 2;
+        else den *= (1 + sims[j][r]) / 2;
+      }
+      combined[r] = num / (den + 1e-6);
+    }
+    return this.top(combined, new Set(ids), options.topn ?? 10);
+  }
+
+  /** Nearest words to an arbitrary vector (gensim similar_by_vector). */
   nearest(vector: ArrayLike<number>, topn = 10, exclude: string[] = []): Scored[] {
     if (vector.length !== this.dim) throw geulError('INVALID_INPUT', { detail: `vector has ${vector.length} dimensions, expected ${this.dim}` });
     const q = Float32Array.from(vector);
     normalize(q);
-    return this.top(this.scores(q, this.size), new Set(exclude.map((w) => this.indexOf(w))), topn);
+    const [scores] = this.scores([q]);
+    return this.top(scores, new Set(exclude.map((w) => this.indexOf(w))), topn);
   }
 
-  /** a : b = c : ? — 3CosAdd (gensim most_similar) or 3CosMul (gensim most_similar_cosmul, Levy & Goldberg 2014). */
-  analogy(a: string, b: string, c: string, options: { method?: 'add' | 'mul'; topn?: number; restrictVocab?: number } = {}): Scored[] {
-    if ((options.method ?? 'add') === 'add') return this.mostSimilar({ positive: [b, c], negative: [a], topn: options.topn, restrictVocab: options.restrictVocab });
-    const limit = this.limit(options.restrictVocab);
-    const shift = (s: Float32Array) => s.map((v) => (1 + v) / 2);
-    const [sa, sb, sc] = [a, b, c].map((w) => shift(this.scores(this.unitRow(this.indexOf(w)), limit)));
-    const combined = new Float32Array(limit);
-    for (let r = 0; r < limit; r++) combined[r] = (sb[r] * sc[r]) / (sa[r] + 1e-6);
-    return this.top(combined, new Set([a, b, c].map((w) => this.indexOf(w))), options.topn ?? 10);
+  /** a : b = c : ? — 3CosAdd (gensim most_similar) or 3CosMul (gensim most_similar_cosmul). */
+  analogy(a: string, b: string, c: string, options: { method?: AnalogyMethod; topn?: number; restrictVocab?: number } = {}): Scored[] {
+    const query = { positive: [b, c], negative: [a], topn: options.topn, restrictVocab: options.restrictVocab };
+    return (options.method ?? 'add') === 'add' ? this.mostSimilar(query) : this.mostSimilarCosmul(query);
   }
 
-  /** gensim doesnt_match: the word whose unit vector is farthest from the mean of all the words' unit vectors. */
+  /**
+   * gensim doesnt_match: the word whose unit vector is farthest from the normalised mean of the words' unit vectors.
+   * Unlike gensim, which drops unknown words with a warning, an unknown word is an error naming it.
+   */
   doesntMatch(words: string[]): string {
     if (words.length < 2) throw geulError('INVALID_INPUT', { detail: 'give at least two words' });
-    const mean = new Float32Array(this.dim);
-    for (const w of words) {
-      const row = this.unitRow(this.indexOf(w));
-      for (let d = 0; d < this.dim; d++) mean[d] += row[d] / words.length;
-    }
-    normalize(mean);
+    const { mean } = this.meanVector(words);
     let worst = words[0];
     let worstScore = Infinity;
     for (const w of words) {
@@ -133,29 +142,38 @@ export class WordVectors {
     return worst;
   }
 
-  private limit(restrict?: number): number {
+  limit(restrict?: number): number {
     return restrict && restrict > 0 ? Math.min(restrict, this.size) : this.size;
   }
 
   /** The `topn` best rows not excluded, best first (a partial selection, not a full sort). */
-  private top(scores: Float32Array, exclude: Set<number>, topn: number): Scored[] {
-    const best: { i: number; s: number }[] = [];
-    for (let i = 0; i < scores.length; i++) {
-      if (exclude.has(i)) continue;
-      const s = scores[i];
-      if (best.length < topn) {
-        best.push({ i, s });
-        if (best.length === topn) best.sort((x, y) => y.s - x.s);
-      } else if (s > best[topn - 1].s) {
-        let at = topn - 1;
-        while (at > 0 && best[at - 1].s < s) at--;
-        best.splice(at, 0, { i, s });
-        best.pop();
-      }
-    }
-    best.sort((x, y) => y.s - x.s);
-    return best.map(({ i, s }) => ({ word: this.words[i], score: s }));
+  top(scores: Float32Array, exclude: Set<number>, topn: number): Scored[] {
+    const best = topIndices(scores, exclude, topn);
+    return best.map((i) => ({ word: this.words[i], score: scores[i] }));
   }
+}
+
+/** Indices of the `topn` largest scores outside `exclude`, best first. */
+export function topIndices(scores: Float32Array, exclude: Set<number>, topn: number): number[] {
+  if (topn <= 0) return [];
+  const idx: number[] = [];
+  const val: number[] = [];
+  let floor = -Infinity;
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i];
+    if (idx.length === topn && !(s > floor)) continue;
+    if (exclude.has(i) || Number.isNaN(s)) continue;
+    let at = idx.length;
+    while (at > 0 && val[at - 1] < s) at--;
+    idx.splice(at, 0, i);
+    val.splice(at, 0, s);
+    if (idx.length > topn) {
+      idx.pop();
+      val.pop();
+    }
+    if (idx.length === topn) floor = val[topn - 1];
+  }
+  return idx;
 }
 
 export function dot(a: Float32Array, b: Float32Array): number {
@@ -164,7 +182,7 @@ export function dot(a: Float32Array, b: Float32Array): number {
   return s;
 }
 
-function normalize(v: Float32Array): void {
+export function normalize(v: Float32Array): void {
   let n = 0;
   for (const x of v) n += x * x;
   const inv = n > 0 ? 1 / Math.sqrt(n) : 0;

@@ -1,0 +1,124 @@
+// Cosine scores of query vectors against every unit-length word vector: WebAssembly SIMD, four queries per matrix pass.
+import { Fn, assemble, wasm, wasmSimdAvailable, type WasmMemory } from './wasm.js';
+
+const PAGE = 65536;
+const MAX_BYTES = 65536 * PAGE;
+/** Queries scored per pass over the matrix (each row is loaded once for all of them). */
+export const QUERIES = 4;
+
+/** dots4(mat, rows, rowBytes, q, out): out[j·rows + r] = ⟨mat_r, q_j⟩ for j < 4. */
+function dots4(): Fn {
+  const f = new Fn('dots4', ['i32', 'i32', 'i32', 'i32', 'i32']);
+  const [mat, rows, rowBytes, q, out] = [0, 1, 2, 3, 4];
+  const r = f.local('i32'); const k = f.local('i32'); const row = f.local('i32'); const o = f.local('i32');
+  const qs = [q, f.local('i32'), f.local('i32'), f.local('i32')];
+  const acc = [f.local('v128'), f.local('v128'), f.local('v128'), f.local('v128')];
+  const v = f.local('v128');
+  for (let j = 1; j < QUERIES; j++) f.get(q).get(rowBytes).i32(j).op('i32.mul', 'i32.add').set(qs[j]);
+  f.for(r, () => f.i32(0), () => f.get(rows), 1, () => {
+    for (const a of acc) f.v128f(0).set(a);
+    f.get(mat).get(r).get(rowBytes).op('i32.mul', 'i32.add').set(row);
+    f.for(k, () => f.i32(0), () => f.get(rowBytes), 16, () => {
+      f.get(row).get(k).op('i32.add').mem('v128.load').set(v);
+      acc.forEach((a, j) => { f.get(a).get(v).get(qs[j]).get(k).op('i32.add').mem('v128.load').op('f32x4.mul', 'f32x4.add').set(a); });
+    });
+    acc.forEach((a, j) => {
+      f.get(out).get(r).i32(2).op('i32.shl', 'i32.add').set(o);
+      f.get(o);
+      f.get(a).lane(0).get(a).lane(1).op('f32.add').get(a).lane(2).get(a).lane(3).op('f32.add', 'f32.add');
+      f.mem('f32.store', 0);
+      if (j < QUERIES - 1) f.get(out).get(rows).i32(2).op('i32.shl', 'i32.add').set(out);
+    });
+    // Back to query 0's output row for the next matrix row.
+    f.get(out).get(rows).i32(2 + 0).op('i32.shl').i32(QUERIES - 1).op('i32.mul', 'i32.sub').set(out);
+  });
+  return f;
+}
+
+/** Scores against a fixed matrix of unit rows; the matrix lives in wasm memory, padded to 8-float rows. */
+export interface Scorer {
+  readonly rows: number;
+  /** One Float32Array of `limit` scores per query (queries are dim-long, need not be unit length). */
+  scores(queries: Float32Array[], limit: number): Float32Array[];
+  /** Row i, unit length (a view: do not modify). */
+  unitRow(i: number): Float32Array;
+}
+
+/** The JavaScript fallback: same results (up to float rounding), one query at a time. */
+class JsScorer implements Scorer {
+  constructor(private readonly unit: Float32Array, readonly rows: number, private readonly dim: number) {}
+
+  unitRow(i: number): Float32Array {
+    return this.unit.subarray(i * this.dim, (i + 1) * this.dim);
+  }
+
+  scores(queries: Float32Array[], limit: number): Float32Array[] {
+    const { unit, dim } = this;
+    return queries.map((q) => {
+      const out = new Float32Array(limit);
+      for (let r = 0; r < limit; r++) {
+        let s0 = 0;
+        let s1 = 0;
+        const base = r * dim;
+        let d = 0;
+        for (; d + 1 < dim; d += 2) {
+          s0 += unit[base + d] * q[d];
+          s1 += unit[base + d + 1] * q[d + 1];
+        }
+        if (d < dim) s0 += unit[base + d] * q[d];
+        out[r] = s0 + s1;
+      }
+      return out;
+    });
+  }
+}
+
+class WasmScorer implements Scorer {
+  private readonly run: (mat: number, rows: number, rowBytes: number, q: number, out: number) => void;
+
+  constructor(private readonly memory: WasmMemory, readonly rows: number, private readonly dim: number, private readonly stride: number,
+    private readonly queryAt: number, private readonly outAt: number) {
+    const bytes = assemble({ memory: { initial: memory.buffer.byteLength / PAGE, maximum: memory.buffer.byteLength / PAGE }, globals: [], functions: [dots4()], exports: ['dots4'] });
+    const instance = new wasm.Instance(new wasm.Module(bytes), { env: { memory } });
+    this.run = instance.exports.dots4 as WasmScorer['run'];
+  }
+
+  unitRow(i: number): Float32Array {
+    return new Float32Array(this.memory.buffer, 64 + i * this.stride * 4, this.dim);
+  }
+
+  scores(queries: Float32Array[], limit: number): Float32Array[] {
+    const rowBytes = this.stride * 4;
+    const out: Float32Array[] = [];
+    const q = new Float32Array(this.memory.buffer, this.queryAt, QUERIES * this.stride);
+    for (let i = 0; i < queries.length; i += QUERIES) {
+      q.fill(0);
+      const group = queries.slice(i, i + QUERIES);
+      group.forEach((v, j) => q.set(v.subarray(0, this.dim), j * this.stride));
+      this.run(64, limit, rowBytes, this.queryAt, this.outAt);
+      group.forEach((_, j) => out.push(new Float32Array(this.memory.buffer, this.outAt + j * limit * 4, limit).slice()));
+    }
+    return out;
+  }
+}
+
+/** Normalises every row of `data` (rows × dim) to unit length and builds the fastest scorer this engine allows. */
+export function createScorer(data: Float32Array, rows: number, dim: number): Scorer {
+  const stride = Math.ceil(dim / 8) * 8;
+  const matrixBytes = rows * stride * 4;
+  const queryAt = 64 + matrixBytes;
+  const outAt = queryAt + QUERIES * stride * 4;
+  const total = outAt + QUERIES * rows * 4;
+  const useWasm = total <= MAX_BYTES && wasmSimdAvailable();
+  const pages = Math.ceil(total / PAGE);
+  const memory = useWasm ? new wasm.Memory({ initial: pages, maximum: pages, shared: true }) : undefined;
+  const unit = memory ? new Float32Array(memory.buffer, 64, rows * stride) : new Float32Array(rows * dim);
+  const width = memory ? stride : dim;
+  for (let r = 0; r < rows; r++) {
+    let norm = 0;
+    for (let d = 0; d < dim; d++) norm += data[r * dim + d] * data[r * dim + d];
+    const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    for (let d = 0; d < dim; d++) unit[r * width + d] = data[r * dim + d] * inv;
+  }
+  return memory ? new WasmScorer(memory, rows, dim, stride, queryAt, outAt) : new JsScorer(unit, rows, dim);
+}
