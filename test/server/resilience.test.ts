@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -58,8 +58,11 @@ describe('with slow workers', () => {
 
 test('SIGTERM with requests in flight: they complete, then the process exits 0', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'geul-sigterm-'));
+  // A generous drain deadline: on a loaded machine the in-flight requests may take many seconds to finish.
+  const configFile = join(dir, 'config.json');
+  writeFileSync(configFile, JSON.stringify({ server: { shutdownTimeoutMs: 50_000 } }));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'serve', '--port', '0', '--workers', '1', '--data-dir', dir,
-    '--default', 'generate=/nonexistent/gpt', '--log-level', 'warn'], { env: { ...process.env, GEUL_TEST_WORKER_DELAY_MS: '1500' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    '--default', 'generate=/nonexistent/gpt', '--log-level', 'warn'], { env: { ...process.env, GEUL_CONFIG: configFile, GEUL_TEST_WORKER_DELAY_MS: '1500' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr.on('data', (d: Buffer) => {

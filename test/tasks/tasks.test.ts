@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { createGeul, isGeulError, type Geul } from '../../src/index.js';
 import { fixturesDir } from '../helpers/fixtures.js';
 
@@ -207,6 +207,10 @@ describe('model errors', () => {
   test('offline and not cached; invalid ids; missing folders', async () => {
     await rejectsWith(geul.classify('x', { model: 'someone/not-cached' }), 'OFFLINE_NOT_CACHED');
     await rejectsWith(geul.classify('x', { model: 'http://evil.example/model' }), 'INVALID_MODEL_ID');
-    await rejectsWith(geul.classify('x', { model: '../../etc' }), 'MODEL_FILE_MISSING');
+    // A relative path that climbs out of the working directory is a local folder: an empty one lacks the model files,
+    // a missing one is not found (whatever folders happen to exist around the checkout).
+    const empty = mkdtempSync(join(tmpdir(), 'geul-empty-model-'));
+    await rejectsWith(geul.classify('x', { model: relative(process.cwd(), empty) }), 'MODEL_FILE_MISSING');
+    await rejectsWith(geul.classify('x', { model: relative(process.cwd(), join(empty, 'nowhere')) }), 'MODEL_NOT_FOUND');
   });
 });
