@@ -5,7 +5,8 @@ import { register as registerModels } from './models.js';
 import { register as registerServe } from './serve.js';
 import { register as registerKeys } from './keys.js';
 import { register as registerWords } from './words.js';
+import { register as registerTrain } from './train.js';
 
 export type RegisterCommands = (program: Command) => void;
 
-export const COMMAND_MODULES: RegisterCommands[] = [registerTasks, registerModels, registerServe, registerKeys, registerWords];
+export const COMMAND_MODULES: RegisterCommands[] = [registerTasks, registerModels, registerServe, registerKeys, registerWords, registerTrain];
