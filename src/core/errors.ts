@@ -20,6 +20,7 @@ export const ERROR_CATALOG = {
   FILE_INVALID: { status: 400, message: 'Invalid file {path}: {detail}' },
   UNKNOWN_WORD: { status: 404, message: 'Word "{word}" is not in the vocabulary' },
   DATA_INVALID: { status: 400, message: 'Invalid data in {path}{where}: {detail}' },
+  DATASET_NOT_FOUND: { status: 404, message: 'Dataset "{dataset}" was not found{where}' },
   DATA_COLUMN_MISSING: { status: 400, message: 'Column "{column}" is missing in {path}{where} (columns: {columns})' },
   DATA_ONE_CLASS: { status: 400, message: 'Only one label ("{label}") in {path}: a classifier needs at least two classes' },
   DATA_LABEL_UNKNOWN: { status: 400, message: 'Label "{label}" in {path}{where} is not in the label set ({labels})' },
