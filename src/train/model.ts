@@ -9,6 +9,8 @@ export interface ParamInfo {
   name: string;
   shape: number[];
   data: Float32Array;
+  /** Sparse (embedding) parameters: the row ids the batch touches (int64 [U]); paramValues then holds those rows. */
+  rows?: Value;
 }
 
 /** Builds graphs for training (parameters are inputs, dropout on) and inference (parameters are weights). */
@@ -33,6 +35,24 @@ export class ModelContext {
     const value = this.asInputs ? this.g.input(name, 'float32', shape) : this.g.param(name, data, shape);
     this.paramValues.push(value);
     return value;
+  }
+
+  /**
+   * Embedding lookup table[ids] → [...ids, dim]. While training, only the rows this batch touches are gathered
+   * (Unique ids) and differentiated, so the optimizer updates and returns [U, dim] rows instead of the whole table.
+   */
+  embedding(name: string, shape: [number, number], ids: Value, init: Init): Value {
+    const { g } = this;
+    const outShape = ids.shape ? [...ids.shape, shape[1]] : undefined;
+    if (!this.train || !this.asInputs) return g.op1('Gather', [this.param(name, shape, init), ids], {}, { shape: outShape });
+    const size = shape[0] * shape[1];
+    const data = this.values.get(name) ?? initialise(this.rng, size, shape, init);
+    const table = g.input(name, 'float32', shape);
+    const [uniq, , inverse] = g.op('Unique', [g.op1('Reshape', [ids, g.ints([-1])])], { sorted: 1 }, { outputs: 4, dtype: 'int64' });
+    const rows = g.op1('Gather', [table, uniq], {}, { dtype: 'float32', shape: ['rows', shape[1]] });
+    this.params.push({ name, shape, data, rows: uniq });
+    this.paramValues.push(rows);
+    return g.op1('Gather', [rows, g.op1('Reshape', [inverse, g.op1('Shape', [ids])])], {}, { dtype: 'float32', shape: outShape });
   }
 
   /** Inverted dropout with an in-graph seeded mask while training; identity otherwise. */

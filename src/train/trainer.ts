@@ -41,6 +41,8 @@ export class Trainer {
     private readonly session: ort.InferenceSession,
     private readonly featureNames: string[],
     private readonly options: TrainerOptions,
+    /** Parameters updated by rows (embedding tables): the session returns touched rows, copied back in place. */
+    private readonly sparse: ReadonlySet<string>,
     private evalSession?: ort.InferenceSession,
   ) {}
 
@@ -57,13 +59,19 @@ export class Trainer {
     const lr = g.input('opt/lr', 'float32', []);
     const eps = g.input('opt/eps', 'float32', []);
     const decay = g.input('opt/decay', 'float32', []);
-    const updates = ctx.paramValues.map((param, i) => ({ param, grad: grads[i], states: stateInputs[i] }));
+    // Sparse (embedding) parameters update only the gathered rows, and their optimizer states likewise.
+    const updates = ctx.paramValues.map((param, i) => {
+      const rows = ctx.params[i].rows;
+      return { param, grad: grads[i], states: rows ? stateInputs[i].map((st) => g.op1('Gather', [st, rows])) : stateInputs[i] };
+    });
     const next = emitUpdate(g, optimizer, updates, { lr, eps, decay });
     g.output(loss, 'loss', { dtype: 'float32', shape: [] });
     g.output(logits, 'logits', { dtype: 'float32', shape: ['batch', model.classes] });
     ctx.params.forEach((p, i) => {
-      g.output(next.params[i], `new/${p.name}`, { dtype: 'float32', shape: p.shape });
-      slots.forEach((s, j) => g.output(next.states[i][j], `new/${p.name}/${s}`, { dtype: 'float32', shape: p.shape }));
+      const shape = p.rows ? ['rows', ...p.shape.slice(1)] : p.shape;
+      g.output(next.params[i], `new/${p.name}`, { dtype: 'float32', shape });
+      slots.forEach((s, j) => g.output(next.states[i][j], `new/${p.name}/${s}`, { dtype: 'float32', shape }));
+      if (p.rows) g.output(p.rows, `rows/${p.name}`, { dtype: 'int64', shape: ['rows'] });
     });
     const session = await ort.InferenceSession.create(g.serialize(), sessionOptions(options.threads));
     const state: TrainState = resume ?? {
@@ -72,7 +80,8 @@ export class Trainer {
       states: new Map(ctx.params.map((p) => [p.name, slots.map(() => new Float32Array(p.data.length))])),
     };
     const shapes = new Map(ctx.params.map((p) => [p.name, p.shape]));
-    return new Trainer(model, optimizer, state, shapes, session, inputs.map((v) => v.name), options);
+    const sparse = new Set(ctx.params.filter((p) => p.rows).map((p) => p.name));
+    return new Trainer(model, optimizer, state, shapes, session, inputs.map((v) => v.name), options, sparse);
   }
 
   get parameterCount(): number {
@@ -81,7 +90,10 @@ export class Trainer {
     return n;
   }
 
-  /** One optimisation step on a batch; parameters and states are replaced by the session's outputs (no copies). */
+  /**
+   * One optimisation step on a batch; dense parameters and states are replaced by the session's outputs (no copies),
+   * sparse ones get their touched rows written back in place.
+   */
   async step(features: Record<string, ort.Tensor>, labels: BigInt64Array): Promise<StepResult> {
     const { state, optimizer } = this;
     const lr = scheduledLr(optimizer, state.step, this.options.totalSteps ?? Number.MAX_SAFE_INTEGER);
@@ -99,6 +111,13 @@ export class Trainer {
     const loss = (out.loss.data as Float32Array)[0];
     if (!Number.isFinite(loss)) throw geulError('TRAINING_FAILED', { detail: `loss became ${loss} at step ${state.step + 1}; lower --lr or enable clipping` });
     for (const name of state.params.keys()) {
+      if (this.sparse.has(name)) {
+        const ids = out[`rows/${name}`].data as BigInt64Array;
+        const width = (this.shapes.get(name) as number[])[1];
+        scatterRows(state.params.get(name) as Float32Array, ids, out[`new/${name}`].data as Float32Array, width);
+        (state.states.get(name) ?? []).forEach((table, j) => scatterRows(table, ids, out[`new/${name}/${slots[j]}`].data as Float32Array, width));
+        continue;
+      }
       state.params.set(name, out[`new/${name}`].data as Float32Array);
       state.states.set(name, slots.map((s) => out[`new/${name}/${s}`].data as Float32Array));
     }
@@ -139,6 +158,11 @@ export class Trainer {
       return [n, t];
     }));
   }
+}
+
+/** table[ids[u]] = rows[u] for rows of `width` floats. */
+function scatterRows(table: Float32Array, ids: BigInt64Array, rows: Float32Array, width: number): void {
+  for (let u = 0; u < ids.length; u++) table.set(rows.subarray(u * width, (u + 1) * width), Number(ids[u]) * width);
 }
 
 function sessionOptions(threads?: number): ort.InferenceSession.SessionOptions {

@@ -1,4 +1,4 @@
-// Shape and indexing ops (Reshape, Transpose, (Un)Squeeze, Concat, Split, Slice, Gather, Expand): shapes and gradients.
+// Shape and indexing ops (Reshape, Transpose, (Un)Squeeze, Concat, Split, Slice, Gather, Expand, Unique): shapes and gradients.
 import type { Value } from '../builder.js';
 import type { Dim } from '../onnx-proto.js';
 import { attrInt, attrInts, axisOf, broadcastShapes, zerosLike, type GradContext, type OpDef, type Shape, type ShapeContext } from './types.js';
@@ -164,6 +164,8 @@ export const SHAPE_OPS: Record<string, OpDef> = {
       return [g.op1('ScatterND', [zerosLike(g, x), indices, c.dy[0] as Value], { reduction: 'add' }), undefined];
     },
   },
+  // Unique(x) → sorted values, first indices, inverse indices, counts (no gradient: it feeds indices only).
+  Unique: { shape: () => [[UNKNOWN], [UNKNOWN], [UNKNOWN], [UNKNOWN]], dtype: (s) => [s.inputs[0]?.dtype, 'int64', 'int64', 'int64'] },
   Shape: { shape: (s) => [[s.inputs[0]?.shape?.length ?? UNKNOWN]], dtype: () => ['int64'] },
   Size: { shape: () => [[]], dtype: () => ['int64'] },
   Range: {

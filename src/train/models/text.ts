@@ -59,8 +59,7 @@ export function bagOfEmbeddings(config: BowConfig): ModelDef {
         allIds = g.op1('Concat', [ids, g.op1('Add', [hashed, g.int(config.vocab)])], { axis: 1 });
         allMask = g.op1('Concat', [mask, g.op1('Mul', [head(mask), tail(mask)])], { axis: 1 });
       }
-      const table = ctx.param('embeddings.weight', [config.vocab + buckets, config.dim], { uniform: 1 / config.dim });
-      const emb = g.op1('Gather', [table, allIds], {}, { shape: ['batch', 'tokens', config.dim] });
+      const emb = ctx.embedding('embeddings.weight', [config.vocab + buckets, config.dim], { ...allIds, shape: ['batch', 'tokens'] }, { uniform: 1 / config.dim });
       const maskF = g.op1('Unsqueeze', [g.op1('Cast', [allMask], { to: 1 }), g.ints([-1])], {}, { shape: ['batch', 'tokens', 1] });
       const pooled = ctx.dropout(maskedMean(ctx, emb, maskF, config.dim), config.dropout ?? 0);
       return { inputs: [ids, mask], logits: ctx.linear('classifier', pooled, config.dim, config.classes) };
@@ -80,8 +79,7 @@ export function recurrentClassifier(config: RecurrentConfig): ModelDef {
     build(ctx) {
       const { g } = ctx;
       const [ids, mask] = textInputs(ctx);
-      const table = ctx.param('embeddings.weight', [config.vocab, config.embedding], { normal: 0.1 });
-      const emb = g.op1('Gather', [table, ids], {}, { shape: ['batch', 'seq', config.embedding] });
+      const emb = ctx.embedding('embeddings.weight', [config.vocab, config.embedding], ids, { normal: 0.1 });
       let x = ctx.dropout(g.op1('Transpose', [emb], { perm: [1, 0, 2] }, { shape: ['seq', 'batch', config.embedding] }), config.dropout ?? 0);
       const maskT = g.op1('Unsqueeze', [g.op1('Cast', [g.op1('Transpose', [mask], { perm: [1, 0] })], { to: 1 }), g.ints([-1])], {}, { shape: ['seq', 'batch', 1] });
       let width = config.embedding;
