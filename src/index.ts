@@ -12,6 +12,11 @@ export { GeulError, isGeulError, ERROR_CATALOG, type ErrorCode } from './core/er
 export { loadConfig, type GeulConfig } from './core/config.js';
 export { TASKS, getTask, type TaskId } from './tasks/registry.js';
 export type { GenerateResult, Language };
+// Word vectors (gensim's semantics): files, queries (mostSimilar, similarity, analogy, doesntMatch, nearest), training, evaluation.
+export { WordVectors, type Scored, type SimilarOptions, type AnalogyMethod } from './words/vectors.js';
+export { readVectors, writeVectors, type ReadOptions, type WriteOptions } from './words/formats.js';
+export { trainWord2Vec, type Word2VecOptions } from './words/train.js';
+export { evaluateAnalogies, evaluateSimilarity, type AnalogyReport, type SimilarityReport } from './words/evaluate.js';
 
 type Inputs<T> = T | T[];
 type Result<I, R> = I extends unknown[] ? R[] : R;

@@ -18,7 +18,7 @@ export const ERROR_CATALOG = {
   DOWNLOAD_CORRUPT: { status: 502, message: 'Download of {url} does not match what the hub announced: {detail}' },
   FILE_NOT_FOUND: { status: 404, message: 'File not found: {path}' },
   FILE_INVALID: { status: 400, message: 'Invalid file {path}: {detail}' },
-  UNKNOWN_WORD: { status: 404, message: 'Word "{word}" is not in the vocabulary' },
+  UNKNOWN_WORD: { status: 404, message: 'Word "{word}" is not in the vocabulary{hint}' },
   DATA_INVALID: { status: 400, message: 'Invalid data in {path}{where}: {detail}' },
   DATASET_NOT_FOUND: { status: 404, message: 'Dataset "{dataset}" was not found{where}' },
   DATA_COLUMN_MISSING: { status: 400, message: 'Column "{column}" is missing in {path}{where} (columns: {columns})' },

@@ -103,8 +103,21 @@ test('malformed files fail with FILE_INVALID naming the problem', async () => {
     await assert.rejects(readVectors(join(dir, name), { format }), fails('FILE_INVALID', detail), name);
   }
   await assert.rejects(readVectors(join(dir, 'missing.bin')), fails('FILE_NOT_FOUND'));
+  await assert.rejects(readVectors(dir), fails('FILE_INVALID', /folder/));
   writeFileSync(join(dir, 'bad.gz'), 'not gzip at all');
   await assert.rejects(readVectors(join(dir, 'bad.gz')), fails('FILE_INVALID'));
+});
+
+test('a file read in the wrong format says so (short messages, no binary noise)', async () => {
+  await writeVectors(join(dir, 'w.bin'), sample(), 'bin');
+  await writeVectors(join(dir, 'w.txt'), sample(), 'txt');
+  await assert.rejects(readVectors(join(dir, 'w.txt'), { format: 'bin' }), fails('FILE_INVALID', /text vector file.*--format txt/));
+  await assert.rejects(readVectors(join(dir, 'w.bin'), { format: 'txt' }), fails('FILE_INVALID', /line 2 is not text: a binary word2vec file/));
+  await assert.rejects(readVectors(join(dir, 'w.txt'), { format: 'glove' }), fails('FILE_INVALID', /word2vec header "5 3", not a GloVe vector/));
+  const bigDim = new WordVectors(['x'], 200, new Float32Array(200).fill(Math.fround(1.1)));
+  await writeVectors(join(dir, 'big.bin'), bigDim, 'bin');
+  const err = await readVectors(join(dir, 'big.bin'), { format: 'vec' }).catch((e: Error) => e);
+  assert.ok(err instanceof Error && err.message.length < 200, String(err));
 });
 
 test('hub vector references', () => {

@@ -18,6 +18,16 @@ export interface ReadOptions {
 }
 
 const invalid = (path: string, detail: string) => geulError('FILE_INVALID', { path, detail });
+/** At most `n` characters of `s` for a message (a misread binary file must not flood the terminal). */
+const clip = (s: string, n = 40) => (s.length > n ? `${s.slice(0, n)}…` : s);
+/** Whether `line` holds a control character no text vector file has (tab, VT, FF and CR excepted). */
+function hasControlChars(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c < 9 || (c > 13 && c < 32)) return true;
+  }
+  return false;
+}
 const HEADER = /^\s*(\d+)\s+(\d+)\s*$/;
 const FASTTEXT_MAGIC = 793712314;
 
@@ -136,9 +146,11 @@ async function readText(path: string, header: boolean, options: ReadOptions): Pr
   for await (const line of lines(path, options.onProgress)) {
     lineNo++;
     if (line.trim() === '') continue;
+    if (lineNo <= 3 && hasControlChars(line)) throw invalid(path, `line ${lineNo} is not text: a binary word2vec file? (read it with --format bin, or auto)`);
+    if (!header && lineNo === 1 && HEADER.test(line)) throw invalid(path, `line 1 is a word2vec header "${line.trim()}", not a GloVe vector (read it as txt, or auto)`);
     if (header && expected === undefined) {
       const m = HEADER.exec(line);
-      if (!m) throw invalid(path, `line 1 should be "<words> <dimensions>", got "${line.slice(0, 40)}"`);
+      if (!m) throw invalid(path, `line 1 should be "<words> <dimensions>", got "${clip(line)}"`);
       expected = Number(m[1]);
       if (Number(m[2]) < 1) throw invalid(path, 'the header announces 0 dimensions');
       rows = new Rows(Number(m[2]), Math.min(expected, limit));
@@ -162,7 +174,7 @@ async function readText(path: string, header: boolean, options: ReadOptions): Pr
     for (let d = 0; d < dim; d++) {
       const field = parts[wordParts + d];
       const v = field === '' ? NaN : Number(field);
-      if (!Number.isFinite(v)) throw invalid(path, `line ${lineNo}: the vector of "${word}" has a bad value "${field}"`);
+      if (!Number.isFinite(v)) throw invalid(path, `line ${lineNo}: the vector of "${clip(word)}" has a bad value "${clip(field)}"`);
       row[d] = v;
     }
     words.push(word);
@@ -172,6 +184,14 @@ async function readText(path: string, header: boolean, options: ReadOptions): Pr
   }
   if (!rows || words.length === 0) throw invalid(path, 'no vectors');
   return new WordVectors(words, rows.dim, rows.done());
+}
+
+/** Whether the bytes after a header start with a text line "word v1 … v<dim>" (a text file read as binary). */
+function looksLikeText(after: Buffer, dim: number): boolean {
+  const nl = after.indexOf(10);
+  if (nl < 0) return false;
+  const fields = after.subarray(0, nl).toString('utf8').trimEnd().split(' ');
+  return fields.length === dim + 1 && fields.slice(1).every((f) => NUMBER.test(f));
 }
 
 /** The binary format: header line, then per word `word<space>` + dim little-endian float32 (+ optional newline). */
@@ -200,6 +220,7 @@ async function readBinary(path: string, options: ReadOptions): Promise<WordVecto
       n = Math.min(count, options.limit && options.limit > 0 ? options.limit : count);
       values = new Float32Array(n * dim);
       at = nl + 1;
+      if (looksLikeText(buf.subarray(at), dim)) throw invalid(path, 'this is a text vector file (a word and its numbers on each line); read it with --format txt, or auto');
     }
     while (words.length < n) {
       while (at < buf.length && (buf[at] === 10 || buf[at] === 13)) at++;
@@ -212,7 +233,7 @@ async function readBinary(path: string, options: ReadOptions): Promise<WordVecto
       const base = words.length * dim;
       for (let d = 0, p = space + 1; d < dim; d++, p += 4) {
         floatBytes[0] = buf[p]; floatBytes[1] = buf[p + 1]; floatBytes[2] = buf[p + 2]; floatBytes[3] = buf[p + 3];
-        if (!Number.isFinite(floats[0])) throw invalid(path, `the vector of "${word}" (number ${words.length + 1}) has a non-finite value`);
+        if (!Number.isFinite(floats[0])) throw invalid(path, `the vector of "${clip(word)}" (number ${words.length + 1}) has a non-finite value`);
         values[base + d] = floats[0];
       }
       words.push(word);
@@ -229,6 +250,7 @@ async function readBinary(path: string, options: ReadOptions): Promise<WordVecto
 /** Reads word2vec (binary or text), GloVe or fastText .vec vectors, streaming; `.gz` files are inflated on the fly. */
 export async function readVectors(path: string, options: ReadOptions = {}): Promise<WordVectors> {
   if (!existsSync(path)) throw geulError('FILE_NOT_FOUND', { path });
+  if (!statSync(path).isFile()) throw invalid(path, 'this is a folder, not a vector file');
   const requested = options.format ?? 'auto';
   const format = requested === 'auto' ? await detectFormat(path) : requested === 'vec' ? 'txt' : requested;
   if (format === 'bin') return readBinary(path, options);

@@ -33,10 +33,14 @@ export class WordVectors {
     return this.index.has(word);
   }
 
-  /** The row of `word`; UNKNOWN_WORD (naming it) when absent. */
+  /** The row of `word`; UNKNOWN_WORD (naming it, and its other-case spelling when the vectors have one) when absent. */
   indexOf(word: string): number {
     const i = this.index.get(word);
-    if (i === undefined) throw geulError('UNKNOWN_WORD', { word });
+    if (i === undefined) {
+      const lower = word.toLowerCase();
+      const other = [lower, word.toUpperCase(), lower.charAt(0).toUpperCase() + lower.slice(1)].find((w) => w !== word && this.index.has(w));
+      throw geulError('UNKNOWN_WORD', { word, hint: other === undefined ? '' : ` (but "${other}" is; words are case-sensitive)` });
+    }
     return i;
   }
 

@@ -73,6 +73,8 @@ test('queries follow gensim: most_similar, analogies (add and mul), similarity, 
   assert.equal(v.doesntMatch(['apple', 'banana', '사과', 'king']), 'king');
   assert.equal(v.nearest([0, 0, 0, 1], 1)[0].word, 'apple');
   assert.throws(() => v.mostSimilar({ positive: ['pear'] }), (err: unknown) => isGeulError(err) && err.code === 'UNKNOWN_WORD' && /pear/.test(err.message));
+  assert.throws(() => v.similarity('King', 'queen'), (err: unknown) => isGeulError(err) && err.message === 'Word "King" is not in the vocabulary (but "king" is; words are case-sensitive)');
+  assert.throws(() => v.doesntMatch(['apple', '배']), (err: unknown) => isGeulError(err) && err.message === 'Word "배" is not in the vocabulary');
 });
 
 test('analogy evaluation: sections, case-insensitivity, skipped questions, restrict_vocab', async () => {

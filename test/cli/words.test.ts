@@ -109,6 +109,31 @@ test('unknown words and bad input: clear errors and non-zero exit codes', async 
   assert.match(rare.stderr, /min_count/);
 });
 
+test('Korean vectors through the CLI: queries, --limit, bin ↔ txt round trip, case hints', async () => {
+  const ko = join(work, 'ko.txt');
+  writeFileSync(ko, '5 3\n사과 1 0 0.1\n배 0.9 0.1 0.1\n왕 0 1 0\n여왕 0.1 1 0.2\nKing 0 0.9 0\n');
+  const similar = await geul('words', 'similar', '사과', '--vectors', ko, '--topn', '1', '--json');
+  assert.equal(similar.code, 0, similar.stderr);
+  assert.equal((similar.json() as { word: string }[])[0].word, '배');
+  const odd = await geul('words', 'odd', '사과', '배', '여왕', '--vectors', ko);
+  assert.equal(odd.stdout, '여왕\n');
+  const limited = await geul('words', 'similarity', '사과', '왕', '--vectors', ko, '--limit', '2');
+  assert.equal(limited.code, 2);
+  assert.match(limited.stderr, /Word "왕" is not in the vocabulary \[UNKNOWN_WORD\]/);
+  const cased = await geul('words', 'similar', 'king', '--vectors', ko);
+  assert.match(cased.stderr, /"king" is not in the vocabulary \(but "King" is; words are case-sensitive\)/);
+  const bin = join(work, 'ko.bin');
+  const txt = join(work, 'ko2.txt');
+  assert.equal((await geul('word2vec', 'convert', ko, '--to', 'bin', '--out', bin)).code, 0);
+  assert.equal((await geul('word2vec', 'convert', bin, '--to', 'txt', '--out', txt)).code, 0);
+  assert.equal(readFileSync(txt, 'utf8'), readFileSync(ko, 'utf8'));
+  const two = join(work, 'ko-2.txt');
+  assert.equal((await geul('word2vec', 'convert', bin, '--to', 'txt', '--out', two, '--limit', '2')).code, 0);
+  assert.equal(readFileSync(two, 'utf8'), '2 3\n사과 1 0 0.1\n배 0.9 0.1 0.1\n');
+  const folder = await geul('words', 'similar', '왕', '--vectors', work);
+  assert.match(folder.stderr, /folder, not a vector file \[FILE_INVALID\]/);
+});
+
 test('words eval: analogy sections and similarity sets (shared data)', async (t) => {
   const analogies = sharedDataPath(t, 'word2vec-analogy', 'questions-words.txt');
   const ws = sharedDataPath(t, 'wordsim', 'EN-WS-353-ALL.txt');
@@ -135,6 +160,8 @@ test('--vectors hub:owner/name/file comes through the hub cache', async () => {
     const offline = await geul('--offline', ...args);
     assert.equal(offline.code, 0, offline.stderr);
     assert.deepEqual(offline.json(), first.json());
+    const missing = await geul('--hub-url', hub.url, '--cache-dir', cache, 'words', 'similar', 'king', '--vectors', 'hub:acme/vecs/v/nope.bin');
+    assert.match(missing.stderr, /missing file "v\/nope\.bin"/);
   } finally {
     await hub.close();
   }
