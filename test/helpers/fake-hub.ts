@@ -12,6 +12,8 @@
 //   GET|HEAD /{repo}/resolve/{revision}/{file}          → 200 with ETag (git blob sha1) and X-Repo-Commit, or for LFS
 //                                                         files 302 → /cdn/… with X-Linked-Size / X-Linked-Etag (sha256)
 //   GET      /api/models/{repo}/revision/{revision}     → {id, sha, siblings: [{rfilename}]} (+ size, blobId, lfs with ?blobs=true)
+// Dataset repos are keyed "datasets/owner/name" (stored under root/datasets/…) and served at /datasets/{repo}/resolve/…
+// and /api/datasets/{repo}/revision/{revision}.
 // Missing things answer 404 with the Hub's X-Error-Code (RepoNotFound, RevisionNotFound, EntryNotFound).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
@@ -34,7 +36,7 @@ export interface FakeHubOptions {
   token?: string;
   /** Serve the /api/models endpoint (default true); false answers it with a plain 404, like a mirror without the API. */
   api?: boolean;
-  /** Which files live in LFS and are redirected to /cdn/… (default: *.onnx, *.onnx_data*, *.bin, *.safetensors, *.model). */
+  /** Which files live in LFS and are redirected to /cdn/… (default: *.onnx, *.onnx_data*, *.bin, *.safetensors, *.model, *.parquet). */
   lfs?: (file: string) => boolean;
 }
 
@@ -91,7 +93,7 @@ export interface FakeHub {
   close(): Promise<void>;
 }
 
-const DEFAULT_LFS = (file: string): boolean => /\.(onnx|bin|safetensors|model)$|\.onnx_data(_\d+)?$/.test(file);
+const DEFAULT_LFS = (file: string): boolean => /\.(onnx|bin|safetensors|model|parquet)$|\.onnx_data(_\d+)?$/.test(file);
 
 /** Writes `files` under root/<repo>/<encoded revision>/. */
 export function writeRepoFiles(root: string, repo: string, revision: string, files: FakeRepoFiles): void {
@@ -137,11 +139,11 @@ interface Route {
 
 function route(pathname: string): Route {
   const dec = (s: string): string => decodeURIComponent(s);
-  let m = /^\/api\/models\/([^/]+(?:\/[^/]+)?)\/revision\/([^/]+)$/.exec(pathname);
-  if (m) return { kind: 'api', repo: m[1], revision: dec(m[2]) };
-  m = /^\/cdn\/([^/]+(?:\/[^/]+)?)\/resolve\/([^/]+)\/(.+)$/.exec(pathname);
+  let m = /^\/api\/(models|datasets)\/([^/]+(?:\/[^/]+)?)\/revision\/([^/]+)$/.exec(pathname);
+  if (m) return { kind: 'api', repo: m[1] === 'datasets' ? `datasets/${m[2]}` : m[2], revision: dec(m[3]) };
+  m = /^\/cdn\/((?:datasets\/)?[^/]+(?:\/[^/]+)?)\/resolve\/([^/]+)\/(.+)$/.exec(pathname);
   if (m) return { kind: 'cdn', repo: m[1], revision: dec(m[2]), file: m[3].split('/').map(dec).join('/') };
-  m = /^\/([^/]+(?:\/[^/]+)?)\/resolve\/([^/]+)\/(.+)$/.exec(pathname);
+  m = /^\/((?:datasets\/)?[^/]+(?:\/[^/]+)?)\/resolve\/([^/]+)\/(.+)$/.exec(pathname);
   if (m) return { kind: 'resolve', repo: m[1], revision: dec(m[2]), file: m[3].split('/').map(dec).join('/') };
   return { kind: 'other' };
 }

@@ -1,0 +1,263 @@
+// Row readers for labelled-text files: JSONL, CSV (RFC 4180), TSV, Parquet and aclImdb-style folders, all streamed.
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { parse as parseCsv } from 'csv-parse';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
+import { geulError, isGeulError } from '../../core/errors.js';
+
+export const DATA_FORMATS = ['jsonl', 'csv', 'tsv', 'parquet', 'folder'] as const;
+export type DataFormat = (typeof DATA_FORMATS)[number];
+
+/** One raw record: its fields by column name and where it came from ("line 12", "row 7", "file pos/3_8.txt"). */
+export interface RawRow {
+  values: Record<string, unknown>;
+  where: string;
+}
+
+/** Called with bytes (or rows for Parquet, files for folders) read so far and the total when known. */
+export type ReadProgress = (done: number, total: number) => void;
+
+export interface RowReader {
+  /** Column names, read before the first row (JSONL: the first record's keys). */
+  columns(): Promise<string[]>;
+  rows(): AsyncGenerator<RawRow>;
+}
+
+/** Folders that hold no labelled texts in the aclImdb layout (`train/unsup`: unlabelled reviews). */
+const SKIPPED_FOLDERS = new Set(['unsup']);
+
+/** The format a path is read as: `.jsonl/.ndjson/.json`, `.csv`, `.tsv/.tab/.txt`, `.parquet`, a folder; `.gz` allowed. */
+export async function detectFormat(path: string): Promise<DataFormat> {
+  const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'ENOENT' ? geulError('FILE_NOT_FOUND', { path }, err) : geulError('FILE_INVALID', { path, detail: `cannot read it (${err.code ?? err.message})` }, err);
+  });
+  if (info.isDirectory()) return 'folder';
+  const ext = extname(path.replace(/\.gz$/i, '')).toLowerCase();
+  if (['.jsonl', '.ndjson', '.json'].includes(ext)) return 'jsonl';
+  if (ext === '.csv') return 'csv';
+  if (['.tsv', '.tab', '.txt'].includes(ext)) return 'tsv';
+  if (ext === '.parquet' || ext === '.pq') return 'parquet';
+  throw geulError('FILE_INVALID', { path, detail: `unknown data format "${ext || '(no extension)'}"; use .jsonl, .csv, .tsv, .parquet or a folder (or --format)` });
+}
+
+function readError(path: string, err: unknown) {
+  if (isGeulError(err)) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return geulError('FILE_NOT_FOUND', { path }, err);
+  return geulError('FILE_INVALID', { path, detail: `cannot read it (${code ?? (err as Error).message})` }, err);
+}
+
+/** A text stream of the file (gunzipped for .gz) that reports bytes read. */
+function openText(path: string, onProgress?: ReadProgress, total = 0): Readable {
+  const raw = createReadStream(path);
+  let done = 0;
+  if (onProgress) raw.on('data', (chunk) => onProgress((done += chunk.length), total));
+  if (!/\.gz$/i.test(path)) return raw;
+  const gunzip = createGunzip();
+  raw.on('error', (err) => gunzip.destroy(err));
+  return raw.pipe(gunzip);
+}
+
+async function fileSize(path: string): Promise<number> {
+  return stat(path).then((s) => s.size, (err: unknown) => { throw readError(path, err); });
+}
+
+/** Lines with their 1-based numbers; a UTF-8 byte order mark on the first line is dropped. */
+async function* lines(path: string, onProgress?: ReadProgress): AsyncGenerator<[string, number]> {
+  const input = openText(path, onProgress, await fileSize(path));
+  const reader = createInterface({ input, crlfDelay: Infinity });
+  let n = 0;
+  try {
+    for await (const line of reader) {
+      n++;
+      yield [n === 1 ? line.replace(/^\uFEFF/, '') : line, n];
+    }
+  } catch (err) {
+    throw readError(path, err);
+  } finally {
+    reader.close();
+    input.destroy();
+  }
+}
+
+function jsonlReader(path: string, onProgress?: ReadProgress): RowReader {
+  let first: Record<string, unknown> | undefined;
+  const parse = (line: string, n: number): Record<string, unknown> => {
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      throw geulError('DATA_INVALID', { path, where: ` line ${n}`, detail: 'not valid JSON (JSONL needs one JSON object per line)' });
+    }
+    if (!value || typeof value !== 'object' || Array.isArray(value)) throw geulError('DATA_INVALID', { path, where: ` line ${n}`, detail: 'expected a JSON object' });
+    return value as Record<string, unknown>;
+  };
+  return {
+    async columns() {
+      for await (const [line, n] of lines(path)) {
+        if (line.trim() === '') continue;
+        first = parse(line, n);
+        return Object.keys(first);
+      }
+      return [];
+    },
+    async *rows() {
+      for await (const [line, n] of lines(path, onProgress)) {
+        if (line.trim() !== '') yield { values: parse(line, n), where: `line ${n}` };
+      }
+    },
+  };
+}
+
+/** TSV as IANA defines it: a header row, fields split on tabs, no quoting (GLUE's SST-2, NSMC's ratings files). */
+function tsvReader(path: string, onProgress?: ReadProgress): RowReader {
+  let header: string[] | undefined;
+  const readHeader = async () => {
+    for await (const [line] of lines(path)) return (header = line.split('\t').map((h) => h.trim()));
+    return (header = []);
+  };
+  return {
+    columns: async () => header ?? readHeader(),
+    async *rows() {
+      const names = header ?? (await readHeader());
+      for await (const [line, n] of lines(path, onProgress)) {
+        if (n === 1 || line.trim() === '') continue;
+        const cells = line.split('\t');
+        if (cells.length !== names.length) throw geulError('DATA_INVALID', { path, where: ` line ${n}`, detail: `${cells.length} tab-separated fields, the header has ${names.length}` });
+        yield { values: Object.fromEntries(names.map((h, i) => [h, cells[i]])), where: `line ${n}` };
+      }
+    },
+  };
+}
+
+/** CSV per RFC 4180 (quoted fields with commas, quotes and newlines) through csv-parse; the first record is the header. */
+function csvReader(path: string, onProgress?: ReadProgress): RowReader {
+  let header: string[] | undefined;
+  const records = async function* (progress?: ReadProgress): AsyncGenerator<{ record: string[]; line: number }> {
+    const input = openText(path, progress, await fileSize(path));
+    const parser = input.pipe(parseCsv({ bom: true, info: true, skip_empty_lines: true, relax_column_count: false }));
+    input.on('error', (err) => parser.destroy(err));
+    try {
+      for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) yield { record: item.record, line: item.info.lines };
+    } catch (err) {
+      if (isGeulError(err) || (err as NodeJS.ErrnoException).syscall) throw readError(path, err);
+      const csv = err as { message?: string; lines?: number };
+      throw geulError('DATA_INVALID', { path, where: csv.lines ? ` line ${csv.lines}` : '', detail: `not valid CSV: ${csv.message?.replace(/^Invalid [^:]*: /, '') ?? 'parse error'}` }, err);
+    } finally {
+      parser.destroy();
+      input.destroy();
+    }
+  };
+  const readHeader = async () => {
+    for await (const { record } of records()) return (header = record.map((h) => h.trim()));
+    return (header = []);
+  };
+  return {
+    columns: async () => header ?? readHeader(),
+    async *rows() {
+      let names: string[] | undefined;
+      for await (const { record, line } of records(onProgress)) {
+        if (!names) {
+          names = header = record.map((h) => h.trim());
+          continue;
+        }
+        const row = names;
+        yield { values: Object.fromEntries(row.map((h, i) => [h, record[i]])), where: `line ${line}` };
+      }
+    },
+  };
+}
+
+/** Parquet via hyparquet, one row group at a time (only the needed columns are decoded). */
+function parquetReader(path: string, onProgress?: ReadProgress, wanted?: string[]): RowReader {
+  const open = async () => {
+    try {
+      const file = await asyncBufferFromFile(path);
+      const metadata = await parquetMetadataAsync(file);
+      return { file, metadata, names: parquetSchema(metadata).children.map((c) => c.element.name) };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code) throw readError(path, err);
+      throw geulError('FILE_INVALID', { path, detail: `not a Parquet file (${(err as Error).message})` }, err);
+    }
+  };
+  return {
+    columns: async () => (await open()).names,
+    async *rows() {
+      const { file, metadata, names } = await open();
+      const columns = wanted?.filter((c) => names.includes(c));
+      const total = Number(metadata.num_rows);
+      let start = 0;
+      for (const group of metadata.row_groups) {
+        const end = start + Number(group.num_rows);
+        let objects: Record<string, unknown>[];
+        try {
+          objects = await parquetReadObjects({ file, columns, rowStart: start, rowEnd: end });
+        } catch (err) {
+          throw geulError('FILE_INVALID', { path, detail: `cannot decode rows ${start + 1}-${end} (${(err as Error).message})` }, err);
+        }
+        for (let i = 0; i < objects.length; i++) yield { values: objects[i], where: `row ${start + i + 1}` };
+        start = end;
+        onProgress?.(start, total);
+      }
+    },
+  };
+}
+
+/** aclImdb layout: `DIR/<label>/*.txt`, one text per file, the label is the folder name (`unsup` is skipped). */
+function folderReader(path: string, onProgress?: ReadProgress): RowReader {
+  const labelDirs = async (): Promise<{ label: string; files: string[] }[]> => {
+    let entries;
+    try {
+      entries = await readdir(path, { withFileTypes: true });
+    } catch (err) {
+      throw readError(path, err);
+    }
+    const out: { label: string; files: string[] }[] = [];
+    const byName = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+    for (const dir of entries.filter((e) => e.isDirectory() && !SKIPPED_FOLDERS.has(e.name)).map((e) => e.name).sort(byName)) {
+      const files = (await readdir(join(path, dir), { withFileTypes: true })).filter((e) => e.isFile() && e.name.endsWith('.txt')).map((e) => e.name).sort(byName);
+      if (files.length > 0) out.push({ label: dir, files });
+    }
+    if (out.length < 2) {
+      const found = out.length === 0 ? 'no label folders with .txt files' : `only one label folder with .txt files ("${out[0].label}")`;
+      throw geulError('DATA_INVALID', { path, where: '', detail: `${found}; expected DIR/<label>/*.txt with at least two labels, as in aclImdb/train/{pos,neg}` });
+    }
+    return out;
+  };
+  return {
+    columns: async () => ['text', 'label', 'file'],
+    async *rows() {
+      const dirs = await labelDirs();
+      const total = dirs.reduce((s, d) => s + d.files.length, 0);
+      let done = 0;
+      for (const { label, files } of dirs) {
+        for (const name of files) {
+          const file = join(label, name);
+          let text: string;
+          try {
+            text = await readFile(join(path, file), 'utf8');
+          } catch (err) {
+            throw readError(join(path, file), err);
+          }
+          yield { values: { text, label, file }, where: `file ${file}` };
+          onProgress?.(++done, total);
+        }
+      }
+    },
+  };
+}
+
+/** A reader for one local file or folder; `columns` limits what Parquet decodes. */
+export function rowReader(path: string, format: DataFormat, options: { onProgress?: ReadProgress; columns?: string[] } = {}): RowReader {
+  switch (format) {
+    case 'jsonl': return jsonlReader(path, options.onProgress);
+    case 'tsv': return tsvReader(path, options.onProgress);
+    case 'csv': return csvReader(path, options.onProgress);
+    case 'parquet': return parquetReader(path, options.onProgress, options.columns);
+    case 'folder': return folderReader(path, options.onProgress);
+  }
+}
