@@ -3,7 +3,7 @@ import type { GraphBuilder, Value } from '../graph/builder.js';
 import { float } from '../graph/builder.js';
 import type { Rng } from '../core/random.js';
 
-export type Init = 'zeros' | 'ones' | 'glorot' | { normal: number } | { uniform: number };
+export type Init = 'zeros' | 'ones' | 'glorot' | { normal: number } | { uniform: number } | { data: Float32Array };
 
 export interface ParamInfo {
   name: string;
@@ -26,6 +26,8 @@ export class ModelContext {
     private readonly values: ReadonlyMap<string, Float32Array> = new Map(),
     /** Parameters become graph inputs (training and evaluation sessions) or initializers (export). */
     private readonly asInputs = true,
+    /** Seeds of the dropout masks (apart from initialisation, so a resumed run draws the same masks). */
+    private readonly dropoutRng: Rng = rng,
   ) {}
 
   param(name: string, shape: number[], init: Init): Value {
@@ -59,7 +61,7 @@ export class ModelContext {
   dropout(x: Value, rate: number): Value {
     if (!this.train || rate <= 0) return x;
     const { g } = this;
-    const u = g.op1('RandomUniformLike', [x], { seed: float(this.rng.int(1 << 24)) }, { shape: x.shape });
+    const u = g.op1('RandomUniformLike', [x], { seed: float(this.dropoutRng.int(1 << 24)) }, { shape: x.shape });
     const keep = g.op1('Cast', [g.op1('Greater', [u, g.scalar(rate)])], { to: 1 });
     return g.op1('Mul', [x, g.op1('Mul', [keep, g.scalar(1 / (1 - rate))])], {}, { shape: x.shape });
   }
@@ -82,6 +84,7 @@ function initialise(rng: Rng, size: number, shape: number[], init: Init): Float3
     const limit = Math.sqrt(6 / (fanIn + fanOut));
     return Float32Array.from({ length: size }, () => (rng.next() * 2 - 1) * limit);
   }
+  if ('data' in init) return Float32Array.from(init.data);
   if ('normal' in init) return rng.normalArray(size, init.normal);
   return Float32Array.from({ length: size }, () => (rng.next() * 2 - 1) * init.uniform);
 }

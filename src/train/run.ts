@@ -5,17 +5,20 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { geulError } from '../core/errors.js';
 import { Rng } from '../core/random.js';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { loadCheckpoint, saveCheckpoint, writeAtomic } from './checkpoint.js';
 import type { ModelDef } from './model.js';
-import { bagOfEmbeddings, recurrentClassifier } from './models/text.js';
+import { bagOfEmbeddings, embeddingMlp, recurrentClassifier, type Pooling } from './models/text.js';
 import type { OptimizerConfig } from './optim.js';
-import { readExamples, stratifiedSplit, WordVocab, type Example } from './text-data.js';
+import { classificationMetrics, type ClassificationMetrics } from './metrics.js';
+import { readBestRun, writeRunReport } from './report.js';
+import { prepareTextData, readVocabFile, writeVocabFile, type Encoded, type TextDataOptions, type WordVocab } from './text-data.js';
 import { Trainer } from './trainer.js';
 
-export const TEXT_MODELS = ['bow', 'rnn', 'gru', 'bigru'] as const;
+export const TEXT_MODELS = ['bow', 'mlp', 'rnn', 'gru', 'bigru', 'lstm', 'bilstm'] as const;
+export const POOLINGS: readonly Pooling[] = ['last', 'mean', 'max'];
 export type TextModelName = (typeof TEXT_MODELS)[number];
 
-export interface TextRunOptions {
+export interface TextRunOptions extends TextDataOptions {
   model: TextModelName;
   data: string;
   valid?: string;
@@ -33,6 +36,8 @@ export interface TextRunOptions {
   layers?: number;
   buckets?: number;
   dropout?: number;
+  /** Recurrent models: classify from the last state (default) or mean/max over all states. */
+  pooling?: Pooling;
   seed: number;
   patience?: number;
   resume?: boolean;
@@ -45,6 +50,7 @@ export interface EpochReport {
   trainAccuracy: number;
   validAccuracy: number;
   validF1Macro: number;
+  validLoss?: number;
   seconds: number;
   examplesPerSecond: number;
 }
@@ -55,26 +61,14 @@ export interface TrainEvents {
   onEpoch?(report: EpochReport): void;
 }
 
-function modelFor(o: TextRunOptions, vocab: number, classes: number): ModelDef {
+export function modelFor(o: Pick<TextRunOptions, 'model' | 'dim' | 'hidden' | 'layers' | 'buckets' | 'dropout' | 'pooling'>, vocab: number, classes: number): ModelDef {
   if (o.model === 'bow') return bagOfEmbeddings({ vocab, dim: o.dim ?? 64, classes, buckets: o.buckets ?? 1 << 18, dropout: o.dropout ?? 0 });
+  if (o.model === 'mlp') return embeddingMlp({ vocab, embedding: o.dim ?? 128, hidden: Array(o.layers ?? 1).fill(o.hidden ?? 256), classes, dropout: o.dropout ?? 0.2 });
+  const cell = o.model.replace(/^bi/, '') as 'rnn' | 'gru' | 'lstm';
   return recurrentClassifier({
-    vocab, embedding: o.dim ?? 128, hidden: o.hidden ?? 128, classes, cell: o.model === 'rnn' ? 'rnn' : 'gru',
-    layers: o.layers ?? 1, bidirectional: o.model === 'bigru', pooling: 'last', dropout: o.dropout ?? 0.2,
+    vocab, embedding: o.dim ?? 128, hidden: o.hidden ?? 128, classes, cell,
+    layers: o.layers ?? 1, bidirectional: o.model.startsWith('bi'), pooling: o.pooling ?? 'last', dropout: o.dropout ?? 0.2,
   });
-}
-
-interface Encoded { ids: number[][]; labels: number[] }
-
-function encode(rows: Example[], vocab: WordVocab, labels: string[], maxLength: number, path: string): Encoded {
-  const index = new Map(labels.map((l, i) => [l, i]));
-  return {
-    ids: rows.map((r) => vocab.encode(r.text, maxLength)),
-    labels: rows.map((r, i) => {
-      const y = index.get(r.label);
-      if (y === undefined) throw geulError('DATA_INVALID', { path, where: ` row ${i + 1}`, detail: `label "${r.label}" was not seen in the training data` });
-      return y;
-    }),
-  };
 }
 
 /** Batches of row indices; shuffled, then length-sorted within windows of 20 batches to cut padding. */
@@ -110,29 +104,37 @@ const argmax = (logits: Float32Array, row: number, classes: number) => {
   return best;
 };
 
-/** Accuracy, macro F1 and the confusion matrix (rows: true label). */
-export async function evaluate(trainer: Trainer, data: Encoded, batchSize: number, classes: number) {
-  const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+/** Validation metrics (accuracy, per-class/macro P/R/F1, confusion, binary ROC-AUC) and the mean cross-entropy. */
+export async function evaluate(trainer: Trainer, data: Encoded, batchSize: number, labels: string[]): Promise<ClassificationMetrics & { loss: number }> {
+  const classes = labels.length;
+  const n = data.labels.length;
+  const truth = new Int32Array(n);
+  const predicted = new Int32Array(n);
+  const scores = new Float64Array(n);
+  let k = 0;
+  let lossSum = 0;
   for (const rows of batches(data, batchSize * 2)) {
     const { features } = tensors(data, rows);
     const logits = await trainer.predict(features);
-    rows.forEach((r, b) => confusion[data.labels[r]][argmax(logits, b, classes)]++);
+    rows.forEach((r, b) => {
+      let max = -Infinity;
+      for (let c = 0; c < classes; c++) max = Math.max(max, logits[b * classes + c]);
+      let sum = 0;
+      for (let c = 0; c < classes; c++) sum += Math.exp(logits[b * classes + c] - max);
+      const logZ = max + Math.log(sum);
+      lossSum += logZ - logits[b * classes + data.labels[r]];
+      truth[k] = data.labels[r];
+      predicted[k] = argmax(logits, b, classes);
+      scores[k++] = classes === 2 ? Math.exp(logits[b * classes + 1] - logZ) : 0;
+    });
   }
-  const total = data.labels.length;
-  const correct = confusion.reduce((s, row, i) => s + row[i], 0);
-  const f1 = confusion.map((row, i) => {
-    const tp = row[i];
-    const predicted = confusion.reduce((s, r) => s + r[i], 0);
-    const actual = row.reduce((a, b) => a + b, 0);
-    return tp === 0 ? 0 : (2 * tp) / (predicted + actual);
-  });
-  return { accuracy: correct / total, f1_macro: f1.reduce((a, b) => a + b, 0) / classes, confusion };
+  return { ...classificationMetrics(truth, predicted, labels, classes === 2 ? scores : undefined), loss: n > 0 ? lossSum / n : Number.NaN };
 }
 
 /** Writes onnx/model.onnx, config.json and the tokenizer files: a folder `geul sentiment --model` loads. */
 async function exportModel(out: string, trainer: Trainer, vocab: WordVocab, labels: string[], maxLength: number): Promise<void> {
   await mkdir(join(out, 'onnx'), { recursive: true });
-  await writeFile(join(out, 'onnx', 'model.onnx'), trainer.exportOnnx());
+  await writeAtomic(join(out, 'onnx', 'model.onnx'), trainer.exportOnnx());
   const config = {
     // transformers.js picks its model class by model_type; it feeds only the inputs the ONNX session declares.
     model_type: 'bert', architectures: ['BertForSequenceClassification'],
@@ -140,40 +142,30 @@ async function exportModel(out: string, trainer: Trainer, vocab: WordVocab, labe
     max_position_embeddings: maxLength, vocab_size: vocab.words.length,
     geul: { kind: trainer.model.kind, model: trainer.model.config },
   };
-  await writeFile(join(out, 'config.json'), JSON.stringify(config, null, 2));
-  for (const [name, text] of Object.entries(vocab.tokenizerFiles(maxLength))) await writeFile(join(out, name), text);
+  await writeAtomic(join(out, 'config.json'), JSON.stringify(config, null, 2));
+  for (const [name, text] of Object.entries(vocab.tokenizerFiles(maxLength))) await writeAtomic(join(out, name), text);
 }
 
 export async function trainText(o: TextRunOptions, events: TrainEvents = {}) {
-  const rows = await readExamples(o.data, o.text, o.label);
-  const split = o.valid ? { train: rows, valid: await readExamples(o.valid, o.text, o.label) } : stratifiedSplit(rows, 0.2, o.seed);
   await mkdir(o.out, { recursive: true });
-  let vocab: WordVocab;
-  let labels: string[];
   const resumed = o.resume ? await loadCheckpoint(o.out) : undefined;
-  if (resumed) {
-    const saved = JSON.parse(await readFile(join(o.out, 'vocab.json'), 'utf8')) as { words: string[]; labels: string[] };
-    vocab = new WordVocab(saved.words);
-    labels = saved.labels;
-  } else {
-    vocab = WordVocab.build(split.train.map((r) => r.text), { maxSize: o.vocabSize, minCount: 1 });
-    labels = [...new Set(split.train.map((r) => r.label))].sort();
-    await writeFile(join(o.out, 'vocab.json'), JSON.stringify({ words: vocab.words, labels }));
-  }
-  const train = encode(split.train, vocab, labels, o.maxLength, o.data);
-  const valid = encode(split.valid, vocab, labels, o.maxLength, o.valid ?? o.data);
+  const { train, valid, vocab, labels } = await prepareTextData(o, resumed ? await readVocabFile(o.out) : undefined);
+  if (!resumed) await writeVocabFile(o.out, vocab, labels);
   const model = modelFor(o, vocab.words.length, labels.length);
   const optimizer: OptimizerConfig = { name: o.optimizer ?? 'adam', lr: o.lr ?? (o.model === 'bow' ? 0.005 : 0.002), clipNorm: o.model === 'bow' ? 0 : 5 };
   const stepsPerEpoch = Math.ceil(train.ids.length / o.batchSize);
-  const trainer = await Trainer.create(model, optimizer, { seed: o.seed, totalSteps: stepsPerEpoch * o.epochs, threads: o.threads }, resumed?.state);
   const history: EpochReport[] = (resumed?.meta.run.history as EpochReport[] | undefined) ?? [];
   let best = resumed?.meta.best ?? -1;
-  let sinceBest = 0;
+  let bestRun = resumed ? await readBestRun(o.out) : undefined;
+  let sinceBest = Number(resumed?.meta.run.sinceBest ?? 0);
+  let state = resumed?.state;
   const rng = new Rng(o.seed + 1);
   const startEpoch = resumed ? resumed.meta.epoch + 1 : 1;
   for (let e = 1; e < startEpoch; e++) batches(train, o.batchSize, rng); // replay the shuffles for identical batches
-  try {
-    for (let epoch = startEpoch; epoch <= o.epochs; epoch++) {
+  for (let epoch = startEpoch; epoch <= o.epochs && !(o.patience !== undefined && sinceBest > o.patience); epoch++) {
+    // A session per epoch with its own dropout seed: a resumed run draws exactly the masks the first run would have.
+    const trainer = await Trainer.create(model, optimizer, { seed: o.seed, dropoutSeed: o.seed * 1009 + epoch, totalSteps: stepsPerEpoch * o.epochs, threads: o.threads }, state);
+    try {
       events.onStart?.({ steps: stepsPerEpoch, epoch, examples: train.ids.length, parameters: trainer.parameterCount });
       const started = performance.now();
       let lossSum = 0;
@@ -190,21 +182,22 @@ export async function trainText(o: TextRunOptions, events: TrainEvents = {}) {
         events.onStep?.({ loss, accuracy: ok / rows.length, examples: rows.length });
       }
       const seconds = (performance.now() - started) / 1000;
-      const metrics = await evaluate(trainer, valid, o.batchSize, labels.length);
-      const report: EpochReport = { epoch, trainLoss: lossSum / seen, trainAccuracy: correct / seen, validAccuracy: metrics.accuracy, validF1Macro: metrics.f1_macro, seconds, examplesPerSecond: seen / seconds };
+      const metrics = await evaluate(trainer, valid, o.batchSize, labels);
+      const report: EpochReport = { epoch, trainLoss: lossSum / seen, trainAccuracy: correct / seen, validAccuracy: metrics.accuracy, validF1Macro: metrics.f1_macro, validLoss: metrics.loss, seconds, examplesPerSecond: seen / seconds };
       history.push(report);
       events.onEpoch?.(report);
       if (metrics.accuracy > best) {
         best = metrics.accuracy;
         sinceBest = 0;
         await exportModel(o.out, trainer, vocab, labels, o.maxLength);
-        await writeFile(join(o.out, 'metrics.json'), JSON.stringify({ model: model.kind, epoch, ...metrics, labels, history }, null, 2));
+        bestRun = { epoch, metrics };
       } else sinceBest++;
-      await saveCheckpoint(o.out, trainer.state, { epoch, best, run: { history, options: o } });
-      if (o.patience !== undefined && sinceBest > o.patience) break;
+      if (bestRun) await writeRunReport(o.out, { model: model.kind, epoch: bestRun.epoch, metrics: bestRun.metrics, history, options: { ...o, hub: undefined } });
+      await saveCheckpoint(o.out, trainer.state, { epoch, best, run: { history, sinceBest, options: o } });
+      state = trainer.state;
+    } finally {
+      await trainer.release();
     }
-  } finally {
-    await trainer.release();
   }
   return { best, history, out: o.out };
 }

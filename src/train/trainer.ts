@@ -17,6 +17,8 @@ export interface TrainerOptions {
   /** Total steps planned (for the LR schedule). */
   totalSteps?: number;
   threads?: number;
+  /** Seeds the dropout masks of this session (default: from `seed`); a run passes one per epoch. */
+  dropoutSeed?: number;
 }
 
 export interface StepResult {
@@ -49,7 +51,7 @@ export class Trainer {
   static async create(model: ModelDef, optimizer: OptimizerConfig, options: TrainerOptions = {}, resume?: TrainState): Promise<Trainer> {
     const seed = options.seed ?? 0;
     const g = new GraphBuilder(`${model.kind}_train`);
-    const ctx = new ModelContext(g, true, new Rng(seed), resume?.params);
+    const ctx = new ModelContext(g, true, new Rng(seed), resume?.params, true, new Rng(options.dropoutSeed ?? seed + 7919));
     const { inputs, logits } = model.build(ctx);
     const labels = g.input('labels', 'int64', ['batch']);
     const loss = softmaxCrossEntropy(g, { ...logits, shape: ['batch', model.classes] }, labels);

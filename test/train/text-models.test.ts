@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { Trainer } from '../../src/train/trainer.js';
-import { bagOfEmbeddings } from '../../src/train/models/text.js';
+import { bagOfEmbeddings, embeddingMlp, recurrentClassifier } from '../../src/train/models/text.js';
+import type { ModelDef } from '../../src/train/model.js';
 
 /** 16 rows of 6 token ids over a vocab of 20; label 1 when token 3 occurs. Rows 8+ are right-padded (id 0, mask 0). */
 export function toyBatch(): { features: Record<string, ort.Tensor>; labels: BigInt64Array } {
@@ -42,3 +43,26 @@ test('bow: sparse embedding updates touch only the batch rows, lower the loss an
   await session.release();
   await trainer.release();
 });
+
+const learners: [string, ModelDef][] = [
+  ['mlp', embeddingMlp({ vocab: 20, embedding: 8, hidden: [16], classes: 2, dropout: 0.1 })],
+  ['lstm (last state)', recurrentClassifier({ vocab: 20, embedding: 8, hidden: 8, classes: 2, cell: 'lstm' })],
+  ['bilstm, 2 layers, max pooling, dropout', recurrentClassifier({ vocab: 20, embedding: 8, hidden: 6, classes: 2, cell: 'lstm', bidirectional: true, layers: 2, pooling: 'max', dropout: 0.1 })],
+  ['bigru, mean pooling', recurrentClassifier({ vocab: 20, embedding: 8, hidden: 6, classes: 2, cell: 'gru', bidirectional: true, pooling: 'mean' })],
+];
+
+for (const [name, model] of learners) {
+  test(`${name}: fits the toy batch; the export computes the trainer's logits`, async () => {
+    const { features, labels } = toyBatch();
+    const trainer = await Trainer.create(model, { name: 'adam', lr: 0.05, clipNorm: 5 }, { seed: 2, threads: 1 });
+    const losses: number[] = [];
+    for (let i = 0; i < 60; i++) losses.push((await trainer.step(features, labels)).loss);
+    assert.ok(losses[59] < 0.2, `loss ${losses[0]} -> ${losses[59]}`);
+    const session = await ort.InferenceSession.create(trainer.exportOnnx());
+    const got = (await session.run(features)).logits.data as Float32Array;
+    const want = await trainer.predict(features);
+    got.forEach((v, i) => assert.ok(Math.abs(v - want[i]) < 1e-5, `logit ${i}: ${v} vs ${want[i]}`));
+    await session.release();
+    await trainer.release();
+  });
+}

@@ -1,7 +1,8 @@
-// `geul train xor` (perceptron vs MLP) and `geul train --model bow|rnn|gru|bigru --data FILE --out DIR`.
+// `geul train xor` (perceptron vs MLP) and `geul train --model bow|mlp|rnn|gru|bigru|lstm|bilstm --data FILE --out DIR`.
 import type { Command } from 'commander';
 import { geulError } from '../../core/errors.js';
-import { TEXT_MODELS, trainText, type TextModelName } from '../../train/run.js';
+import { POOLINGS, TEXT_MODELS, trainText, type TextModelName } from '../../train/run.js';
+import type { Pooling } from '../../train/models/text.js';
 import { xorDemo } from '../../train/xor.js';
 import { printJson } from '../context.js';
 import { createProgress, type Progress } from '../progress.js';
@@ -17,7 +18,7 @@ function num(name: string, integer = false) {
 interface TrainFlags {
   model?: string; data?: string; valid?: string; text: string; label: string; out?: string; epochs: number; batchSize: number;
   lr?: number; optimizer?: 'sgd' | 'adam' | 'adamw'; maxLength: number; vocabSize: number; dim?: number; hidden?: number; layers?: number;
-  buckets?: number; dropout?: number; seed: number; patience?: number; resume?: boolean; threads?: number; json?: boolean;
+  buckets?: number; dropout?: number; pooling?: string; seed: number; patience?: number; resume?: boolean; threads?: number; json?: boolean;
 }
 
 export function register(program: Command): void {
@@ -37,7 +38,8 @@ export function register(program: Command): void {
     .option('--vocab-size <n>', 'most frequent words kept', num('vocab-size', true), 30000)
     .option('--dim <n>', 'embedding size', num('dim', true))
     .option('--hidden <n>', 'recurrent state size', num('hidden', true))
-    .option('--layers <n>', 'stacked recurrent layers', num('layers', true))
+    .option('--layers <n>', 'stacked recurrent layers (mlp: hidden layers)', num('layers', true))
+    .option('--pooling <how>', `recurrent models: ${POOLINGS.join(', ')} (default last state)`)
     .option('--buckets <n>', 'bigram hash buckets for bow (0: unigrams only)', num('buckets', true))
     .option('--dropout <x>', 'dropout rate', num('dropout'))
     .option('--seed <n>', 'random seed (same seed, same run)', num('seed', true), 42)
@@ -55,10 +57,11 @@ export function register(program: Command): void {
       if (example) throw geulError('INVALID_INPUT', { detail: `unknown example "${example}" (try: xor)` });
       if (!flags.model || !(TEXT_MODELS as readonly string[]).includes(flags.model)) throw geulError('INVALID_INPUT', { detail: `--model must be one of ${TEXT_MODELS.join(', ')}` });
       if (!flags.data || !flags.out) throw geulError('INVALID_INPUT', { detail: '--data and --out are required' });
+      if (flags.pooling !== undefined && !POOLINGS.includes(flags.pooling as Pooling)) throw geulError('INVALID_INPUT', { detail: `--pooling must be one of ${POOLINGS.join(', ')}` });
       let bar: Progress | undefined;
       let loss = 0;
       let acc = 0;
-      const result = await trainText({ ...flags, model: flags.model as TextModelName, data: flags.data, out: flags.out }, {
+      const result = await trainText({ ...flags, model: flags.model as TextModelName, data: flags.data, out: flags.out, pooling: flags.pooling as Pooling | undefined }, {
         onStart: (info) => {
           bar = createProgress(`epoch ${info.epoch}`, info.examples, `epoch ${info.epoch} {bar} {percentage}% | loss {loss} | acc {acc} | {rate} ex/s | ETA {eta_formatted}`);
         },

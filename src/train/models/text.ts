@@ -1,5 +1,7 @@
-// Text classifiers from scratch: bag of embeddings (fastText-style, hashed bigrams in-graph) and RNN/GRU stacks.
+// Text classifiers from scratch: bag of embeddings (fastText-style, hashed bigrams in-graph), an embedding MLP and
+// RNN/GRU/LSTM stacks (bidirectional, last state or mean/max pooling).
 import type { Value } from '../../graph/builder.js';
+import { lstm } from '../../graph/lstm.js';
 import { recurrent, type Cell } from '../../graph/rnn.js';
 import type { ModelContext, ModelDef } from '../model.js';
 
@@ -14,12 +16,23 @@ export interface BowConfig {
   dropout?: number;
 }
 
+export interface EmbeddingMlpConfig {
+  vocab: number;
+  embedding: number;
+  /** Hidden layer widths after the mean-pooled embeddings. */
+  hidden: number[];
+  classes: number;
+  dropout?: number;
+}
+
+export type TextCell = Cell | 'lstm';
+
 export interface RecurrentConfig {
   vocab: number;
   embedding: number;
   hidden: number;
   classes: number;
-  cell: Cell;
+  cell: TextCell;
   layers?: number;
   bidirectional?: boolean;
   pooling?: Pooling;
@@ -67,11 +80,33 @@ export function bagOfEmbeddings(config: BowConfig): ModelDef {
   };
 }
 
+/** Mean of the word embeddings (padding masked) → ReLU layers → classifier. */
+export function embeddingMlp(config: EmbeddingMlpConfig): ModelDef {
+  return {
+    kind: 'mlp',
+    classes: config.classes,
+    config: { ...config },
+    build(ctx) {
+      const { g } = ctx;
+      const [ids, mask] = textInputs(ctx);
+      const emb = ctx.embedding('embeddings.weight', [config.vocab, config.embedding], ids, { normal: 0.1 });
+      const maskF = g.op1('Unsqueeze', [g.op1('Cast', [mask], { to: 1 }), g.ints([-1])], {}, { shape: ['batch', 'seq', 1] });
+      let h = ctx.dropout(maskedMean(ctx, emb, maskF, config.embedding), config.dropout ?? 0);
+      let width = config.embedding;
+      config.hidden.forEach((size, i) => {
+        h = ctx.dropout(g.op1('Relu', [ctx.linear(`layers.${i}`, h, width, size)], {}, { shape: ['batch', size] }), config.dropout ?? 0);
+        width = size;
+      });
+      return { inputs: [ids, mask], logits: ctx.linear('classifier', h, width, config.classes) };
+    },
+  };
+}
+
 export function recurrentClassifier(config: RecurrentConfig): ModelDef {
   const layers = config.layers ?? 1;
   const directions = config.bidirectional ? 2 : 1;
   const H = config.hidden;
-  const G = config.cell === 'gru' ? 3 : 1;
+  const G = config.cell === 'lstm' ? 4 : config.cell === 'gru' ? 3 : 1;
   return {
     kind: `${config.bidirectional ? 'bi' : ''}${config.cell}`,
     classes: config.classes,
@@ -91,11 +126,14 @@ export function recurrentClassifier(config: RecurrentConfig): ModelDef {
           const p = `rnn.${l}.${d === 0 ? 'forward' : 'backward'}`;
           const w = {
             wx: ctx.param(`${p}.wx`, [width, G * H], 'glorot'),
-            bx: ctx.param(`${p}.bx`, [G * H], 'zeros'),
+            // LSTM: forget-gate bias 1, so early steps keep their cell state.
+            bx: ctx.param(`${p}.bx`, [G * H], config.cell === 'lstm' ? { data: Float32Array.from({ length: G * H }, (_, i) => (i >= H && i < 2 * H ? 1 : 0)) } : 'zeros'),
             wh: ctx.param(`${p}.wh`, [H, G * H], 'glorot'),
             bh: ctx.param(`${p}.bh`, [G * H], 'zeros'),
           };
-          const r = g.scope(p, () => recurrent(g, x, maskT, w, { cell: config.cell, hidden: H, reverse: d === 1, train: ctx.train }));
+          const options = { hidden: H, reverse: d === 1, train: ctx.train };
+          const cell = config.cell;
+          const r = g.scope(p, () => (cell === 'lstm' ? lstm(g, x, maskT, w, options) : recurrent(g, x, maskT, w, { ...options, cell })));
           outs.push(r.outputs);
           lasts.push(r.last);
         }
