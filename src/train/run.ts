@@ -1,9 +1,8 @@
 // A text-classification training run: data → vocabulary → batches → epochs with evaluation, early stopping,
 // checkpoints, resume, metrics.json and an exported model folder that geul's classification tasks load.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { geulError } from '../core/errors.js';
 import { Rng } from '../core/random.js';
 import { loadCheckpoint, saveCheckpoint, writeAtomic } from './checkpoint.js';
 import type { ModelDef } from './model.js';

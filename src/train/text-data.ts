@@ -1,105 +1,112 @@
-// Minimal labelled-text loading and word vocabulary for the trainer, until src/train/data and src/train/vocab land.
-// TODO(train-data): replace with the shared dataset readers and vocabulary; keep tokenize() identical to tokenizer.json.
-import { readFile } from 'node:fs/promises';
-import { geulError } from '../core/errors.js';
-import { Rng } from '../core/random.js';
+// Training data for text runs: streams the sources (never holding the texts), splits, builds the label set and the
+// word vocabulary from the training rows only, and encodes every row to token ids.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { HubConfig } from '../core/hub.js';
+import { readExamples, type DataOptions } from './data/dataset.js';
+import type { DataFormat } from './data/formats.js';
+import { LabelSet } from './data/labels.js';
+import { stratifiedMask } from './data/split.js';
+import { WordCounter, WordVocab } from './data/vocab.js';
 
-export interface Example {
+export { WordVocab, tokenize, PAD, UNK } from './data/vocab.js';
+
+/** Token ids per row (cut to the maximum length) and class indices. */
+export interface Encoded {
+  ids: number[][];
+  labels: number[];
+}
+
+export interface TextDataOptions {
+  /** Training data: a file, an aclImdb-style folder or `hf://datasets/owner/name`. */
+  data: string;
+  /** Validation data; default: a stratified `validFraction` of `data`. */
+  valid?: string;
   text: string;
   label: string;
+  /** Label names in class order; data labels map onto them by name or as 0-based integers. Default: sorted data labels. */
+  labels?: string[];
+  format?: DataFormat;
+  /** Rows with empty text: "skip" (default, one warning) or "error". */
+  emptyText?: 'skip' | 'error';
+  /** Hub datasets: split of `data` (default "train") and of `valid` (default "validation"). */
+  split?: string;
+  validSplit?: string;
+  hub?: HubConfig;
+  /** Share of `data` held out for validation when `valid` is not given (default 0.2). */
+  validFraction?: number;
+  seed: number;
+  maxLength: number;
+  vocabSize: number;
+  /** Words seen fewer times in the training rows are dropped (default 1). */
+  minCount?: number;
+  /** Lower-case texts (default true). */
+  lowercase?: boolean;
+  onWarning?: (message: string) => void;
 }
 
-/** Reads JSONL, TSV or CSV (header row; CSV without quoted commas) and picks the text and label columns. */
-export async function readExamples(path: string, textKey = 'text', labelKey = 'label'): Promise<Example[]> {
-  let raw: string;
-  try {
-    raw = await readFile(path, 'utf8');
-  } catch (err) {
-    throw geulError('FILE_NOT_FOUND', { path }, err);
-  }
-  const lines = raw.split(/\r?\n/).filter((l) => l.trim() !== '');
-  const rows: Example[] = [];
-  if (path.endsWith('.jsonl') || path.endsWith('.json')) {
-    lines.forEach((line, i) => {
-      const obj = JSON.parse(line) as Record<string, unknown>;
-      const text = obj[textKey];
-      const label = obj[labelKey];
-      if (typeof text !== 'string' || label === undefined || label === null) throw geulError('DATA_INVALID', { path, where: ` line ${i + 1}`, detail: `needs "${textKey}" and "${labelKey}"` });
-      rows.push({ text, label: String(label) });
-    });
-    return rows;
-  }
-  const sep = path.endsWith('.tsv') ? '\t' : ',';
-  const header = lines[0].split(sep).map((h) => h.trim());
-  const ti = header.indexOf(textKey);
-  const li = header.indexOf(labelKey);
-  if (ti < 0 || li < 0) throw geulError('DATA_INVALID', { path, where: '', detail: `columns "${textKey}" and "${labelKey}" not in header (${header.join(', ')})` });
-  lines.slice(1).forEach((line, i) => {
-    const cells = line.split(sep);
-    if (cells[ti] === undefined || cells[li] === undefined || cells[li].trim() === '') throw geulError('DATA_INVALID', { path, where: ` line ${i + 2}`, detail: 'missing text or label' });
-    rows.push({ text: cells[ti], label: cells[li].trim() });
-  });
-  return rows;
+export interface PreparedData {
+  train: Encoded;
+  valid: Encoded;
+  vocab: WordVocab;
+  labels: string[];
 }
 
-/** Splits off `fraction` of each label's rows (seeded) for validation. */
-export function stratifiedSplit(rows: Example[], fraction: number, seed: number): { train: Example[]; valid: Example[] } {
-  const rng = new Rng(seed);
-  const byLabel = new Map<string, Example[]>();
-  for (const r of rows) byLabel.set(r.label, [...(byLabel.get(r.label) ?? []), r]);
-  const train: Example[] = [];
-  const valid: Example[] = [];
-  for (const label of [...byLabel.keys()].sort()) {
-    const items = rng.shuffle([...(byLabel.get(label) as Example[])]);
-    const cut = Math.round(items.length * fraction);
-    valid.push(...items.slice(0, cut));
-    train.push(...items.slice(cut));
-  }
-  return { train: rng.shuffle(train), valid };
+/** What vocab.json holds: the words, the label names in class order, and whether texts are lower-cased. */
+export interface SavedVocab {
+  words: string[];
+  labels: string[];
+  lowercase?: boolean;
 }
 
-/** Lower-cased words and punctuation runs: what tokenizer.json's Lowercase + Whitespace pre-tokenizer produce. */
-export function tokenize(text: string): string[] {
-  return text.toLowerCase().match(/\w+|[^\w\s]+/gu) ?? [];
+export async function readVocabFile(out: string): Promise<SavedVocab> {
+  return JSON.parse(await readFile(join(out, 'vocab.json'), 'utf8')) as SavedVocab;
 }
 
-export const PAD = '[PAD]';
-export const UNK = '[UNK]';
+export async function writeVocabFile(out: string, vocab: WordVocab, labels: string[]): Promise<void> {
+  await writeFile(join(out, 'vocab.json'), JSON.stringify({ ...vocab.toJSON(), labels }));
+}
 
-export class WordVocab {
-  readonly ids = new Map<string, number>();
+function readOptions(o: TextDataOptions, valid: boolean, warn: boolean): DataOptions {
+  return {
+    text: o.text, label: o.label, format: valid ? undefined : o.format, emptyText: o.emptyText, hub: o.hub,
+    split: valid ? (o.validSplit ?? 'validation') : o.split, onWarning: warn ? o.onWarning : undefined,
+  };
+}
 
-  constructor(readonly words: string[]) {
-    words.forEach((w, i) => this.ids.set(w, i));
+/**
+ * Reads the data in passes so that texts are never all in memory: (1) labels (and word counts when a separate
+ * validation source is given), (2) word counts of the training rows of a held-out split, (3) encoding. With
+ * `saved` (a resumed run) the vocabulary and labels come from vocab.json instead.
+ * Errors: those of readExamples, DATA_ONE_CLASS, DATA_LABEL_UNKNOWN (a row's label outside the label set).
+ */
+export async function prepareTextData(o: TextDataOptions, saved?: SavedVocab): Promise<PreparedData> {
+  const counter = new WordCounter({ lowercase: o.lowercase });
+  const rawLabels: string[] = [];
+  for await (const e of readExamples(o.data, readOptions(o, false, true))) {
+    rawLabels.push(e.label);
+    if (o.valid && !saved) counter.add(e.text);
   }
-
-  /** Most frequent words first (ties alphabetical), [PAD]=0 and [UNK]=1. */
-  static build(texts: string[], options: { maxSize?: number; minCount?: number } = {}): WordVocab {
-    const counts = new Map<string, number>();
-    for (const t of texts) for (const w of tokenize(t)) counts.set(w, (counts.get(w) ?? 0) + 1);
-    const words = [...counts].filter(([, c]) => c >= (options.minCount ?? 1)).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([w]) => w);
-    return new WordVocab([PAD, UNK, ...words.slice(0, (options.maxSize ?? 30000) - 2)]);
+  const inValid = o.valid ? undefined : stratifiedMask(rawLabels, o.validFraction ?? 0.2, o.seed);
+  const trainLabels = inValid ? rawLabels.filter((_, i) => inValid[i] === 0) : rawLabels;
+  const labelSet = saved ? new LabelSet(saved.labels, o.data) : LabelSet.fromData(trainLabels, o.data, o.labels);
+  if (inValid && !saved) {
+    let i = 0;
+    for await (const e of readExamples(o.data, readOptions(o, false, false))) if (inValid[i++] === 0) counter.add(e.text);
   }
-
-  encode(text: string, maxLength: number): number[] {
-    const ids = tokenize(text).map((w) => this.ids.get(w) ?? 1);
-    return ids.length === 0 ? [1] : ids.slice(0, maxLength);
-  }
-
-  /** tokenizer.json (WordLevel, Lowercase, Whitespace) and tokenizer_config.json that transformers.js loads. */
-  tokenizerFiles(maxLength: number): Record<string, string> {
-    const tokenizer = {
-      version: '1.0',
-      truncation: null,
-      padding: null,
-      added_tokens: [PAD, UNK].map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
-      normalizer: { type: 'Lowercase' },
-      pre_tokenizer: { type: 'Whitespace' },
-      post_processor: null,
-      decoder: null,
-      model: { type: 'WordLevel', vocab: Object.fromEntries(this.ids), unk_token: UNK },
-    };
-    const config = { tokenizer_class: 'PreTrainedTokenizerFast', model_max_length: maxLength, pad_token: PAD, unk_token: UNK, do_lower_case: true };
-    return { 'tokenizer.json': JSON.stringify(tokenizer), 'tokenizer_config.json': JSON.stringify(config, null, 2) };
-  }
+  const vocab = saved ? new WordVocab(saved.words, { lowercase: saved.lowercase }) : counter.vocab({ maxSize: o.vocabSize, minCount: o.minCount });
+  const train: Encoded = { ids: [], labels: [] };
+  const valid: Encoded = { ids: [], labels: [] };
+  const encodeInto = async (source: string, validSource: boolean, target: (i: number) => Encoded) => {
+    const set = validSource ? new LabelSet(labelSet.names, source) : labelSet;
+    let i = 0;
+    for await (const e of readExamples(source, readOptions(o, validSource, validSource))) {
+      const into = target(i++);
+      into.labels.push(set.index(e.label, e.where));
+      into.ids.push(vocab.encode(e.text, o.maxLength));
+    }
+  };
+  await encodeInto(o.data, false, (i) => (inValid?.[i] ? valid : train));
+  if (o.valid) await encodeInto(o.valid, true, () => valid);
+  return { train, valid, vocab, labels: labelSet.names };
 }
