@@ -37,6 +37,11 @@ export const ConfigSchema = Type.Object({
     allowHubModels: Type.Boolean({ default: false, description: 'Let requests name any hub model id (downloads on demand)' }),
     defaults: Type.Record(Type.String(), Type.String(), { default: {}, description: 'Default model per task id, e.g. {"embeddings": "tiny-bert-embed"}' }),
     shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 10_000, description: 'Graceful shutdown deadline for in-flight requests' }),
+    vectors: Type.Record(Type.String(), Type.Object({
+      path: Type.String({ minLength: 1, description: 'Vector file (word2vec .bin/.txt, GloVe, fastText .vec, .gz) or hub:owner/name/path' }),
+      limit: Type.Optional(Type.Integer({ minimum: 1, description: 'Load only the first N (most frequent) words' })),
+      format: Type.Optional(Type.Enum(['auto', 'bin', 'txt', 'vec', 'glove'], { description: 'File format (default: detected)' })),
+    }), { default: {}, description: 'Word-vector sets served under /v1/words by name, e.g. {"en": {"path": "vectors.bin"}}; the first is the default' }),
   }, { default: {} }),
 });
 

@@ -19,6 +19,8 @@ export const ERROR_CATALOG = {
   FILE_NOT_FOUND: { status: 404, message: 'File not found: {path}' },
   FILE_INVALID: { status: 400, message: 'Invalid file {path}: {detail}' },
   UNKNOWN_WORD: { status: 404, message: 'Word "{word}" is not in the vocabulary{hint}' },
+  UNKNOWN_VECTORS: { status: 404, message: 'Vector set "{name}" is not served here{known}' },
+  VECTORS_UNAVAILABLE: { status: 503, message: 'Vector set "{name}" could not be loaded ({detail}); see the server log' },
   DATA_INVALID: { status: 400, message: 'Invalid data in {path}{where}: {detail}' },
   DATASET_NOT_FOUND: { status: 404, message: 'Dataset "{dataset}" was not found{where}' },
   DATA_COLUMN_MISSING: { status: 400, message: 'Column "{column}" is missing in {path}{where} (columns: {columns})' },

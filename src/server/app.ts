@@ -18,6 +18,8 @@ import { Metrics } from './metrics.js';
 import { registerCompatRoutes } from './routes-compat.js';
 import { registerSystemRoutes } from './routes-system.js';
 import { registerTaskRoutes } from './routes-tasks.js';
+import { registerWordRoutes } from './routes-words.js';
+import { WordSets } from './words.js';
 
 export interface ServerDeps {
   /** Key store; default: the SQLite file under config.dataDir (opened only when auth is on). */
@@ -52,6 +54,7 @@ function httpsOptions(config: GeulConfig): { key: Buffer; cert: Buffer } | undef
 export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Promise<FastifyInstance> {
   const logger = deps.logger ?? createLogger({ level: config.logLevel });
   const https = httpsOptions(config);
+  const words = new WordSets(config, logger);
   const options: FastifyServerOptions = {
     loggerInstance: logger,
     bodyLimit: config.server.bodyLimit,
@@ -76,7 +79,7 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
   const inference: Inference = deps.inference ?? new Inference(config, metrics);
   const guard = new Guard(enabled, keys, deps.now);
   const ctx: ServerContext = {
-    config, inference, guard, metrics,
+    config, inference, guard, metrics, words,
     requireScope: (scope) => async (request) => guard.authorize(request, scope),
   };
   app.decorate('geul', ctx);
@@ -103,7 +106,7 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'geul HTTP API', version: '0.1.0', description: 'Local-first NLP: every geul task over HTTP, plus OpenAI- and LibreTranslate-compatible routes. Errors are `{error: {code, message}}` (codes in docs/errors.md).' },
+      info: { title: 'geul HTTP API', version: '0.1.0', description: 'Local-first NLP: every geul task over HTTP, word-vector queries, plus OpenAI- and LibreTranslate-compatible routes. Errors are `{error: {code, message}}` (codes in docs/errors.md).' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key from `geul keys create`' } } },
       ...(enabled ? { security: [{ bearer: [] }] } : {}),
     },
@@ -114,6 +117,8 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
   registerSystemRoutes(app, ctx);
   registerTaskRoutes(app, ctx);
   registerCompatRoutes(app, ctx);
+  registerWordRoutes(app, ctx);
+  words.preload();
 
   // Graceful shutdown: answers still in flight close their keep-alive connection, so close() is not held open by idle sockets.
   let draining: NodeJS.Timeout | undefined;
@@ -126,6 +131,7 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
   app.addHook('onClose', async () => {
     clearInterval(draining);
     await inference.close();
+    words.close();
     metrics.close();
     ownKeys?.close();
   });

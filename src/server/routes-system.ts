@@ -13,14 +13,18 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: ServerContext): 
     schema: { summary: 'Liveness: the server answers', tags: ['system'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
   }, async () => ({ status: 'ok' as const }));
 
+  const Readiness = Type.Object({
+    ready: Type.Boolean(),
+    models: Type.Record(Type.String(), Type.String()),
+    vectors: Type.Record(Type.String(), Type.String(), { description: 'Configured word-vector sets: "ok", "loading", or the error code of a failed load' }),
+  });
   app.get('/ready', {
-    schema: {
-      summary: 'Readiness: the configured default models load', tags: ['system'],
-      response: { 200: Type.Object({ ready: Type.Boolean(), models: Type.Record(Type.String(), Type.String()) }), 503: Type.Object({ ready: Type.Boolean(), models: Type.Record(Type.String(), Type.String()) }) },
-    },
+    schema: { summary: 'Readiness: the configured default models and word-vector sets load', tags: ['system'], response: { 200: Readiness, 503: Readiness } },
   }, async (_request, reply) => {
     const state = await ctx.inference.ready();
-    return reply.status(state.ready ? 200 : 503).send(state);
+    const vectors = ctx.words.readiness();
+    const ready = state.ready && Object.values(vectors).every((v) => v === 'ok');
+    return reply.status(ready ? 200 : 503).send({ ...state, ready, vectors });
   });
 
   app.get('/metrics', {

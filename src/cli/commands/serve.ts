@@ -1,5 +1,6 @@
 // `geul serve`: the HTTP API server (see docs in the OpenAPI reference at /docs once it runs).
 import type { Command } from 'commander';
+import { basename } from 'node:path';
 import { geulError } from '../../core/errors.js';
 import { startServer } from '../../server/start.js';
 import { configFromCommand } from '../context.js';
@@ -8,6 +9,7 @@ interface ServeFlags {
   host?: string; port?: string; models?: string; default: string[]; auth?: string; tlsCert?: string; tlsKey?: string;
   workers?: string; corsOrigin: string[]; allowHubModels?: boolean; queueSize?: string; maxBatch?: string;
   maxTextLength?: string; maxNewTokens?: string; bodyLimit?: string; batchMaxSize?: string; batchMaxWaitMs?: string;
+  vectors: string[]; vectorsLimit?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -19,6 +21,20 @@ function defaults(pairs: string[]): Record<string, string> | undefined {
     const at = pair.indexOf('=');
     if (at <= 0 || at === pair.length - 1) throw geulError('INVALID_CONFIG', { detail: `--default expects TASK=MODEL, got "${pair}"` });
     out[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return out;
+}
+
+/** `--vectors NAME=FILE` (or just FILE, named after it) → config `server.vectors` entries. */
+function vectorSets(specs: string[], limit?: string): Record<string, { path: string; limit?: string }> | undefined {
+  if (specs.length === 0) return undefined;
+  const out: Record<string, { path: string; limit?: string }> = {};
+  for (const spec of specs) {
+    const at = spec.indexOf('=');
+    const path = at < 0 ? spec : spec.slice(at + 1);
+    const name = at < 0 ? basename(path).replace(/(\.(bin|txt|vec|gz))+$/i, '') : spec.slice(0, at);
+    if (name === '' || path === '') throw geulError('INVALID_CONFIG', { detail: `--vectors expects NAME=FILE or FILE, got "${spec}"` });
+    out[name] = { path, ...(limit !== undefined && { limit }) };
   }
   return out;
 }
@@ -44,7 +60,9 @@ export function register(program: Command): void {
     .option('--body-limit <bytes>', 'largest request body')
     .option('--batch-max-size <n>', 'micro-batching: most inputs per model call')
     .option('--batch-max-wait-ms <ms>', 'micro-batching: longest wait for company')
-    .addHelpText('after', '\nExamples:\n  $ geul serve --models ./models --default embeddings=tiny-bert-embed\n  $ geul serve --host 0.0.0.0 --auth required --tls-cert cert.pem --tls-key key.pem\n')
+    .option('--vectors <name=file>', 'serve a word-vector file under /v1/words as NAME (repeatable; the first is the default; FILE may be hub:owner/name/path)', collect, [])
+    .option('--vectors-limit <n>', 'load only the first N words of each --vectors file')
+    .addHelpText('after', '\nExamples:\n  $ geul serve --models ./models --default embeddings=tiny-bert-embed\n  $ geul serve --host 0.0.0.0 --auth required --tls-cert cert.pem --tls-key key.pem\n  $ geul serve --vectors en=vectors.bin --vectors ko=ko.vec.gz --vectors-limit 400000\n')
     .action(async (flags: ServeFlags, cmd: Command) => {
       const fromFile = configFromCommand(cmd).server;
       const server = Object.fromEntries(Object.entries({
@@ -54,6 +72,7 @@ export function register(program: Command): void {
         allowHubModels: flags.allowHubModels ? true : undefined,
         corsOrigins: flags.corsOrigin.length > 0 ? flags.corsOrigin : undefined,
         defaults: flags.default.length > 0 ? { ...fromFile.defaults, ...defaults(flags.default) } : undefined,
+        vectors: flags.vectors.length > 0 ? { ...fromFile.vectors, ...vectorSets(flags.vectors, flags.vectorsLimit) } : undefined,
       }).filter(([, v]) => v !== undefined));
       const config = configFromCommand(cmd, { server });
       const running = await startServer(config, {}, { handleSignals: true });
