@@ -124,6 +124,11 @@ export function unigramTable(cum: Float64Array, maxSize = 1 << 23): Int32Array {
   return table;
 }
 
+/** The learning rate after `done` of `p.totalWork` words: linear from alpha down to minAlpha, as word2vec.c and gensim. */
+export function decayedAlpha(p: TrainParams, done: number): number {
+  return Math.max(p.minAlpha, p.alpha - (p.alpha - p.minAlpha) * (done / p.totalWork));
+}
+
 /** Trains on corpus[start, end) (word ids, −1 ends a sentence) for one epoch; returns words processed. */
 export function trainRange(p: TrainParams, m: SharedModel, corpus: Int32Array, start: number, end: number, rng: FastRandom): number {
   const { dim, window, negative, hs, sg } = p;
@@ -133,7 +138,8 @@ export function trainRange(p: TrainParams, m: SharedModel, corpus: Int32Array, s
   const sentence: number[] = [];
   let processed = 0;
   let reported = 0;
-  let alpha = p.alpha;
+  // Continue the decay from the words all threads have done so far: this range is one block of many.
+  let alpha = decayedAlpha(p, Atomics.load(progress, 0));
 
   const table = m.table;
   const learn = (input: Float32Array, l1: number, word: number): void => {
@@ -193,7 +199,7 @@ export function trainRange(p: TrainParams, m: SharedModel, corpus: Int32Array, s
     if (processed - reported >= 10000) {
       const done = Atomics.add(progress, 0, processed - reported) + processed - reported;
       reported = processed;
-      alpha = Math.max(p.minAlpha, p.alpha - (p.alpha - p.minAlpha) * (done / p.totalWork));
+      alpha = decayedAlpha(p, done);
     }
   }
   if (sentence.length > 0) trainSentence();

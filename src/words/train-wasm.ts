@@ -1,7 +1,7 @@
 // Word2Vec on the WebAssembly kernel: lays out the shared memory (weights, tables) and feeds one thread's corpus share.
 import { EXP_TABLE_SIZE, MAX_EXP, MAX_SENTENCE, WasmKernel, kernelModule, planLayout, type Layout } from './sgd-wasm.js';
 import { wasm, wasmSimdAvailable, type WasmMemory, type WasmModule } from './wasm.js';
-import type { FastRandom, TrainParams } from './sgd.js';
+import { decayedAlpha, type FastRandom, type TrainParams } from './sgd.js';
 import type { Huffman } from './vocab.js';
 
 /** Everything a thread needs to build its kernel; structured-clonable (the memory is shared, the module compiled once). */
@@ -107,7 +107,8 @@ export function trainRangeWasm(p: TrainParams, model: WasmModel, kernel: WasmKer
   let len = 0;
   let processed = 0;
   let reported = 0;
-  let alpha = p.alpha;
+  // Continue the decay from the words all threads have done so far: this range is one block of many.
+  let alpha = decayedAlpha(p, Atomics.load(progress, 0));
   for (let i = start; i < end; i++) {
     const id = corpus[i];
     if (id >= 0) {
@@ -124,7 +125,7 @@ export function trainRangeWasm(p: TrainParams, model: WasmModel, kernel: WasmKer
     if (processed - reported >= 10000) {
       const done = Atomics.add(progress, 0, processed - reported) + processed - reported;
       reported = processed;
-      alpha = Math.max(p.minAlpha, p.alpha - (p.alpha - p.minAlpha) * (done / p.totalWork));
+      alpha = decayedAlpha(p, done);
     }
   }
   if (len > 0) {

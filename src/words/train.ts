@@ -6,7 +6,7 @@ import { geulError } from '../core/errors.js';
 import { Rng } from '../core/random.js';
 import { siblingWorker } from '../runtime/pool.js';
 import { encodeCorpus, slices, type EncodeOptions } from './encode.js';
-import { unigramTable, type SharedModel, type TrainParams } from './sgd.js';
+import { decayedAlpha, unigramTable, type SharedModel, type TrainParams } from './sgd.js';
 import { createWasmModel, wasmVectors } from './train-wasm.js';
 import type { ThreadData } from './train-thread.js';
 import { buildVocab, cumulativeTable, huffman, keepProbabilities, type Vocab } from './vocab.js';
@@ -145,7 +145,7 @@ export async function trainWord2VecDetailed(paths: string[], options: Word2VecOp
     const trainStart = Date.now();
     const report = (): void => {
       const done = Atomics.load(progress, 0);
-      const alpha = Math.max(params.minAlpha, params.alpha - (params.alpha - params.minAlpha) * (done / params.totalWork));
+      const alpha = decayedAlpha(params, done);
       options.onProgress?.({ phase: 'train', done, total: params.totalWork, alpha, wordsPerSecond: done / Math.max((Date.now() - trainStart) / 1000, 1e-3) });
     };
     const timer = setInterval(report, 250);
