@@ -131,3 +131,13 @@ test('training puts related words closer than unrelated ones (skip-gram/NS and C
   const threaded = await trainWord2Vec([corpus], { ...base, threads: 2 });
   assert.ok(threaded.similarity('cat', 'dog') > threaded.similarity('cat', 'hammer'));
 });
+
+test('the library API of the README: readVectors, then mostSimilar/analogy/similarity/doesntMatch', async () => {
+  const geul = await import('../index.js');
+  await geul.writeVectors(join(dir, 'readme.bin'), handMade(), 'bin');
+  const vectors = await geul.readVectors(join(dir, 'readme.bin'), { limit: 400_000 });
+  assert.equal(vectors.mostSimilar({ positive: ['king'], topn: 3 }).length, 3);
+  assert.equal(vectors.analogy('man', 'king', 'woman', { method: 'mul' })[0].word, 'queen');
+  assert.ok(vectors.similarity('apple', 'banana') > 0.9);
+  assert.equal(vectors.doesntMatch(['apple', 'banana', '사과', 'queen']), 'queen');
+});
