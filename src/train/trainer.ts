@@ -17,6 +17,8 @@ export interface TrainerOptions {
   /** Total steps planned (for the LR schedule). */
   totalSteps?: number;
   threads?: number;
+  /** Extra onnxruntime session options for the training session (e.g. profiling in benchmarks). */
+  sessionOptions?: ort.InferenceSession.SessionOptions;
   /** Seeds the dropout masks of this session (default: from `seed`); a run passes one per epoch. */
   dropoutSeed?: number;
 }
@@ -75,7 +77,7 @@ export class Trainer {
       slots.forEach((s, j) => g.output(next.states[i][j], `new/${p.name}/${s}`, { dtype: 'float32', shape }));
       if (p.rows) g.output(p.rows, `rows/${p.name}`, { dtype: 'int64', shape: ['rows'] });
     });
-    const session = await ort.InferenceSession.create(g.serialize(), sessionOptions(options.threads));
+    const session = await ort.InferenceSession.create(g.serialize(), { ...sessionOptions(options.threads), ...options.sessionOptions });
     const state: TrainState = resume ?? {
       step: 0,
       params: new Map(ctx.params.map((p) => [p.name, p.data])),
