@@ -6,7 +6,8 @@ import { register as registerServe } from './serve.js';
 import { register as registerKeys } from './keys.js';
 import { register as registerWords } from './words.js';
 import { register as registerTrain } from './train.js';
+import { register as registerEval } from './eval.js';
 
 export type RegisterCommands = (program: Command) => void;
 
-export const COMMAND_MODULES: RegisterCommands[] = [registerTasks, registerModels, registerServe, registerKeys, registerWords, registerTrain];
+export const COMMAND_MODULES: RegisterCommands[] = [registerTasks, registerModels, registerServe, registerKeys, registerWords, registerTrain, registerEval];
