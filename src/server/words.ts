@@ -35,6 +35,7 @@ const NAME = /^[\w.-]{1,64}$/;
 
 export class WordSets {
   private worker?: Worker;
+  private closed = false;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private readonly entries = new Map<string, SetEntry>();
@@ -75,6 +76,7 @@ export class WordSets {
   }
 
   close(): void {
+    this.closed = true;
     const worker = this.worker;
     this.worker = undefined;
     void worker?.terminate();
@@ -104,7 +106,7 @@ export class WordSets {
         this.log?.info({ vectors: e.name, words: info.words, dim: info.dim, seconds: (performance.now() - started) / 1000 }, 'word vectors loaded');
       } catch (err) {
         Object.assign(e, { state: 'failed', error: err, failedAt: Date.now() });
-        this.log?.error({ vectors: e.name, err }, 'word vectors failed to load');
+        if (!this.closed) this.log?.error({ vectors: e.name, err }, 'word vectors failed to load');
         throw geulError('VECTORS_UNAVAILABLE', { name: e.name, detail: (err as GeulError).code ?? 'INTERNAL' }, err);
       }
     })();
@@ -112,9 +114,12 @@ export class WordSets {
   }
 
   private call(message: Omit<LoadCall, 'id'> | Omit<QueryCall, 'id'>): Promise<unknown> {
+    if (this.closed) return Promise.reject(geulError('CANCELLED'));
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      // The thread keeps the process alive only while it owes an answer.
+      if (this.pending.size === 0) worker.ref();
       this.pending.set(id, { resolve, reject });
       worker.postMessage({ ...message, id } as WordsCall);
     });
@@ -133,6 +138,7 @@ export class WordSets {
       const p = this.pending.get(reply.id);
       if (!p) return;
       this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
       if (reply.ok) p.resolve(reply.value);
       else p.reject(geulError(reply.code as ErrorCode, reply.params, reply.detail));
     });
