@@ -3,7 +3,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HubConfig } from '../core/hub.js';
-import { readExamples, type DataOptions } from './data/dataset.js';
+import { readExamples, type DataOptions, type Example } from './data/dataset.js';
 import type { DataFormat } from './data/formats.js';
 import { LabelSet } from './data/labels.js';
 import { stratifiedMask } from './data/split.js';
@@ -43,7 +43,11 @@ export interface TextDataOptions {
   /** Lower-case texts (default true). */
   lowercase?: boolean;
   onWarning?: (message: string) => void;
+  /** Characters of text kept in memory after the first pass instead of reading the data again (default 256 Mi). */
+  memoryBudget?: number;
 }
+
+const DEFAULT_MEMORY_BUDGET = 256 * 2 ** 20;
 
 export interface PreparedData {
   train: Encoded;
@@ -75,38 +79,45 @@ function readOptions(o: TextDataOptions, valid: boolean, warn: boolean): DataOpt
 }
 
 /**
- * Reads the data in passes so that texts are never all in memory: (1) labels (and word counts when a separate
- * validation source is given), (2) word counts of the training rows of a held-out split, (3) encoding. With
- * `saved` (a resumed run) the vocabulary and labels come from vocab.json instead.
+ * Reads the data in passes, so that data bigger than memory works: (1) labels (and word counts when a separate
+ * validation source is given), (2) word counts of the training rows of a held-out split, (3) encoding. Passes 2
+ * and 3 reuse the rows of pass 1 when their texts fit `memoryBudget`, else read the source again. With `saved`
+ * (a resumed run) the vocabulary and labels come from vocab.json instead.
  * Errors: those of readExamples, DATA_ONE_CLASS, DATA_LABEL_UNKNOWN (a row's label outside the label set).
  */
 export async function prepareTextData(o: TextDataOptions, saved?: SavedVocab): Promise<PreparedData> {
   const counter = new WordCounter({ lowercase: o.lowercase });
   const rawLabels: string[] = [];
+  // Rows are kept from the first pass while they fit the budget, so data that fits in memory is read once.
+  let kept: Example[] | undefined = [];
+  let chars = 0;
   for await (const e of readExamples(o.data, readOptions(o, false, true))) {
     rawLabels.push(e.label);
     if (o.valid && !saved) counter.add(e.text);
+    if (kept && (chars += e.text.length) <= (o.memoryBudget ?? DEFAULT_MEMORY_BUDGET)) kept.push(e);
+    else kept = undefined;
   }
+  const data = (): AsyncIterable<Example> | Example[] => kept ?? readExamples(o.data, readOptions(o, false, false));
   const inValid = o.valid ? undefined : stratifiedMask(rawLabels, o.validFraction ?? 0.2, o.seed);
   const trainLabels = inValid ? rawLabels.filter((_, i) => inValid[i] === 0) : rawLabels;
   const labelSet = saved ? new LabelSet(saved.labels, o.data) : LabelSet.fromData(trainLabels, o.data, o.labels);
   if (inValid && !saved) {
     let i = 0;
-    for await (const e of readExamples(o.data, readOptions(o, false, false))) if (inValid[i++] === 0) counter.add(e.text);
+    for await (const e of data()) if (inValid[i++] === 0) counter.add(e.text);
   }
   const vocab = saved ? new WordVocab(saved.words, { lowercase: saved.lowercase }) : counter.vocab({ maxSize: o.vocabSize, minCount: o.minCount });
   const train: Encoded = { ids: [], labels: [] };
   const valid: Encoded = { ids: [], labels: [] };
-  const encodeInto = async (source: string, validSource: boolean, target: (i: number) => Encoded) => {
+  const encodeInto = async (source: string, rows: AsyncIterable<Example> | Example[], validSource: boolean, target: (i: number) => Encoded) => {
     const set = validSource ? new LabelSet(labelSet.names, source) : labelSet;
     let i = 0;
-    for await (const e of readExamples(source, readOptions(o, validSource, validSource))) {
+    for await (const e of rows) {
       const into = target(i++);
       into.labels.push(set.index(e.label, e.where));
       into.ids.push(vocab.encode(e.text, o.maxLength));
     }
   };
-  await encodeInto(o.data, false, (i) => (inValid?.[i] ? valid : train));
-  if (o.valid) await encodeInto(o.valid, true, () => valid);
+  await encodeInto(o.data, data(), false, (i) => (inValid?.[i] ? valid : train));
+  if (o.valid) await encodeInto(o.valid, readExamples(o.valid, readOptions(o, true, true)), true, () => valid);
   return { train, valid, vocab, labels: labelSet.names };
 }
