@@ -75,6 +75,7 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
   const metrics: Metrics = new Metrics(() => ({
     geul_queue_depth: { help: 'Inference requests waiting or running', value: inference.queueDepth },
     geul_workers: { help: 'Inference worker threads alive', value: inference.pool.stats.threads },
+    geul_words_queue_depth: { help: 'Word-vector loads and queries waiting or running', value: words.queueDepth },
   }));
   const inference: Inference = deps.inference ?? new Inference(config, metrics);
   const guard = new Guard(enabled, keys, deps.now);

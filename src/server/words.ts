@@ -49,6 +49,11 @@ export class WordSets {
     this.defaultName = this.entries.keys().next().value;
   }
 
+  /** Loads and queries sent to the thread and not answered yet (metrics). */
+  get queueDepth(): number {
+    return this.pending.size;
+  }
+
   /** Starts loading every configured set in the background (their state shows in list() and /ready). */
   preload(): void {
     for (const e of this.entries.values()) this.ensure(e).catch(() => undefined);

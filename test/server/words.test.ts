@@ -116,6 +116,7 @@ describe('word-vector routes', () => {
     assert.ok(doc.paths['/v1/words/vectors'].get);
     const metrics = (await app.inject({ url: '/metrics' })).body;
     assert.match(metrics, /geul_http_requests_total\{route="\/v1\/words\/similar",method="POST",status="200"\} \d+/);
+    assert.match(metrics, /geul_words_queue_depth 0/);
   });
 
   test('if the word-vector thread dies, the next query starts a new one and reloads the set', async () => {
