@@ -35,3 +35,11 @@ for (const reverse of [false, true]) {
     );
   });
 }
+
+test('lstm: gradient through the last state alone (no per-step outputs in the backward Scan)', async () => {
+  const H = 3;
+  await checkGradient(
+    [{ shape: [4, 2, 2] }, { shape: [2, 4 * H] }, { shape: [4 * H] }, { shape: [H, 4 * H] }, { shape: [4 * H] }, { shape: [4, 2, 1], data: mask, constant: true }],
+    (g, [x, wx, bx, wh, bh, m]) => lstm(g, x, m, { wx, bx, wh, bh }, { hidden: H, train: true }).last,
+  );
+});
