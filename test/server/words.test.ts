@@ -119,6 +119,20 @@ describe('word-vector routes', () => {
     assert.match(metrics, /geul_words_queue_depth 0/);
   });
 
+  test('queries arriving together (scored in shared matrix passes) answer exactly as one at a time', async () => {
+    const bodies: [string, unknown][] = [
+      ['similar', { word: 'king', topn: 3 }], ['analogy', { a: 'man', b: 'king', c: 'woman', topn: 2 }],
+      ['similar', { positive: ['apple'], negative: ['man'], topn: 4 }], ['similar', { word: 'unicorn' }],
+      ['analogy', { a: 'man', b: 'king', c: 'woman', method: 'mul' }], ['similar', { word: 'queen', restrict_vocab: 3 }],
+      ['similar', { vectors: 'ko', word: '왕', topn: 2 }], ['similarity', { a: 'king', b: 'queen' }], ['similar', { word: 'banana', topn: 5 }],
+    ];
+    const alone = [];
+    for (const [path, body] of bodies) alone.push(await ask(path, body));
+    const together = await Promise.all(bodies.map(([path, body]) => ask(path, body)));
+    assert.deepEqual(together, alone);
+    assert.equal(together[3].status, 404);
+  });
+
   test('if the word-vector thread dies, the next query starts a new one and reloads the set', async () => {
     const worker = (app.geul.words as unknown as { worker?: { terminate(): Promise<number> } }).worker;
     assert.ok(worker);
