@@ -4,7 +4,8 @@ import { geulError } from '../../core/errors.js';
 import { POOLINGS, TEXT_MODELS, trainText, type TextModelName } from '../../train/run.js';
 import type { Pooling } from '../../train/models/text.js';
 import { xorDemo } from '../../train/xor.js';
-import { printJson } from '../context.js';
+import { DATA_FORMATS, type DataFormat } from '../../train/data/formats.js';
+import { configFromCommand, printJson } from '../context.js';
 import { createProgress, type Progress } from '../progress.js';
 
 function num(name: string, integer = false) {
@@ -19,16 +20,24 @@ interface TrainFlags {
   model?: string; data?: string; valid?: string; text: string; label: string; out?: string; epochs: number; batchSize: number;
   lr?: number; optimizer?: 'sgd' | 'adam' | 'adamw'; maxLength: number; vocabSize: number; dim?: number; hidden?: number; layers?: number;
   buckets?: number; dropout?: number; pooling?: string; seed: number; patience?: number; resume?: boolean; threads?: number; json?: boolean;
+  labels?: string; format?: string; split: string; validSplit: string; emptyText: string; minCount?: number; lowercase: boolean;
 }
 
 export function register(program: Command): void {
   program.command('train [example]')
     .description('Train a text classifier from scratch (or `geul train xor`: a perceptron fails on XOR, an MLP solves it)')
     .option('--model <name>', `model: ${TEXT_MODELS.join(', ')}`)
-    .option('--data <file>', 'training data: .jsonl, .tsv or .csv')
-    .option('--valid <file>', 'validation data (default: a stratified 20 % of --data)')
+    .option('--data <source>', 'training data: .jsonl, .csv, .tsv, .parquet (text formats may be .gz), an aclImdb-style folder (DIR/<label>/*.txt) or hf://datasets/owner/name')
+    .option('--valid <source>', 'validation data (default: a stratified 20 % of --data)')
     .option('--text <column>', 'text column', 'text')
     .option('--label <column>', 'label column', 'label')
+    .option('--labels <names>', 'comma-separated class names in order; data labels match them by name or as 0-based integers (default: the sorted data labels)')
+    .option('--format <format>', `data format (default from the extension): ${DATA_FORMATS.join(', ')}`)
+    .option('--split <name>', 'Hub datasets: split of --data', 'train')
+    .option('--valid-split <name>', 'Hub datasets: split of --valid', 'validation')
+    .option('--empty-text <how>', 'rows with empty text: skip (with a warning) or error', 'skip')
+    .option('--min-count <n>', 'drop words seen fewer times in the training rows', num('min-count', true))
+    .option('--no-lowercase', 'keep the case of words (default: lower-case)')
     .option('--out <dir>', 'output folder (model, checkpoint, metrics.json)')
     .option('--epochs <n>', 'epochs', num('epochs', true), 5)
     .option('--batch-size <n>', 'examples per step', num('batch-size', true), 32)
@@ -47,7 +56,7 @@ export function register(program: Command): void {
     .option('--resume', 'continue from the checkpoint in --out')
     .option('--threads <n>', 'ONNX Runtime threads', num('threads', true))
     .option('--json', 'print the result as JSON')
-    .action(async (example: string | undefined, flags: TrainFlags) => {
+    .action(async (example: string | undefined, flags: TrainFlags, cmd: Command) => {
       if (example === 'xor') {
         const r = await xorDemo({ seed: flags.seed === 42 ? 1 : flags.seed });
         if (flags.json) printJson({ perceptron: r.perceptron, mlp: r.mlp });
@@ -58,10 +67,17 @@ export function register(program: Command): void {
       if (!flags.model || !(TEXT_MODELS as readonly string[]).includes(flags.model)) throw geulError('INVALID_INPUT', { detail: `--model must be one of ${TEXT_MODELS.join(', ')}` });
       if (!flags.data || !flags.out) throw geulError('INVALID_INPUT', { detail: '--data and --out are required' });
       if (flags.pooling !== undefined && !POOLINGS.includes(flags.pooling as Pooling)) throw geulError('INVALID_INPUT', { detail: `--pooling must be one of ${POOLINGS.join(', ')}` });
+      if (flags.format !== undefined && !(DATA_FORMATS as readonly string[]).includes(flags.format)) throw geulError('INVALID_INPUT', { detail: `--format must be one of ${DATA_FORMATS.join(', ')}` });
+      if (flags.emptyText !== 'skip' && flags.emptyText !== 'error') throw geulError('INVALID_INPUT', { detail: '--empty-text must be skip or error' });
+      const data = {
+        labels: flags.labels?.split(',').map((l) => l.trim()).filter((l) => l !== ''), format: flags.format as DataFormat | undefined,
+        emptyText: flags.emptyText as 'skip' | 'error', hub: configFromCommand(cmd, { threads: undefined }),
+        onWarning: (message: string) => process.stderr.write(`geul: warning: ${message}\n`),
+      };
       let bar: Progress | undefined;
       let loss = 0;
       let acc = 0;
-      const result = await trainText({ ...flags, model: flags.model as TextModelName, data: flags.data, out: flags.out, pooling: flags.pooling as Pooling | undefined }, {
+      const result = await trainText({ ...flags, ...data, model: flags.model as TextModelName, data: flags.data, out: flags.out, pooling: flags.pooling as Pooling | undefined }, {
         onStart: (info) => {
           bar = createProgress(`epoch ${info.epoch}`, info.examples, `epoch ${info.epoch} {bar} {percentage}% | loss {loss} | acc {acc} | {rate} ex/s | ETA {eta_formatted}`);
         },

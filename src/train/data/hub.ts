@@ -102,7 +102,7 @@ export interface HubDatasetOptions {
 
 /**
  * Makes a dataset split's Parquet files present locally and returns their paths, in repo order. Cache first: with
- * `offline` only the cached listing and files are used (OFFLINE_NOT_CACHED otherwise). Errors: DATASET_NOT_FOUND,
+ * `offline` only the cached listing and files are used (DATASET_NOT_FOUND otherwise). Errors: DATASET_NOT_FOUND,
  * DATA_INVALID (no files for the split), HUB_UNREACHABLE, HUB_ERROR, DOWNLOAD_INCOMPLETE, DOWNLOAD_CORRUPT.
  */
 export async function ensureHubDataset(ref: HubDatasetRef, config: HubConfig, options: HubDatasetOptions = {}): Promise<string[]> {
@@ -112,7 +112,7 @@ export async function ensureHubDataset(ref: HubDatasetRef, config: HubConfig, op
   let listing: RepoFile[];
   if (config.offline) {
     const saved = await readFile(listingPath, 'utf8').then((t) => JSON.parse(t) as { files: RepoFile[] }, () => undefined);
-    if (!saved) throw geulError('OFFLINE_NOT_CACHED', { model: `datasets/${ref.id}`, file: 'the file listing' });
+    if (!saved) throw geulError('DATASET_NOT_FOUND', { dataset: ref.id, where: ` in the cache (offline mode; read it once while online)` });
     listing = saved.files;
   } else {
     listing = await listDataset(ref, revision, config);
@@ -126,7 +126,7 @@ export async function ensureHubDataset(ref: HubDatasetRef, config: HubConfig, op
     const dest = join(dir, ...file.path.split('/'));
     const have = await stat(dest).then((s) => (s.isFile() ? s.size : undefined), () => undefined);
     if (have === undefined || (file.size !== undefined && have !== file.size)) {
-      if (config.offline) throw geulError('OFFLINE_NOT_CACHED', { model: `datasets/${ref.id}`, file: file.path });
+      if (config.offline) throw geulError('DATASET_NOT_FOUND', { dataset: ref.id, where: `: "${file.path}" is not cached (offline mode; read it once while online)` });
       const url = `${config.hubUrl.replace(/\/+$/, '')}/datasets/${ref.id}/resolve/${encodeURIComponent(revision)}/${file.path.split('/').map(encodeURIComponent).join('/')}`;
       try {
         await downloadFile(url, dest, {

@@ -52,7 +52,9 @@ test('Hub dataset: the split\'s Parquet files are downloaded once, read in order
     await assert.rejects(loadExamples('hf://datasets/acme/reviews', { text: 'sentence', split: 'dev', hub: config }),
       (err) => isGeulError(err) && err.code === 'DATA_INVALID' && /split "dev"/.test(err.message) && /train-00000/.test(err.message));
     await assert.rejects(loadExamples('hf://datasets/acme/missing', { hub: config }), (err) => isGeulError(err) && err.code === 'DATASET_NOT_FOUND');
-    await assert.rejects(loadExamples('hf://datasets/acme/other', { hub: { ...config, offline: true } }), (err) => isGeulError(err) && err.code === 'OFFLINE_NOT_CACHED');
+    await assert.rejects(loadExamples('hf://datasets/acme/other', { hub: { ...config, offline: true } }), (err) => isGeulError(err) && err.code === 'DATASET_NOT_FOUND' && /offline/.test(err.message));
+    rmSync(join(cacheDir, '..', 'datasets', 'acme', 'reviews', 'main', 'data', 'test-00000-of-00001.parquet'));
+    await assert.rejects(loadExamples('hf://datasets/acme/reviews', { text: 'sentence', split: 'test', hub: { ...config, offline: true } }), /"data\/test-00000-of-00001\.parquet" is not cached/);
     await assert.rejects(loadExamples('hf://datasets/acme/reviews', { hub: config }), (err) => isGeulError(err) && err.code === 'DATA_COLUMN_MISSING' && /sentence/.test(err.message));
   } finally {
     await hub.close();
