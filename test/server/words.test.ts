@@ -1,6 +1,7 @@
 // /v1/words/… over inject(): queries on small hand-made vector sets (Korean too), errors, OpenAPI, readiness, auth, hub sets.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,5 +174,31 @@ test('words routes need the tasks scope when auth is on; a hub-hosted set loads 
     await app.close();
     keys.close();
     await hub.close();
+  }
+});
+
+test('geul serve --vectors NAME=FILE and a bare FILE (named after it), with --vectors-limit', { timeout: 60_000 }, async () => {
+  const ko = join(dir, 'ko-serve.txt');
+  await writeVectors(ko, handMade(KO), 'txt');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'serve', '--port', '0', '--workers', '1', '--data-dir', dir, '--log-level', 'warn',
+    '--vectors', `en=${join(dir, 'en.bin')}`, '--vectors', ko, '--vectors-limit', '3'], { env: { ...process.env, GEUL_CONFIG: join(dir, 'none.json') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        const m = /serving on (http:\/\/[^\s]+)/.exec(stderr);
+        if (m) resolve(m[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`server exited early (${code}): ${stderr}`)));
+    });
+    const answer = await fetch(`${url}/v1/words/similar`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ vectors: 'ko-serve', word: '남자', topn: 5 }) });
+    assert.equal(answer.status, 200);
+    assert.deepEqual(((await answer.json()) as Json).results.map((r) => r.word).sort(), ['여자', '왕'].sort());
+    assert.equal((await fetch(`${url}/v1/words/similarity`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: 'man', b: 'king' }) })).status, 200);
+    const sets = (await (await fetch(`${url}/v1/words/vectors`)).json()) as { default: string; data: { name: string; words: number }[] };
+    assert.deepEqual([sets.default, sets.data.map((d) => [d.name, d.words])], ['en', [['en', 3], ['ko-serve', 3]]]);
+  } finally {
+    child.kill('SIGTERM');
   }
 });
