@@ -36,3 +36,23 @@ export function createProgress(label: string, total = 0, format?: string): Progr
     stop() { bar.stop(); },
   };
 }
+
+/** A progress bar for reading data: the reader reports bytes (text files), rows (Parquet) or files (folders). */
+export function readingProgress(label = 'reading'): { update: (done: number, total: number) => void; stop: () => void } {
+  let bar: Progress | undefined;
+  let shown = 0;
+  let stopped = false;
+  return {
+    update(done, total) {
+      if (stopped) return;
+      bar ??= createProgress(label, total, `${label} {bar} {percentage}% | ETA {eta_formatted}`);
+      if (total > 0) bar.setTotal(total);
+      bar.increment(done - shown);
+      shown = done;
+    },
+    stop() {
+      if (!stopped) bar?.stop();
+      stopped = true;
+    },
+  };
+}

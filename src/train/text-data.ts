@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HubConfig } from '../core/hub.js';
 import { readExamples, type DataOptions, type Example } from './data/dataset.js';
-import type { DataFormat } from './data/formats.js';
+import type { DataFormat, ReadProgress } from './data/formats.js';
 import { LabelSet } from './data/labels.js';
 import { stratifiedMask } from './data/split.js';
 import { WordCounter, WordVocab } from './data/vocab.js';
@@ -43,6 +43,8 @@ export interface TextDataOptions {
   /** Lower-case texts (default true). */
   lowercase?: boolean;
   onWarning?: (message: string) => void;
+  /** Progress of the first read of `data` (bytes, Parquet rows or folder files, as the readers report). */
+  onProgress?: ReadProgress;
   /** Characters of text kept in memory after the first pass instead of reading the data again (default 256 Mi). */
   memoryBudget?: number;
 }
@@ -75,6 +77,7 @@ function readOptions(o: TextDataOptions, valid: boolean, warn: boolean): DataOpt
   return {
     text: o.text, label: o.label, format: valid ? undefined : o.format, emptyText: o.emptyText, hub: o.hub,
     split: valid ? (o.validSplit ?? 'validation') : o.split, onWarning: warn ? o.onWarning : undefined,
+    onProgress: warn && !valid ? o.onProgress : undefined,
   };
 }
 

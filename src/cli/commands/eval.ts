@@ -7,7 +7,7 @@ import { loadExamples } from '../../train/data/dataset.js';
 import { DATA_FORMATS, type DataFormat } from '../../train/data/formats.js';
 import { evaluateClassifier, type EvalResult } from '../../train/eval.js';
 import { configFromCommand, printJson } from '../context.js';
-import { createProgress } from '../progress.js';
+import { createProgress, readingProgress } from '../progress.js';
 
 interface EvalFlags {
   model: string; data: string; text: string; label: string; labels?: string; format?: string; split: string;
@@ -73,10 +73,11 @@ export function register(program: Command): void {
       const longText = oneOf('long-text', flags.longText, ['truncate', 'chunk'] as const);
       const emptyText = oneOf('empty-text', flags.emptyText, ['skip', 'error'] as const);
       const labels = flags.labels?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const reading = readingProgress();
       const examples = await loadExamples(flags.data, {
         text: flags.text, label: flags.label, format, split: flags.split, hub: config, limit: count('limit', flags.limit), emptyText,
-        onWarning: (message) => process.stderr.write(`geul: warning: ${message}\n`),
-      });
+        onWarning: (message) => process.stderr.write(`geul: warning: ${message}\n`), onProgress: reading.update,
+      }).finally(() => reading.stop());
       if (examples.length === 0) throw geulError('DATA_INVALID', { path: flags.data, where: '', detail: 'no examples to evaluate' });
       const models = new ModelStore(config);
       try {

@@ -6,7 +6,7 @@ import type { Pooling } from '../../train/models/text.js';
 import { xorDemo } from '../../train/xor.js';
 import { DATA_FORMATS, type DataFormat } from '../../train/data/formats.js';
 import { configFromCommand, printJson } from '../context.js';
-import { createProgress, type Progress } from '../progress.js';
+import { createProgress, readingProgress, type Progress } from '../progress.js';
 
 function num(name: string, integer = false) {
   return (value: string): number => {
@@ -69,16 +69,18 @@ export function register(program: Command): void {
       if (flags.pooling !== undefined && !POOLINGS.includes(flags.pooling as Pooling)) throw geulError('INVALID_INPUT', { detail: `--pooling must be one of ${POOLINGS.join(', ')}` });
       if (flags.format !== undefined && !(DATA_FORMATS as readonly string[]).includes(flags.format)) throw geulError('INVALID_INPUT', { detail: `--format must be one of ${DATA_FORMATS.join(', ')}` });
       if (flags.emptyText !== 'skip' && flags.emptyText !== 'error') throw geulError('INVALID_INPUT', { detail: '--empty-text must be skip or error' });
+      const reading = readingProgress();
       const data = {
         labels: flags.labels?.split(',').map((l) => l.trim()).filter((l) => l !== ''), format: flags.format as DataFormat | undefined,
         emptyText: flags.emptyText as 'skip' | 'error', hub: configFromCommand(cmd, { threads: undefined }),
-        onWarning: (message: string) => process.stderr.write(`geul: warning: ${message}\n`),
+        onWarning: (message: string) => process.stderr.write(`geul: warning: ${message}\n`), onProgress: reading.update,
       };
       let bar: Progress | undefined;
       let loss = 0;
       let acc = 0;
       const result = await trainText({ ...flags, ...data, model: flags.model as TextModelName, data: flags.data, out: flags.out, pooling: flags.pooling as Pooling | undefined }, {
         onStart: (info) => {
+          reading.stop();
           bar = createProgress(`epoch ${info.epoch}`, info.examples, `epoch ${info.epoch} {bar} {percentage}% | loss {loss} | acc {acc} | {rate} ex/s | ETA {eta_formatted}`);
         },
         onStep: (s) => {
