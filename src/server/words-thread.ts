@@ -13,11 +13,10 @@ export type WordsReply = { id: number; ok: true; value: unknown } | { id: number
 
 const sets = new Map<string, WordVectors>();
 
-/** Loads a set and builds its unit-length scoring matrix now, so the first query does not pay for it. */
+/** Loads a set and builds its unit-length scoring matrix now (so the first query does not pay for it); the raw vectors go. */
 async function load(call: LoadCall): Promise<{ words: number; dim: number }> {
   const path = await resolveVectorsPath(call.path, call.hub);
-  const vectors = await readVectors(path, { limit: call.limit, format: call.format });
-  vectors.unitRow(0);
+  const vectors = (await readVectors(path, { limit: call.limit, format: call.format })).releaseRaw();
   sets.set(call.name, vectors);
   return { words: vectors.size, dim: vectors.dim };
 }

@@ -3,8 +3,8 @@
 // Where queries run: in ONE dedicated worker thread that holds every set once (words-thread.ts), not on the event loop
 // and not in the inference pool. A query scans the whole unit-length matrix: 400k words × 300 dims is ~120M
 // multiply-adds, tens of ms even with the WASM SIMD kernel, and inline that would stall every other request (health
-// checks, SSE streams) for as long. The piscina pool's workers would each need their own copy of each set (~1 GB for
-// 400k × 300 with its unit matrix). So the event loop only validates and forwards; the thread scores queries that
+// checks, SSE streams) for as long. The piscina pool's workers would each need their own copy of each set (~0.5 GB for
+// 400k × 300 as a query-only unit matrix). So the event loop only validates and forwards; the thread scores queries that
 // arrive together in shared matrix passes. Bounds: one pass (≈ 30 ms for 400k × 300) answers up to four queries per
 // set, at most `server.queueSize` wait (then 503 OVERLOADED), and loading never blocks the event loop.
 import { Worker } from 'node:worker_threads';

@@ -18,11 +18,29 @@ export type AnalogyMethod = 'add' | 'mul';
 export class WordVectors {
   readonly index = new Map<string, number>();
   private scorer?: Scorer;
+  private raw?: Float32Array;
 
-  constructor(readonly words: string[], readonly dim: number, readonly data: Float32Array) {
+  constructor(readonly words: string[], readonly dim: number, data: Float32Array) {
     if (data.length !== words.length * dim) throw geulError('INVALID_INPUT', { detail: `expected ${words.length}×${dim} values, got ${data.length}` });
+    this.raw = data;
     // gensim keeps the first of duplicate words; so do we.
     words.forEach((w, i) => { if (!this.index.has(w)) this.index.set(w, i); });
+  }
+
+  /** The raw vectors, row-major (gone after releaseRaw()). */
+  get data(): Float32Array {
+    if (!this.raw) throw geulError('INVALID_INPUT', { detail: 'this vector set is query-only (its raw vectors were released)' });
+    return this.raw;
+  }
+
+  /**
+   * Builds the unit-length matrix queries use, then drops the raw vectors: a query-only set in about half the memory
+   * (the server keeps its sets this way). `data`, `vector()` and writing the set are no longer possible.
+   */
+  releaseRaw(): this {
+    void this.unit;
+    this.raw = undefined;
+    return this;
   }
 
   get size(): number {

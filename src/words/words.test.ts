@@ -77,6 +77,15 @@ test('queries follow gensim: most_similar, analogies (add and mul), similarity, 
   assert.throws(() => v.doesntMatch(['apple', '배']), (err: unknown) => isGeulError(err) && err.message === 'Word "배" is not in the vocabulary');
 });
 
+test('a query-only set (raw vectors released) answers the same; its raw vectors are gone with a clear error', () => {
+  const full = handMade();
+  const before = full.analogy('man', 'king', 'woman', { topn: 3 });
+  const light = handMade().releaseRaw();
+  assert.deepEqual(light.analogy('man', 'king', 'woman', { topn: 3 }), before);
+  assert.equal(light.similarity('apple', 'banana'), full.similarity('apple', 'banana'));
+  assert.throws(() => light.vector('king'), fails('INVALID_INPUT'));
+});
+
 test('analogy evaluation: sections, case-insensitivity, skipped questions, restrict_vocab', async () => {
   writeFileSync(join(dir, 'q.txt'), ': royals\nMan King Woman Queen\nman king woman apple\n: fruit\napple banana man pear\n');
   const report = await evaluateAnalogies(handMade(), join(dir, 'q.txt'));
