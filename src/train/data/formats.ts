@@ -84,8 +84,8 @@ async function* lines(path: string, onProgress?: ReadProgress): AsyncGenerator<[
   }
 }
 
+/** JSONL (one object per line), or a whole-file JSON array of objects when the first non-blank line starts with "[". */
 function jsonlReader(path: string, onProgress?: ReadProgress): RowReader {
-  let first: Record<string, unknown> | undefined;
   const parse = (line: string, n: number): Record<string, unknown> => {
     let value: unknown;
     try {
@@ -96,16 +96,41 @@ function jsonlReader(path: string, onProgress?: ReadProgress): RowReader {
     if (!value || typeof value !== 'object' || Array.isArray(value)) throw geulError('DATA_INVALID', { path, where: ` line ${n}`, detail: 'expected a JSON object' });
     return value as Record<string, unknown>;
   };
+  const firstLine = async (): Promise<string | undefined> => {
+    for await (const [line] of lines(path)) if (line.trim() !== '') return line.trim();
+    return undefined;
+  };
+  async function* arrayRows(): AsyncGenerator<RawRow> {
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of openText(path, onProgress, await fileSize(path))) chunks.push(chunk as Buffer);
+    } catch (err) {
+      throw readError(path, err);
+    }
+    let items: unknown;
+    try {
+      items = JSON.parse(Buffer.concat(chunks).toString('utf8').replace(/^\uFEFF/, ''));
+    } catch (err) {
+      throw geulError('DATA_INVALID', { path, where: '', detail: `not valid JSON (${(err as Error).message})` });
+    }
+    if (!Array.isArray(items)) throw geulError('DATA_INVALID', { path, where: '', detail: 'expected a JSON array of objects, or one JSON object per line' });
+    for (let i = 0; i < items.length; i++) {
+      const item: unknown = items[i];
+      if (!item || typeof item !== 'object' || Array.isArray(item)) throw geulError('DATA_INVALID', { path, where: ` item ${i + 1}`, detail: 'expected a JSON object' });
+      yield { values: item as Record<string, unknown>, where: `item ${i + 1}` };
+    }
+  }
   return {
     async columns() {
-      for await (const [line, n] of lines(path)) {
-        if (line.trim() === '') continue;
-        first = parse(line, n);
-        return Object.keys(first);
-      }
-      return [];
+      const line = await firstLine();
+      if (line === undefined || line.startsWith('[')) return [];
+      return Object.keys(parse(line, 1));
     },
     async *rows() {
+      if ((await firstLine())?.startsWith('[')) {
+        yield* arrayRows();
+        return;
+      }
       for await (const [line, n] of lines(path, onProgress)) {
         if (line.trim() !== '') yield { values: parse(line, n), where: `line ${n}` };
       }

@@ -30,6 +30,7 @@ function write(name: string, content: string | Uint8Array): string {
 
 const FORMATS: Record<string, () => string> = {
   jsonl: () => write('d.jsonl', `${ROWS.map((r) => JSON.stringify({ id: 1, review: r.text, sentiment: r.label })).join('\n')}\n`),
+  'json array': () => write('d.json', JSON.stringify(ROWS.map((r) => ({ review: r.text, sentiment: r.label })), null, 2)),
   'jsonl.gz': () => write('d.jsonl.gz', gzipSync(ROWS.map((r) => JSON.stringify({ review: r.text, sentiment: r.label })).join('\n'))),
   csv: () => write('d.csv', `\uFEFFid,review,sentiment\r\n${ROWS.map((r, i) => `${i},${csvCell(r.text)},${r.label}`).join('\r\n')}\r\n`),
   tsv: () => write('d.tsv', `review\tsentiment\n${ROWS.map((r) => `${r.text}\t${r.label}`).join('\n')}\n`),
@@ -47,7 +48,7 @@ for (const [format, make] of Object.entries(FORMATS)) {
   test(`${format}: column mapping gives back every row, quoting and Korean intact`, async () => {
     const examples = await loadExamples(make(), { text: 'review', label: 'sentiment' });
     assert.deepEqual(examples.map(({ text, label }) => ({ text, label })), ROWS);
-    assert.match(examples[1].where, /^(line|row) \d+$/);
+    assert.match(examples[1].where, /^(line|row|item) \d+$/);
   });
 
   test(`${format}: a missing column is DATA_COLUMN_MISSING naming the column`, async () => {
