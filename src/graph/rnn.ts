@@ -87,7 +87,11 @@ export function recurrent(g: GraphBuilder, x: Value, mask: Value, w: RecurrentWe
   return { last: typedOuts[0], outputs: typedOuts[1] };
 }
 
-/** Reverse Scan: carries dL/dh backwards; emits per-step pre-activation gradients, then batched weight gradients. */
+/**
+ * Reverse Scan: carries dL/dh backwards. Each step only needs d(new state) = mask · (dh + dy_t); every factor that maps
+ * it to pre-activation gradients is computed for all steps at once outside the Scan, and so are the input-projection
+ * and weight gradients afterwards (batched over time).
+ */
 function backward(
   g: GraphBuilder, dy: readonly (Value | undefined)[], outs: Value[], mask: Value, w: RecurrentWeights,
   options: RecurrentOptions & { dtype: 'float32' | 'float64' },
@@ -95,48 +99,51 @@ function backward(
   const { hidden: H, cell, dtype } = options;
   const G = cell === 'gru' ? 3 : 1;
   const dir = options.reverse ? 0 : 1;
-  const [last, all, ...saved] = outs;
+  const [last, , ...saved] = outs;
   const dLast = dy[0] ?? zerosLike(g, last);
-  const dAll = dy[1] ?? zerosLike(g, all);
   const whT = g.op1('Transpose', [w.wh], { perm: [1, 0] });
+  const one = g.scalar(1, dtype);
+  const mul = (a: Value, b: Value) => g.op1('Mul', [a, b]);
+  const sub = (a: Value, b: Value) => g.op1('Sub', [a, b]);
+  // dxw_t = dnew_t ⊙ fx, dhr_t = dnew_t ⊙ fh (dnew repeated per gate), dh_prev = dt + dnew ⊙ keep + dhr_t · Whᵀ.
+  let fx: Value;
+  let fh: Value;
+  let keep: Value | undefined;
+  if (cell === 'gru') {
+    const [hp, r, z, n, hrn] = saved;
+    const fn = mul(sub(one, z), sub(one, mul(n, n)));
+    const fr = mul(mul(fn, hrn), mul(r, sub(one, r)));
+    const fz = mul(sub(hp, n), mul(z, sub(one, z)));
+    fx = g.op1('Concat', [fr, fz, fn], { axis: 2 });
+    fh = g.op1('Concat', [fr, fz, mul(fn, r)], { axis: 2 });
+    keep = sub(z, one);
+  } else {
+    const [, a] = saved;
+    fx = fh = sub(one, mul(a, a));
+  }
+  const repeat = (v: Value, axis: number) => (G === 1 ? v : g.op1('Concat', Array(G).fill(v), { axis }));
+  const withOutputs = dy[1] !== undefined;
   const body = g.subgraph(`${cell}_grad_body`, (s) => {
-    const one = s.scalar(1, dtype);
-    const mul = (a: Value, b: Value) => s.op1('Mul', [a, b]);
     const dh = s.input(s.unique('dh'), dtype, [B, H]);
-    const dyt = s.input(s.unique('dy_t'), dtype, [B, H]);
-    const steps = saved.map((_, i) => s.input(s.unique(`saved_${i}`), dtype, [B, H]));
+    const dyt = withOutputs ? s.input(s.unique('dy_t'), dtype, [B, H]) : undefined;
+    const fht = s.input(s.unique('fh_t'), dtype, [B, G * H]);
+    const keept = keep ? s.input(s.unique('keep_t'), dtype, [B, H]) : undefined;
     const m = s.input(s.unique('m_t'), dtype, [B, 1]);
-    const dt = s.op1('Add', [dh, dyt]);
-    const dnew = mul(m, dt);
-    let dprev = s.op1('Sub', [dt, dnew]);
-    let dxt: Value;
-    let dhr: Value;
-    if (cell === 'gru') {
-      const [hp, r, z, n, hrn] = steps;
-      const dn = s.op1('Sub', [dnew, mul(dnew, z)]);
-      const dz = mul(dnew, s.op1('Sub', [hp, n]));
-      dprev = s.op1('Add', [dprev, mul(dnew, z)]);
-      const dnp = mul(dn, s.op1('Sub', [one, mul(n, n)]));
-      const drp = mul(mul(dnp, hrn), mul(r, s.op1('Sub', [one, r])));
-      const dzp = mul(dz, mul(z, s.op1('Sub', [one, z])));
-      dxt = s.op1('Concat', [drp, dzp, dnp], { axis: 1 });
-      dhr = s.op1('Concat', [drp, dzp, mul(dnp, r)], { axis: 1 });
-    } else {
-      const [, a] = steps;
-      dxt = mul(dnew, s.op1('Sub', [one, mul(a, a)]));
-      dhr = s.op1('Identity', [dxt]);
-    }
-    dprev = s.op1('Add', [dprev, s.op1('MatMul', [dhr, whT])]);
-    s.output(dprev, s.unique('dh_out'), { dtype, shape: [B, H] });
-    s.output(dxt, s.unique('dxw_t'), { dtype, shape: [B, G * H] });
-    s.output(dhr, s.unique('dhr_t'), { dtype, shape: [B, G * H] });
+    const dt = dyt ? s.op1('Add', [dh, dyt]) : dh;
+    const dnew = s.op1('Mul', [m, dt]);
+    const dhr = s.op1('Mul', [G === 1 ? dnew : s.op1('Concat', Array(G).fill(dnew), { axis: 1 }), fht]);
+    const carried = keept ? s.op1('Add', [dt, s.op1('Mul', [dnew, keept])]) : s.op1('Sub', [dt, dnew]);
+    s.output(s.op1('Add', [carried, s.op1('MatMul', [dhr, whT])]), s.unique('dh_out'), { dtype, shape: [B, H] });
+    s.output(dnew, s.unique('dnew_t'), { dtype, shape: [B, H] });
   });
-  const n = 2 + saved.length;
-  const [dh0, dxw, dhrAll] = g.op('Scan', [dLast, dAll, ...saved, mask], {
-    body, num_scan_inputs: n, scan_input_directions: Array(n).fill(dir), scan_output_directions: [dir, dir],
-  }, { outputs: 3, dtype });
+  const scanned = [...(withOutputs ? [dy[1] as Value] : []), fh, ...(keep ? [keep] : []), mask];
+  const [dh0, dnew] = g.op('Scan', [dLast, ...scanned], {
+    body, num_scan_inputs: scanned.length, scan_input_directions: scanned.map(() => dir), scan_output_directions: [dir],
+  }, { outputs: 2, dtype });
+  const dnewAll = repeat(dnew, 2);
+  const dxw = mul(dnewAll, fx);
   const hp = g.op1('Reshape', [saved[0], g.ints([-1, H])]);
-  const dhr2 = g.op1('Reshape', [dhrAll, g.ints([-1, G * H])]);
+  const dhr2 = g.op1('Reshape', [mul(dnewAll, fh), g.ints([-1, G * H])]);
   const dwh = g.op1('MatMul', [g.op1('Transpose', [hp], { perm: [1, 0] }), dhr2]);
   const dbh = g.op1('ReduceSum', [dhr2, g.ints([0])], { keepdims: 0 });
   return [dh0, dxw, undefined, dwh, dbh];

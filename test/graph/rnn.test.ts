@@ -43,3 +43,14 @@ test('lstm: gradient through the last state alone (no per-step outputs in the ba
     (g, [x, wx, bx, wh, bh, m]) => lstm(g, x, m, { wx, bx, wh, bh }, { hidden: H, train: true }).last,
   );
 });
+
+for (const cell of ['gru', 'rnn'] as Cell[]) {
+  test(`${cell}: gradient through the last state alone (reverse)`, async () => {
+    const G = cell === 'gru' ? 3 : 1;
+    const H = 3;
+    await checkGradient(
+      [{ shape: [4, 2, 2] }, { shape: [2, G * H] }, { shape: [G * H] }, { shape: [H, G * H] }, { shape: [G * H] }, { shape: [4, 2, 1], data: mask, constant: true }],
+      (g, [x, wx, bx, wh, bh, m]) => recurrent(g, x, m, { wx, bx, wh, bh }, { cell, hidden: H, reverse: true, train: true }).last,
+    );
+  });
+}
