@@ -27,6 +27,8 @@ export interface TextDataOptions {
   /** Label names in class order; data labels map onto them by name or as 0-based integers. Default: sorted data labels. */
   labels?: string[];
   format?: DataFormat;
+  /** Text encoding of the files (default utf-8). */
+  encoding?: string;
   /** Rows with empty text: "skip" (default, one warning) or "error". */
   emptyText?: 'skip' | 'error';
   /** Hub datasets: split of `data` (default "train") and of `valid` (default "validation"). */
@@ -75,7 +77,7 @@ export async function writeVocabFile(out: string, vocab: WordVocab, labels: stri
 
 function readOptions(o: TextDataOptions, valid: boolean, warn: boolean): DataOptions {
   return {
-    text: o.text, label: o.label, format: valid ? undefined : o.format, emptyText: o.emptyText, hub: o.hub,
+    text: o.text, label: o.label, format: valid ? undefined : o.format, encoding: o.encoding, emptyText: o.emptyText, hub: o.hub,
     split: valid ? (o.validSplit ?? 'validation') : o.split, onWarning: warn ? o.onWarning : undefined,
     onProgress: warn && !valid ? o.onProgress : undefined,
   };

@@ -10,7 +10,7 @@ import { configFromCommand, printJson } from '../context.js';
 import { createProgress, readingProgress } from '../progress.js';
 
 interface EvalFlags {
-  model: string; data: string; text: string; label: string; labels?: string; format?: string; split: string;
+  model: string; data: string; text: string; label: string; labels?: string; format?: string; encoding?: string; split: string;
   limit?: string; batchSize: string; longText: string; emptyText: string; json?: boolean;
 }
 
@@ -60,6 +60,7 @@ export function register(program: Command): void {
     .option('--label <column>', 'label column', 'label')
     .option('--labels <names>', 'comma-separated names for the data labels in order (label i → i-th name), matched to the model\'s labels')
     .option('--format <format>', `data format (default from the extension): ${DATA_FORMATS.join(', ')}`)
+    .option('--encoding <name>', 'text encoding of the data file (default utf-8; e.g. euc-kr)')
     .option('--split <name>', 'Hub datasets: the split to read', 'test')
     .option('--limit <n>', 'score only the first n examples')
     .option('--batch-size <n>', 'texts per model call', '64')
@@ -75,7 +76,7 @@ export function register(program: Command): void {
       const labels = flags.labels?.split(',').map((s) => s.trim()).filter((s) => s !== '');
       const reading = readingProgress();
       const examples = await loadExamples(flags.data, {
-        text: flags.text, label: flags.label, format, split: flags.split, hub: config, limit: count('limit', flags.limit), emptyText,
+        text: flags.text, label: flags.label, format, encoding: flags.encoding, split: flags.split, hub: config, limit: count('limit', flags.limit), emptyText,
         onWarning: (message) => process.stderr.write(`geul: warning: ${message}\n`), onProgress: reading.update,
       }).finally(() => reading.stop());
       if (examples.length === 0) throw geulError('DATA_INVALID', { path: flags.data, where: '', detail: 'no examples to evaluate' });

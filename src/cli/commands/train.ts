@@ -20,7 +20,7 @@ interface TrainFlags {
   model?: string; data?: string; valid?: string; text: string; label: string; out?: string; epochs: number; batchSize: number;
   lr?: number; optimizer?: 'sgd' | 'adam' | 'adamw'; maxLength: number; vocabSize: number; dim?: number; hidden?: number; layers?: number;
   buckets?: number; dropout?: number; pooling?: string; seed: number; patience?: number; resume?: boolean; threads?: number; json?: boolean;
-  labels?: string; format?: string; split: string; validSplit: string; emptyText: string; minCount?: number; lowercase: boolean;
+  labels?: string; format?: string; encoding?: string; split: string; validSplit: string; emptyText: string; minCount?: number; lowercase: boolean;
 }
 
 export function register(program: Command): void {
@@ -33,6 +33,7 @@ export function register(program: Command): void {
     .option('--label <column>', 'label column', 'label')
     .option('--labels <names>', 'comma-separated class names in order; data labels match them by name or as 0-based integers (default: the sorted data labels)')
     .option('--format <format>', `data format (default from the extension): ${DATA_FORMATS.join(', ')}`)
+    .option('--encoding <name>', 'text encoding of the data files (default utf-8; e.g. euc-kr)')
     .option('--split <name>', 'Hub datasets: split of --data', 'train')
     .option('--valid-split <name>', 'Hub datasets: split of --valid', 'validation')
     .option('--empty-text <how>', 'rows with empty text: skip (with a warning) or error', 'skip')

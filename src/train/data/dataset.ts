@@ -25,6 +25,8 @@ export interface DataOptions {
    * count and first locations through onWarning; "error" stops at the first with DATA_EMPTY_TEXT.
    */
   emptyText?: 'skip' | 'error';
+  /** Text encoding of the files (default utf-8; e.g. euc-kr for NSMC's original ratings files). Parquet is always UTF-8. */
+  encoding?: string;
   /** Hub datasets: the split to read (default "train"). */
   split?: string;
   /** Hub datasets: where the Hub is and the cache lives (geul's config). */
@@ -73,6 +75,8 @@ export async function* readExamples(source: string, options: DataOptions = {}): 
   const parts = await resolveSource(source, options);
   const skipped: string[] = [];
   let skippedCount = 0;
+  const garbled: string[] = [];
+  let garbledCount = 0;
   let count = 0;
   let rowsBefore = 0;
   for (const part of parts) {
@@ -80,7 +84,7 @@ export async function* readExamples(source: string, options: DataOptions = {}): 
     const onProgress = options.onProgress && (parts.length > 1 && part.format === 'parquet'
       ? (done: number, total: number) => options.onProgress?.(rowsBefore + done, rowsBefore + total)
       : options.onProgress);
-    const reader = rowReader(part.path, part.format, { onProgress, columns: [textKey, labelKey] });
+    const reader = rowReader(part.path, part.format, { onProgress, encoding: options.encoding, columns: [textKey, labelKey] });
     const columns = await reader.columns();
     const isFolder = part.format === 'folder';
     const [tk, lk] = isFolder ? ['text', 'label'] : [textKey, labelKey];
@@ -103,6 +107,7 @@ export async function* readExamples(source: string, options: DataOptions = {}): 
         if (skippedCount++ < 5) skipped.push(row.where);
         continue;
       }
+      if (text.includes('\uFFFD') && garbledCount++ < 3) garbled.push(row.where);
       const label = labelString(row.values[lk]);
       if (label === undefined) throw geulError('DATA_INVALID', { path: display, where: at, detail: `no label in column "${lk}"` });
       yield { text, label, where: parts.length > 1 ? `${row.where} of ${part.path.split('/').pop()}` : row.where };
@@ -110,6 +115,10 @@ export async function* readExamples(source: string, options: DataOptions = {}): 
     }
     rowsBefore += rows;
     if (options.limit !== undefined && count >= options.limit) break;
+  }
+  if (garbledCount > 0) {
+    const encoding = options.encoding ?? 'utf-8';
+    options.onWarning?.(`${garbledCount} text${garbledCount === 1 ? '' : 's'} in ${source} hold bytes that are not valid ${encoding} (${garbled.join(', ')}${garbledCount > 3 ? ', …' : ''}); if the file uses another encoding, name it with --encoding (e.g. euc-kr)`);
   }
   if (skippedCount > 0) {
     const first = skipped.join(', ');

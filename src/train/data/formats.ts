@@ -4,8 +4,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
+import iconv from 'iconv-lite';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { geulError, isGeulError } from '../../core/errors.js';
 
@@ -51,15 +52,43 @@ function readError(path: string, err: unknown) {
   return geulError('FILE_INVALID', { path, detail: `cannot read it (${code ?? (err as Error).message})` }, err);
 }
 
-/** A text stream of the file (gunzipped for .gz) that reports bytes read. */
-function openText(path: string, onProgress?: ReadProgress, total = 0): Readable {
+/** How text files are read: their encoding (default UTF-8) and a byte-progress callback. */
+export interface TextIo {
+  onProgress?: ReadProgress;
+  /** An encoding iconv-lite knows: utf-8 (default), euc-kr / cp949 (with the UHC extension), shift_jis, gbk, latin1 … */
+  encoding?: string;
+}
+
+/** A streaming decoder for `encoding` (iconv-lite); INVALID_INPUT for encodings it does not know. */
+export function textDecoder(encoding = 'utf-8'): { write(bytes: Buffer): string; end(): string } {
+  if (!iconv.encodingExists(encoding)) throw geulError('INVALID_INPUT', { detail: `unknown text encoding "${encoding}" (try utf-8, euc-kr, cp949, shift_jis, gbk, latin1)` });
+  const decoder = iconv.getDecoder(encoding);
+  return { write: (bytes) => decoder.write(bytes), end: () => decoder.end() ?? '' };
+}
+
+const isUtf8 = (encoding?: string) => !encoding || /^utf-?8$/i.test(encoding);
+
+/** A UTF-8 stream of the file (gunzipped for .gz, re-encoded from io.encoding) that reports bytes read. */
+function openText(path: string, io: TextIo = {}, total = 0): Readable {
+  const decoder = isUtf8(io.encoding) ? undefined : textDecoder(io.encoding);
   const raw = createReadStream(path);
   let done = 0;
+  const onProgress = io.onProgress;
   if (onProgress) raw.on('data', (chunk) => onProgress((done += chunk.length), total));
-  if (!/\.gz$/i.test(path)) return raw;
-  const gunzip = createGunzip();
-  raw.on('error', (err) => gunzip.destroy(err));
-  return raw.pipe(gunzip);
+  let out: Readable = raw;
+  const then = (next: Transform) => {
+    const from = out;
+    from.on('error', (err) => next.destroy(err));
+    out = from.pipe(next);
+  };
+  if (/\.gz$/i.test(path)) then(createGunzip());
+  if (decoder) {
+    then(new Transform({
+      transform(chunk: Buffer, _encoding, done) { done(null, decoder.write(chunk)); },
+      flush(done) { done(null, decoder.end()); },
+    }));
+  }
+  return out;
 }
 
 async function fileSize(path: string): Promise<number> {
@@ -67,8 +96,8 @@ async function fileSize(path: string): Promise<number> {
 }
 
 /** Lines with their 1-based numbers; a UTF-8 byte order mark on the first line is dropped. */
-async function* lines(path: string, onProgress?: ReadProgress): AsyncGenerator<[string, number]> {
-  const input = openText(path, onProgress, await fileSize(path));
+async function* lines(path: string, io: TextIo = {}): AsyncGenerator<[string, number]> {
+  const input = openText(path, io, await fileSize(path));
   const reader = createInterface({ input, crlfDelay: Infinity });
   let n = 0;
   try {
@@ -85,7 +114,7 @@ async function* lines(path: string, onProgress?: ReadProgress): AsyncGenerator<[
 }
 
 /** JSONL (one object per line), or a whole-file JSON array of objects when the first non-blank line starts with "[". */
-function jsonlReader(path: string, onProgress?: ReadProgress): RowReader {
+function jsonlReader(path: string, io: TextIo): RowReader {
   const parse = (line: string, n: number): Record<string, unknown> => {
     let value: unknown;
     try {
@@ -97,13 +126,13 @@ function jsonlReader(path: string, onProgress?: ReadProgress): RowReader {
     return value as Record<string, unknown>;
   };
   const firstLine = async (): Promise<string | undefined> => {
-    for await (const [line] of lines(path)) if (line.trim() !== '') return line.trim();
+    for await (const [line] of lines(path, { encoding: io.encoding })) if (line.trim() !== '') return line.trim();
     return undefined;
   };
   async function* arrayRows(): AsyncGenerator<RawRow> {
     const chunks: Buffer[] = [];
     try {
-      for await (const chunk of openText(path, onProgress, await fileSize(path))) chunks.push(chunk as Buffer);
+      for await (const chunk of openText(path, io, await fileSize(path))) chunks.push(chunk as Buffer);
     } catch (err) {
       throw readError(path, err);
     }
@@ -131,7 +160,7 @@ function jsonlReader(path: string, onProgress?: ReadProgress): RowReader {
         yield* arrayRows();
         return;
       }
-      for await (const [line, n] of lines(path, onProgress)) {
+      for await (const [line, n] of lines(path, io)) {
         if (line.trim() !== '') yield { values: parse(line, n), where: `line ${n}` };
       }
     },
@@ -139,17 +168,17 @@ function jsonlReader(path: string, onProgress?: ReadProgress): RowReader {
 }
 
 /** TSV as IANA defines it: a header row, fields split on tabs, no quoting (GLUE's SST-2, NSMC's ratings files). */
-function tsvReader(path: string, onProgress?: ReadProgress): RowReader {
+function tsvReader(path: string, io: TextIo): RowReader {
   let header: string[] | undefined;
   const readHeader = async () => {
-    for await (const [line] of lines(path)) return (header = line.split('\t').map((h) => h.trim()));
+    for await (const [line] of lines(path, { encoding: io.encoding })) return (header = line.split('\t').map((h) => h.trim()));
     return (header = []);
   };
   return {
     columns: async () => header ?? readHeader(),
     async *rows() {
       const names = header ?? (await readHeader());
-      for await (const [line, n] of lines(path, onProgress)) {
+      for await (const [line, n] of lines(path, io)) {
         if (n === 1 || line.trim() === '') continue;
         const cells = line.split('\t');
         if (cells.length !== names.length) throw geulError('DATA_INVALID', { path, where: ` line ${n}`, detail: `${cells.length} tab-separated fields, the header has ${names.length}` });
@@ -160,10 +189,10 @@ function tsvReader(path: string, onProgress?: ReadProgress): RowReader {
 }
 
 /** CSV per RFC 4180 (quoted fields with commas, quotes and newlines) through csv-parse; the first record is the header. */
-function csvReader(path: string, onProgress?: ReadProgress): RowReader {
+function csvReader(path: string, io: TextIo): RowReader {
   let header: string[] | undefined;
-  const records = async function* (progress?: ReadProgress): AsyncGenerator<{ record: string[]; line: number }> {
-    const input = openText(path, progress, await fileSize(path));
+  const records = async function* (progress: boolean): AsyncGenerator<{ record: string[]; line: number }> {
+    const input = openText(path, progress ? io : { encoding: io.encoding }, await fileSize(path));
     const parser = input.pipe(parseCsv({ bom: true, info: true, skip_empty_lines: true, relax_column_count: false }));
     input.on('error', (err) => parser.destroy(err));
     try {
@@ -178,14 +207,14 @@ function csvReader(path: string, onProgress?: ReadProgress): RowReader {
     }
   };
   const readHeader = async () => {
-    for await (const { record } of records()) return (header = record.map((h) => h.trim()));
+    for await (const { record } of records(false)) return (header = record.map((h) => h.trim()));
     return (header = []);
   };
   return {
     columns: async () => header ?? readHeader(),
     async *rows() {
       let names: string[] | undefined;
-      for await (const { record, line } of records(onProgress)) {
+      for await (const { record, line } of records(true)) {
         if (!names) {
           names = header = record.map((h) => h.trim());
           continue;
@@ -233,7 +262,12 @@ function parquetReader(path: string, onProgress?: ReadProgress, wanted?: string[
 }
 
 /** aclImdb layout: `DIR/<label>/*.txt`, one text per file, the label is the folder name (`unsup` is skipped). */
-function folderReader(path: string, onProgress?: ReadProgress): RowReader {
+function folderReader(path: string, io: TextIo): RowReader {
+  const decode = (bytes: Buffer): string => {
+    if (isUtf8(io.encoding)) return bytes.toString('utf8');
+    const decoder = textDecoder(io.encoding);
+    return decoder.write(bytes) + decoder.end();
+  };
   const labelDirs = async (): Promise<{ label: string; files: string[] }[]> => {
     let entries;
     try {
@@ -264,12 +298,12 @@ function folderReader(path: string, onProgress?: ReadProgress): RowReader {
           const file = join(label, name);
           let text: string;
           try {
-            text = await readFile(join(path, file), 'utf8');
+            text = decode(await readFile(join(path, file))).replace(/^\uFEFF/, '');
           } catch (err) {
             throw readError(join(path, file), err);
           }
           yield { values: { text, label, file }, where: `file ${file}` };
-          onProgress?.(++done, total);
+          io.onProgress?.(++done, total);
         }
       }
     },
@@ -277,12 +311,12 @@ function folderReader(path: string, onProgress?: ReadProgress): RowReader {
 }
 
 /** A reader for one local file or folder; `columns` limits what Parquet decodes. */
-export function rowReader(path: string, format: DataFormat, options: { onProgress?: ReadProgress; columns?: string[] } = {}): RowReader {
+export function rowReader(path: string, format: DataFormat, options: TextIo & { columns?: string[] } = {}): RowReader {
   switch (format) {
-    case 'jsonl': return jsonlReader(path, options.onProgress);
-    case 'tsv': return tsvReader(path, options.onProgress);
-    case 'csv': return csvReader(path, options.onProgress);
+    case 'jsonl': return jsonlReader(path, options);
+    case 'tsv': return tsvReader(path, options);
+    case 'csv': return csvReader(path, options);
     case 'parquet': return parquetReader(path, options.onProgress, options.columns);
-    case 'folder': return folderReader(path, options.onProgress);
+    case 'folder': return folderReader(path, options);
   }
 }

@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { loadExamples, readExamples } from '../../../src/train/data/dataset.js';
 import { isGeulError } from '../../../src/core/errors.js';
+import { sharedDataPath } from '../../helpers/shared-data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'geul-data-'));
 process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -134,4 +135,25 @@ test('streaming: readExamples yields rows lazily and honours limit', async () =>
   for await (const _ of readExamples(path, { onProgress: (done) => { progress = done; } })) count++;
   assert.equal(count, 5000);
   assert.ok(progress > 0);
+});
+
+test('encodings: --encoding decodes legacy files; undecodable bytes are reported once', async () => {
+  const path = write('latin1.tsv', Buffer.from('text\tlabel\ncafé crème\t1\nnaïve\t0\n', 'latin1'));
+  assert.deepEqual((await loadExamples(path, { encoding: 'windows-1252' })).map((e) => e.text), ['café crème', 'naïve']);
+  const warnings: string[] = [];
+  await loadExamples(path, { onWarning: (w) => warnings.push(w) });
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /2 texts in .*latin1\.tsv hold bytes that are not valid utf-8 \(line 2, line 3\).*--encoding/);
+  await assert.rejects(loadExamples(path, { encoding: 'klingon' }), (err) => isGeulError(err) && err.code === 'INVALID_INPUT');
+});
+
+test('NSMC: the CP949 original read with euc-kr equals the UTF-8 copy (shared data)', async (t) => {
+  const original = sharedDataPath(t, 'nsmc', 'ratings_test.txt');
+  const utf8 = original && sharedDataPath(t, 'nsmc', 'ratings_test.utf8.txt');
+  if (!original || !utf8) return;
+  const options = { text: 'document', limit: 2000 };
+  const a = await loadExamples(original, { ...options, encoding: 'euc-kr' });
+  const b = await loadExamples(utf8, options);
+  assert.equal(a.length, 2000);
+  assert.deepEqual(a.map((e) => [e.text, e.label]), b.map((e) => [e.text, e.label]));
 });
