@@ -7,13 +7,14 @@ import { Rng } from '../core/random.js';
 import { loadCheckpoint, saveCheckpoint, writeAtomic } from './checkpoint.js';
 import type { ModelDef } from './model.js';
 import { bagOfEmbeddings, embeddingMlp, recurrentClassifier, type Pooling } from './models/text.js';
+import { transformerClassifier } from './models/transformer.js';
 import type { OptimizerConfig } from './optim.js';
 import { classificationMetrics, type ClassificationMetrics } from './metrics.js';
 import { readBestRun, writeRunReport } from './report.js';
-import { prepareTextData, readVocabFile, writeVocabFile, type Encoded, type TextDataOptions, type WordVocab } from './text-data.js';
+import { prepareTextData, readVocabFile, writeVocabFile, type Encoded, type TextDataOptions, type TextVocab } from './text-data.js';
 import { Trainer } from './trainer.js';
 
-export const TEXT_MODELS = ['bow', 'mlp', 'rnn', 'gru', 'bigru', 'lstm', 'bilstm'] as const;
+export const TEXT_MODELS = ['bow', 'mlp', 'rnn', 'gru', 'bigru', 'lstm', 'bilstm', 'transformer'] as const;
 export const POOLINGS: readonly Pooling[] = ['last', 'mean', 'max'];
 export type TextModelName = (typeof TEXT_MODELS)[number];
 
@@ -60,7 +61,11 @@ export interface TrainEvents {
   onEpoch?(report: EpochReport): void;
 }
 
-export function modelFor(o: Pick<TextRunOptions, 'model' | 'dim' | 'hidden' | 'layers' | 'buckets' | 'dropout' | 'pooling'>, vocab: number, classes: number): ModelDef {
+export function modelFor(o: Pick<TextRunOptions, 'model' | 'dim' | 'hidden' | 'layers' | 'buckets' | 'dropout' | 'pooling' | 'maxLength'>, vocab: number, classes: number): ModelDef {
+  if (o.model === 'transformer') {
+    const width = o.dim ?? 128;
+    return transformerClassifier({ vocab, maxLength: o.maxLength, hidden: width, heads: width % 64 === 0 ? width / 64 : 2, ffn: o.hidden ?? 4 * width, layers: o.layers ?? 2, classes, dropout: o.dropout ?? 0.1 });
+  }
   if (o.model === 'bow') return bagOfEmbeddings({ vocab, dim: o.dim ?? 64, classes, buckets: o.buckets ?? 1 << 18, dropout: o.dropout ?? 0 });
   if (o.model === 'mlp') return embeddingMlp({ vocab, embedding: o.dim ?? 128, hidden: Array(o.layers ?? 1).fill(o.hidden ?? 256), classes, dropout: o.dropout ?? 0.2 });
   const cell = o.model.replace(/^bi/, '') as 'rnn' | 'gru' | 'lstm';
@@ -131,14 +136,14 @@ export async function evaluate(trainer: Trainer, data: Encoded, batchSize: numbe
 }
 
 /** Writes onnx/model.onnx, config.json and the tokenizer files: a folder `geul sentiment --model` loads. */
-async function exportModel(out: string, trainer: Trainer, vocab: WordVocab, labels: string[], maxLength: number): Promise<void> {
+async function exportModel(out: string, trainer: Trainer, vocab: TextVocab, labels: string[], maxLength: number): Promise<void> {
   await mkdir(join(out, 'onnx'), { recursive: true });
   await writeAtomic(join(out, 'onnx', 'model.onnx'), trainer.exportOnnx());
   const config = {
     // transformers.js picks its model class by model_type; it feeds only the inputs the ONNX session declares.
     model_type: 'bert', architectures: ['BertForSequenceClassification'],
     id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])), label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
-    max_position_embeddings: maxLength, vocab_size: vocab.words.length,
+    max_position_embeddings: maxLength, vocab_size: vocab.size,
     geul: { kind: trainer.model.kind, model: trainer.model.config },
   };
   await writeAtomic(join(out, 'config.json'), JSON.stringify(config, null, 2));
@@ -150,8 +155,8 @@ export async function trainText(o: TextRunOptions, events: TrainEvents = {}) {
   const resumed = o.resume ? await loadCheckpoint(o.out) : undefined;
   const { train, valid, vocab, labels } = await prepareTextData(o, resumed ? await readVocabFile(o.out) : undefined);
   if (!resumed) await writeVocabFile(o.out, vocab, labels);
-  const model = modelFor(o, vocab.words.length, labels.length);
-  const optimizer: OptimizerConfig = { name: o.optimizer ?? 'adam', lr: o.lr ?? (o.model === 'bow' ? 0.005 : 0.002), clipNorm: o.model === 'bow' ? 0 : 5 };
+  const model = modelFor(o, vocab.size, labels.length);
+  const optimizer: OptimizerConfig = { name: o.optimizer ?? 'adam', lr: o.lr ?? (o.model === 'bow' ? 0.005 : o.model === 'transformer' ? 0.0005 : 0.002), clipNorm: o.model === 'bow' ? 0 : 5 };
   const stepsPerEpoch = Math.ceil(train.ids.length / o.batchSize);
   const history: EpochReport[] = (resumed?.meta.run.history as EpochReport[] | undefined) ?? [];
   let best = resumed?.meta.best ?? -1;

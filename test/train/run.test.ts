@@ -76,3 +76,15 @@ test('the exported folder loads with `geul sentiment --model DIR` (the pretraine
   assert.equal(pos[0].label, 'positive');
   assert.equal(neg[0].label, 'negative');
 });
+
+test('a transformer run exports a folder `geul sentiment` serves (positions come from the input length)', async () => {
+  const out = join(work, 'transformer');
+  const r = await trainText(options(out, { model: 'transformer', epochs: 2, dim: 16, hidden: 32, layers: 1, lr: 0.01 }));
+  assert.equal(r.history.length, 2);
+  const env = { GEUL_CACHE_DIR: join(work, 'cache'), GEUL_CONFIG: join(work, 'none.json') };
+  writeFileSync(env.GEUL_CONFIG, '{}');
+  const cli = await runCli(['sentiment', '--model', out, '--json', 'a wonderful, moving film'], { env });
+  assert.equal(cli.code, 0, cli.stderr);
+  const [labels] = jsonLines(cli.stdout) as { label: string; score: number }[][];
+  assert.deepEqual(labels.map((l) => l.label).sort(), ['negative', 'positive']);
+});

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { Trainer } from '../../src/train/trainer.js';
 import { bagOfEmbeddings, embeddingMlp, recurrentClassifier } from '../../src/train/models/text.js';
+import { transformerClassifier } from '../../src/train/models/transformer.js';
 import type { ModelDef } from '../../src/train/model.js';
 
 /** 16 rows of 6 token ids over a vocab of 20; label 1 when token 3 occurs. Rows 8+ are right-padded (id 0, mask 0). */
@@ -48,6 +49,7 @@ const learners: [string, ModelDef][] = [
   ['mlp', embeddingMlp({ vocab: 20, embedding: 8, hidden: [16], classes: 2, dropout: 0.1 })],
   ['lstm (last state)', recurrentClassifier({ vocab: 20, embedding: 8, hidden: 8, classes: 2, cell: 'lstm' })],
   ['bilstm, 2 layers, max pooling, dropout', recurrentClassifier({ vocab: 20, embedding: 8, hidden: 6, classes: 2, cell: 'lstm', bidirectional: true, layers: 2, pooling: 'max', dropout: 0.1 })],
+  ['transformer, 2 layers', transformerClassifier({ vocab: 20, maxLength: 6, hidden: 8, heads: 2, ffn: 16, layers: 2, classes: 2, dropout: 0.1 })],
   ['bigru, mean pooling', recurrentClassifier({ vocab: 20, embedding: 8, hidden: 6, classes: 2, cell: 'gru', bidirectional: true, pooling: 'mean' })],
 ];
 

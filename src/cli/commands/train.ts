@@ -1,4 +1,4 @@
-// `geul train xor` (perceptron vs MLP) and `geul train --model bow|mlp|rnn|gru|bigru|lstm|bilstm --data FILE --out DIR`.
+// `geul train xor` (perceptron vs MLP) and `geul train --model bow|mlp|rnn|gru|bigru|lstm|bilstm|transformer --data FILE --out DIR`.
 import type { Command } from 'commander';
 import { geulError } from '../../core/errors.js';
 import { POOLINGS, TEXT_MODELS, trainText, type TextModelName } from '../../train/run.js';
@@ -46,9 +46,9 @@ export function register(program: Command): void {
     .option('--optimizer <name>', 'sgd, adam or adamw', 'adam')
     .option('--max-length <n>', 'tokens kept per text', num('max-length', true), 256)
     .option('--vocab-size <n>', 'most frequent words kept', num('vocab-size', true), 30000)
-    .option('--dim <n>', 'embedding size', num('dim', true))
-    .option('--hidden <n>', 'recurrent state size', num('hidden', true))
-    .option('--layers <n>', 'stacked recurrent layers (mlp: hidden layers)', num('layers', true))
+    .option('--dim <n>', 'embedding size (transformer: model width; heads = width / 64)', num('dim', true))
+    .option('--hidden <n>', 'recurrent state size (mlp: hidden layer width, transformer: feed-forward width)', num('hidden', true))
+    .option('--layers <n>', 'stacked recurrent layers (mlp: hidden layers, transformer: encoder layers)', num('layers', true))
     .option('--pooling <how>', `recurrent models: ${POOLINGS.join(', ')} (default last state)`)
     .option('--buckets <n>', 'bigram hash buckets for bow (0: unigrams only)', num('buckets', true))
     .option('--dropout <x>', 'dropout rate', num('dropout'))
