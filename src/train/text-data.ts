@@ -8,8 +8,11 @@ import type { DataFormat, ReadProgress } from './data/formats.js';
 import { LabelSet } from './data/labels.js';
 import { stratifiedMask } from './data/split.js';
 import { WordCounter, WordVocab } from './data/vocab.js';
+import { PretrainedVocab, type TextVocab } from './data/pretrained-tokenizer.js';
+import { loadConfig } from '../core/config.js';
 
 export { WordVocab, tokenize, PAD, UNK } from './data/vocab.js';
+export type { TextVocab } from './data/pretrained-tokenizer.js';
 
 /** Token ids per row (cut to the maximum length) and class indices. */
 export interface Encoded {
@@ -42,6 +45,11 @@ export interface TextDataOptions {
   vocabSize: number;
   /** Words seen fewer times in the training rows are dropped (default 1). */
   minCount?: number;
+  /**
+   * A pretrained tokenizer (local folder or Hub id with tokenizer.json) to use instead of building a word vocabulary;
+   * its files are exported with the model.
+   */
+  tokenizer?: string;
   /** Lower-case texts (default true). */
   lowercase?: boolean;
   onWarning?: (message: string) => void;
@@ -56,13 +64,14 @@ const DEFAULT_MEMORY_BUDGET = 256 * 2 ** 20;
 export interface PreparedData {
   train: Encoded;
   valid: Encoded;
-  vocab: WordVocab;
+  vocab: TextVocab;
   labels: string[];
 }
 
-/** What vocab.json holds: the words, the label names in class order, and whether texts are lower-cased. */
+/** What vocab.json holds: the words (or the pretrained tokenizer's source), the label names in class order, and whether texts are lower-cased. */
 export interface SavedVocab {
-  words: string[];
+  words?: string[];
+  tokenizer?: string;
   labels: string[];
   lowercase?: boolean;
 }
@@ -71,7 +80,7 @@ export async function readVocabFile(out: string): Promise<SavedVocab> {
   return JSON.parse(await readFile(join(out, 'vocab.json'), 'utf8')) as SavedVocab;
 }
 
-export async function writeVocabFile(out: string, vocab: WordVocab, labels: string[]): Promise<void> {
+export async function writeVocabFile(out: string, vocab: TextVocab, labels: string[]): Promise<void> {
   await writeFile(join(out, 'vocab.json'), JSON.stringify({ ...vocab.toJSON(), labels }));
 }
 
@@ -91,6 +100,8 @@ function readOptions(o: TextDataOptions, valid: boolean, warn: boolean): DataOpt
  * Errors: those of readExamples, DATA_ONE_CLASS, DATA_LABEL_UNKNOWN (a row's label outside the label set).
  */
 export async function prepareTextData(o: TextDataOptions, saved?: SavedVocab): Promise<PreparedData> {
+  const tokenizer = saved ? saved.tokenizer : o.tokenizer;
+  const pretrained = tokenizer ? await PretrainedVocab.load(tokenizer, o.hub ?? loadConfig()) : undefined;
   const counter = new WordCounter({ lowercase: o.lowercase });
   const rawLabels: string[] = [];
   // Rows are kept from the first pass while they fit the budget, so data that fits in memory is read once.
@@ -98,7 +109,7 @@ export async function prepareTextData(o: TextDataOptions, saved?: SavedVocab): P
   let chars = 0;
   for await (const e of readExamples(o.data, readOptions(o, false, true))) {
     rawLabels.push(e.label);
-    if (o.valid && !saved) counter.add(e.text);
+    if (o.valid && !saved && !pretrained) counter.add(e.text);
     if (kept && (chars += e.text.length) <= (o.memoryBudget ?? DEFAULT_MEMORY_BUDGET)) kept.push(e);
     else kept = undefined;
   }
@@ -106,11 +117,11 @@ export async function prepareTextData(o: TextDataOptions, saved?: SavedVocab): P
   const inValid = o.valid ? undefined : stratifiedMask(rawLabels, o.validFraction ?? 0.2, o.seed);
   const trainLabels = inValid ? rawLabels.filter((_, i) => inValid[i] === 0) : rawLabels;
   const labelSet = saved ? new LabelSet(saved.labels, o.data) : LabelSet.fromData(trainLabels, o.data, o.labels);
-  if (inValid && !saved) {
+  if (inValid && !saved && !pretrained) {
     let i = 0;
     for await (const e of data()) if (inValid[i++] === 0) counter.add(e.text);
   }
-  const vocab = saved ? new WordVocab(saved.words, { lowercase: saved.lowercase }) : counter.vocab({ maxSize: o.vocabSize, minCount: o.minCount });
+  const vocab: TextVocab = pretrained ?? (saved ? new WordVocab(saved.words ?? [], { lowercase: saved.lowercase }) : counter.vocab({ maxSize: o.vocabSize, minCount: o.minCount }));
   const train: Encoded = { ids: [], labels: [] };
   const valid: Encoded = { ids: [], labels: [] };
   const encodeInto = async (source: string, rows: AsyncIterable<Example> | Example[], validSource: boolean, target: (i: number) => Encoded) => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareTextData, type TextDataOptions } from '../../src/train/text-data.js';
+import { prepareTextData, type TextDataOptions, type WordVocab } from '../../src/train/text-data.js';
 import { isGeulError } from '../../src/core/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'geul-textdata-'));
@@ -27,7 +27,8 @@ test('held-out split is stratified and the vocabulary comes from the training ro
   assert.deepEqual([d.valid.labels.filter((l) => l === 1).length, d.train.labels.filter((l) => l === 1).length], [2, 8]);
   const validWords = new Set(d.valid.ids.flat());
   assert.ok(validWords.has(1), 'validation rows contain words unseen in training ([UNK])');
-  assert.ok(d.vocab.ids.has('좋아요') && d.vocab.ids.has('rare'));
+  const words = (d.vocab as WordVocab).ids;
+  assert.ok(words.has('좋아요') && words.has('rare'));
   assert.equal(d.vocab.size, 2 + 40 + 3);
 });
 
@@ -56,4 +57,22 @@ test('resume: a saved vocabulary and label order are used as they are', async ()
   assert.equal(d.vocab.size, 3);
   assert.deepEqual(d.labels, ['1', '0']);
   assert.equal(d.train.labels.filter((l) => l === 0).length, 8);
+});
+
+test('a named pretrained tokenizer replaces the word vocabulary and is exported with the run', async () => {
+  const { fixturesDir } = await import('../helpers/fixtures.js');
+  const { configureTransformers } = await import('../../src/runtime/transformers.js');
+  const source = join(await fixturesDir(), 'tiny-bert-sentiment');
+  const d = await prepareTextData(base({ tokenizer: source, valid: file('v3.jsonl', [['정말 좋아요 film', 1], ['bad', 0]]) }));
+  const hf = configureTransformers();
+  const tokenizer = await hf.AutoTokenizer.from_pretrained(source, { local_files_only: true });
+  const expected = Array.from((tokenizer('정말 좋아요 film', { truncation: true, max_length: 8 }) as unknown as { input_ids: { data: BigInt64Array } }).input_ids.data, Number);
+  assert.deepEqual(d.valid.ids[0], expected);
+  assert.ok(d.vocab.size > Math.max(...d.train.ids.flat()));
+  assert.deepEqual(d.vocab.toJSON(), { tokenizer: source });
+  const files = d.vocab.tokenizerFiles(8);
+  assert.ok(files['tokenizer.json'].includes('WordPiece'));
+  assert.equal(JSON.parse(files['tokenizer_config.json']).model_max_length, 8);
+  const resumed = await prepareTextData(base(), { tokenizer: source, labels: ['0', '1'] });
+  assert.equal(resumed.vocab.size, d.vocab.size);
 });

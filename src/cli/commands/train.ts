@@ -20,7 +20,7 @@ interface TrainFlags {
   model?: string; data?: string; valid?: string; text: string; label: string; out?: string; epochs: number; batchSize: number;
   lr?: number; optimizer?: 'sgd' | 'adam' | 'adamw'; maxLength: number; vocabSize: number; dim?: number; hidden?: number; layers?: number;
   buckets?: number; dropout?: number; pooling?: string; seed: number; patience?: number; resume?: boolean; threads?: number; json?: boolean;
-  labels?: string; format?: string; encoding?: string; split: string; validSplit: string; emptyText: string; minCount?: number; lowercase: boolean;
+  labels?: string; format?: string; encoding?: string; tokenizer?: string; split: string; validSplit: string; emptyText: string; minCount?: number; lowercase: boolean;
 }
 
 export function register(program: Command): void {
@@ -39,6 +39,7 @@ export function register(program: Command): void {
     .option('--empty-text <how>', 'rows with empty text: skip (with a warning) or error', 'skip')
     .option('--min-count <n>', 'drop words seen fewer times in the training rows', num('min-count', true))
     .option('--no-lowercase', 'keep the case of words (default: lower-case)')
+    .option('--tokenizer <model>', 'use this pretrained tokenizer (a local folder or hub id with tokenizer.json: WordPiece, BPE …) instead of a word vocabulary')
     .option('--out <dir>', 'output folder (model, checkpoint, metrics.json)')
     .option('--epochs <n>', 'epochs', num('epochs', true), 5)
     .option('--batch-size <n>', 'examples per step', num('batch-size', true), 32)
