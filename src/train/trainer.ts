@@ -78,6 +78,9 @@ export class Trainer {
       if (p.rows) g.output(p.rows, `rows/${p.name}`, { dtype: 'int64', shape: ['rows'] });
     });
     const session = await ort.InferenceSession.create(g.serialize(), { ...sessionOptions(options.threads), ...options.sessionOptions });
+    for (const [name, saved] of resume?.states ?? []) {
+      if (saved.length !== slots.length) throw geulError('INVALID_INPUT', { detail: `the checkpoint holds ${saved.length} optimizer state tensors for ${name}, ${optimizer.name} needs ${slots.length}: resume with the optimizer it was trained with` });
+    }
     const state: TrainState = resume ?? {
       step: 0,
       params: new Map(ctx.params.map((p) => [p.name, p.data])),

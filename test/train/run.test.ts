@@ -88,3 +88,13 @@ test('a transformer run exports a folder `geul sentiment` serves (positions come
   const [labels] = jsonLines(cli.stdout) as { label: string; score: number }[][];
   assert.deepEqual(labels.map((l) => l.label).sort(), ['negative', 'positive']);
 });
+
+test('resuming with another optimizer than the checkpoint was written with is a clear error', async () => {
+  const out = join(work, 'optimizer');
+  await trainText(options(out, { model: 'bow', epochs: 1 }));
+  await assert.rejects(trainText(options(out, { model: 'bow', epochs: 2, resume: true, optimizer: 'sgd' })), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'INVALID_INPUT');
+    assert.match(err.message, /optimizer/);
+    return true;
+  });
+});
