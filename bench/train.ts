@@ -5,7 +5,7 @@
 //                          [--rnn-epochs 3] [--rnn-max-length 256] [--no-readme]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
@@ -33,9 +33,9 @@ const { values: args } = parseArgs({
 const TORCH_ENV = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OPENBLAS_CORETYPE: 'SkylakeX' };
 
 /** Median ms of `steps` training steps (after 3 warm-up steps) on random full-length batches. */
-async function geulStep(model: ModelDef, batch: number, seq: number, steps: number): Promise<number> {
+async function geulStep(model: ModelDef, batch: number, seq: number, steps: number, optimizer: 'adam' | 'sgd' = 'adam'): Promise<number> {
   const rng = new Rng(1);
-  const trainer = await Trainer.create(model, { name: 'adam', lr: 1e-3 }, { seed: 1, threads: Number(args.threads) });
+  const trainer = await Trainer.create(model, { name: optimizer, lr: 1e-3 }, { seed: 1, threads: Number(args.threads) });
   const ids = BigInt64Array.from({ length: batch * seq }, () => BigInt(1 + rng.int(19999)));
   const features = {
     input_ids: new ort.Tensor('int64', ids, [batch, seq]),
@@ -67,12 +67,16 @@ async function speed(): Promise<string> {
   const lstm = recurrentClassifier({ vocab: 20000, embedding: 128, hidden: 128, classes: 2, cell: 'lstm', dropout: 0 });
   const encoder = transformerClassifier({ vocab: 20000, maxLength: 128, hidden: 256, heads: 4, ffn: 1024, layers: 4, classes: 2, dropout: 0.1 });
   const g = { lstm: [] as number[], encoder: [] as number[] };
+  // The same steps with plain SGD: the difference is what the Adam update (moments in and out of ORT) costs.
+  const sgd = { lstm: [] as number[], encoder: [] as number[] };
   const t = { lstm: [] as number[], encoder: [] as number[] };
   let version = 'unavailable';
   let threads = 0;
   for (let r = 0; r < rounds; r++) { // alternate, so both sides see the same background load
     g.lstm.push(await geulStep(lstm, 32, 200, steps));
     g.encoder.push(await geulStep(encoder, 16, 128, Math.max(5, steps >> 1)));
+    sgd.lstm.push(await geulStep(lstm, 32, 200, steps, 'sgd'));
+    sgd.encoder.push(await geulStep(encoder, 16, 128, Math.max(5, steps >> 1), 'sgd'));
     const ref = torchSteps(steps);
     if (ref) {
       t.lstm.push(ref.lstm_ms);
@@ -96,6 +100,16 @@ async function speed(): Promise<string> {
     '|---|---|---|---|---|---|---|',
     row('LSTM classifier (last state)', 'vocab 20k, emb 128, hidden 128, seq 200, batch 32', g.lstm, t.lstm),
     row('Transformer encoder, 4 layers, dropout 0.1', 'hidden 256, 4 heads, FFN 1024, seq 128, batch 16, vocab 20k', g.encoder, t.encoder),
+    '',
+    'Share of the optimizer: the same geul steps with plain SGD instead of Adam (medians over the rounds); the difference',
+    'is what Adam adds (moment updates in the graph, moments in and out of ONNX Runtime).',
+    '',
+    '| model | geul Adam ms/step | geul SGD ms/step | Adam over SGD |',
+    '|---|---|---|---|',
+    ...(['lstm', 'encoder'] as const).map((k) => {
+      const [a, b] = [median(g[k]), median(sgd[k])];
+      return `| ${k === 'lstm' ? 'LSTM classifier' : 'Transformer encoder'} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(a - b).toFixed(1)} ms (${((100 * (a - b)) / a).toFixed(0)} % of the step) |`;
+    }),
   ].join('\n');
 }
 
@@ -129,7 +143,7 @@ async function quality(): Promise<string> {
 }
 
 const command = `npm run bench:train -- --part ${args.part} --threads ${args.threads} --rounds ${args.rounds} --steps ${args.steps} --bow-epochs ${args['bow-epochs']} --rnn ${args.rnn} --rnn-epochs ${args['rnn-epochs']} --rnn-max-length ${args['rnn-max-length']}`;
-const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, with other jobs sharing the cores. Reproduce: \`${command}\``;
+const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, 1-minute load average ${loadavg()[0].toFixed(1)} at the start. Reproduce: \`${command}\``;
 const publish = (title: string, text: string) => {
   const body = `${header}\n\n${text}`;
   process.stdout.write(`## ${title}\n\n${body}\n\n`);
