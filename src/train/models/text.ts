@@ -46,6 +46,12 @@ function textInputs(ctx: ModelContext): [Value, Value] {
   return [ctx.g.input('input_ids', 'int64', ['batch', 'seq']), ctx.g.input('attention_mask', 'int64', ['batch', 'seq'])];
 }
 
+/** An int64 attention mask [B, T] as float32 [B, T, 1], ready to multiply [B, T, D] activations. */
+function floatMask(ctx: ModelContext, mask: Value, tokens: string): Value {
+  const { g } = ctx;
+  return g.op1('Unsqueeze', [g.op1('Cast', [mask], { to: 1 }), g.ints([-1])], {}, { shape: ['batch', tokens, 1] });
+}
+
 /** Masked mean over axis 1 of x [B, T, D] with mask [B, T, 1] (float). */
 function maskedMean(ctx: ModelContext, x: Value, mask: Value, dim: number): Value {
   const { g } = ctx;
@@ -73,7 +79,7 @@ export function bagOfEmbeddings(config: BowConfig): ModelDef {
         allMask = g.op1('Concat', [mask, g.op1('Mul', [head(mask), tail(mask)])], { axis: 1 });
       }
       const emb = ctx.embedding('embeddings.weight', [config.vocab + buckets, config.dim], { ...allIds, shape: ['batch', 'tokens'] }, { uniform: 1 / config.dim });
-      const maskF = g.op1('Unsqueeze', [g.op1('Cast', [allMask], { to: 1 }), g.ints([-1])], {}, { shape: ['batch', 'tokens', 1] });
+      const maskF = floatMask(ctx, allMask, 'tokens');
       const pooled = ctx.dropout(maskedMean(ctx, emb, maskF, config.dim), config.dropout ?? 0);
       return { inputs: [ids, mask], logits: ctx.linear('classifier', pooled, config.dim, config.classes) };
     },
@@ -90,7 +96,7 @@ export function embeddingMlp(config: EmbeddingMlpConfig): ModelDef {
       const { g } = ctx;
       const [ids, mask] = textInputs(ctx);
       const emb = ctx.embedding('embeddings.weight', [config.vocab, config.embedding], ids, { normal: 0.1 });
-      const maskF = g.op1('Unsqueeze', [g.op1('Cast', [mask], { to: 1 }), g.ints([-1])], {}, { shape: ['batch', 'seq', 1] });
+      const maskF = floatMask(ctx, mask, 'seq');
       let h = ctx.dropout(maskedMean(ctx, emb, maskF, config.embedding), config.dropout ?? 0);
       let width = config.embedding;
       config.hidden.forEach((size, i) => {
