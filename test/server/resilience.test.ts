@@ -2,13 +2,12 @@
 // request and is replaced, and SIGTERM lets in-flight requests finish before exiting 0 (over a real port).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/server/app.js';
-import { post, serverConfig } from '../helpers/server.js';
+import { post, serverConfig, spawnServe } from '../helpers/server.js';
 
 /** Every worker call waits this long first (test hook in the worker), so requests are reliably in flight. */
 const DELAY = '400';
@@ -61,17 +60,8 @@ test('SIGTERM with requests in flight: they complete, then the process exits 0',
   // A generous drain deadline: on a loaded machine the in-flight requests may take many seconds to finish.
   const configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify({ server: { shutdownTimeoutMs: 50_000 } }));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'serve', '--port', '0', '--workers', '1', '--data-dir', dir,
-    '--default', 'generate=/nonexistent/gpt', '--log-level', 'warn'], { env: { ...process.env, GEUL_CONFIG: configFile, GEUL_TEST_WORKER_DELAY_MS: '1500' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const m = /serving on (http:\/\/[^\s]+)/.exec(stderr);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`server exited early (${code}): ${stderr}`)));
-  });
+  const { child, url, stderr } = await spawnServe(['--import', 'tsx', 'src/cli/bin.ts', 'serve', '--port', '0', '--workers', '1', '--data-dir', dir,
+    '--default', 'generate=/nonexistent/gpt', '--log-level', 'warn'], { ...process.env, GEUL_CONFIG: configFile, GEUL_TEST_WORKER_DELAY_MS: '1500' });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const requests = [1, 2].map((i) => fetch(`${url}/v1/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: `p${i}` }) })
     .then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: { code: string } } })));
@@ -84,24 +74,15 @@ test('SIGTERM with requests in flight: they complete, then the process exits 0',
   child.kill('SIGTERM');
   const answers = await Promise.all(requests);
   for (const a of answers) assert.equal(a.body.error?.code, 'MODEL_NOT_FOUND', 'in-flight requests got their real answer');
-  assert.equal(await exited, 0, stderr);
+  assert.equal(await exited, 0, stderr());
 });
 
 test('the compiled server (dist/) runs its worker from worker.js under plain Node', { timeout: 30_000 }, async (t) => {
   if (!existsSync('dist/server/worker.js')) return t.skip('run `npm run build` first');
   const dir = mkdtempSync(join(tmpdir(), 'geul-dist-'));
-  const child = spawn(process.execPath, ['bin/geul', 'serve', '--port', '0', '--workers', '1', '--data-dir', dir, '--default', 'generate=/nonexistent/gpt', '--log-level', 'warn'],
-    { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const { child, url } = await spawnServe(['bin/geul', 'serve', '--port', '0', '--workers', '1', '--data-dir', dir, '--default', 'generate=/nonexistent/gpt', '--log-level', 'warn'],
+    { ...process.env, NODE_OPTIONS: '' });
   try {
-    let stderr = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        const m = /serving on (http:\/\/[^\s]+)/.exec(stderr);
-        if (m) resolve(m[1]);
-      });
-      child.on('exit', (code) => reject(new Error(`server exited early (${code}): ${stderr}`)));
-    });
     const res = await fetch(`${url}/v1/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"inputs":"x"}' });
     assert.equal(((await res.json()) as { error?: { code: string } }).error?.code, 'MODEL_NOT_FOUND', 'answered by a worker');
   } finally {

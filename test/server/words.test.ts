@@ -1,7 +1,6 @@
 // /v1/words/… over inject(): queries on small hand-made vector sets (Korean too), errors, OpenAPI, readiness, auth, hub sets.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import { KeyStore } from '../../src/store/keys.js';
 import { writeVectors } from '../../src/words/formats.js';
 import { WordVectors } from '../../src/words/vectors.js';
 import { startFakeHub } from '../helpers/fake-hub.js';
-import { post, serverConfig } from '../helpers/server.js';
+import { post, serverConfig, spawnServe } from '../helpers/server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'geul-words-http-'));
 
@@ -180,18 +179,9 @@ test('words routes need the tasks scope when auth is on; a hub-hosted set loads 
 test('geul serve --vectors NAME=FILE and a bare FILE (named after it), with --vectors-limit', { timeout: 60_000 }, async () => {
   const ko = join(dir, 'ko-serve.txt');
   await writeVectors(ko, handMade(KO), 'txt');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'serve', '--port', '0', '--workers', '1', '--data-dir', dir, '--log-level', 'warn',
-    '--vectors', `en=${join(dir, 'en.bin')}`, '--vectors', ko, '--vectors-limit', '3'], { env: { ...process.env, GEUL_CONFIG: join(dir, 'none.json') }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
+  const { child, url } = await spawnServe(['--import', 'tsx', 'src/cli/bin.ts', 'serve', '--port', '0', '--workers', '1', '--data-dir', dir, '--log-level', 'warn',
+    '--vectors', `en=${join(dir, 'en.bin')}`, '--vectors', ko, '--vectors-limit', '3'], { ...process.env, GEUL_CONFIG: join(dir, 'none.json') });
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        const m = /serving on (http:\/\/[^\s]+)/.exec(stderr);
-        if (m) resolve(m[1]);
-      });
-      child.on('exit', (code) => reject(new Error(`server exited early (${code}): ${stderr}`)));
-    });
     const answer = await fetch(`${url}/v1/words/similar`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ vectors: 'ko-serve', word: '남자', topn: 5 }) });
     assert.equal(answer.status, 200);
     assert.deepEqual(((await answer.json()) as Json).results.map((r) => r.word).sort(), ['여자', '왕'].sort());
