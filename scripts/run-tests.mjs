@@ -1,4 +1,4 @@
-// Runs every *.test.ts under src/ and test/ with Node's test runner (Node 20 has no --test globs).
+// Runs every *.test.ts under test/ (tests mirror src/; see docs/ARCHITECTURE.md) with Node's test runner (Node 20 has no --test globs).
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +15,6 @@ function find(dir, out = []) {
 }
 
 const only = process.argv.slice(2);
-const files = only.length > 0 ? only : [...find('src'), ...find('test')].sort();
+const files = only.length > 0 ? only : find('test').sort();
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

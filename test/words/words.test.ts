@@ -4,13 +4,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isGeulError } from '../core/errors.js';
-import { Rng } from '../core/random.js';
-import { readVectors, writeVectors } from './formats.js';
-import { evaluateAnalogies, evaluateSimilarity, ranks, spearman } from './evaluate.js';
-import { trainWord2Vec } from './train.js';
-import { WordVectors } from './vectors.js';
-import { tokenize } from './corpus.js';
+import { isGeulError } from '../../src/core/errors.js';
+import { Rng } from '../../src/core/random.js';
+import { readVectors, writeVectors } from '../../src/words/formats.js';
+import { evaluateAnalogies, evaluateSimilarity, ranks, spearman } from '../../src/words/evaluate.js';
+import { trainWord2Vec } from '../../src/words/train.js';
+import { WordVectors } from '../../src/words/vectors.js';
+import { tokenize } from '../../src/words/corpus.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'geul-words-'));
 const fails = (code: string) => (err: unknown) => isGeulError(err) && err.code === code;
@@ -142,7 +142,7 @@ test('training puts related words closer than unrelated ones (skip-gram/NS and C
 });
 
 test('the library API of the README: readVectors, then mostSimilar/analogy/similarity/doesntMatch', async () => {
-  const geul = await import('../index.js');
+  const geul = await import('../../src/index.js');
   await geul.writeVectors(join(dir, 'readme.bin'), handMade(), 'bin');
   const vectors = await geul.readVectors(join(dir, 'readme.bin'), { limit: 400_000 });
   assert.equal(vectors.mostSimilar({ positive: ['king'], topn: 3 }).length, 3);

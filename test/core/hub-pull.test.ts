@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFakeHub, type FakeHub } from '../../test/helpers/fake-hub.js';
-import { loadConfig, type GeulConfig } from './config.js';
-import { isGeulError } from './errors.js';
-import { onnxFileName, pullModel, resolveLocalDtype } from './hub.js';
-import { availableDtypes, parseOnnxFileName, resolveDtype, selectOnnxFiles, selectSupportFiles } from './hub-files.js';
+import { startFakeHub, type FakeHub } from '../helpers/fake-hub.js';
+import { loadConfig, type GeulConfig } from '../../src/core/config.js';
+import { isGeulError } from '../../src/core/errors.js';
+import { onnxFileName, pullModel, resolveLocalDtype } from '../../src/core/hub.js';
+import { availableDtypes, parseOnnxFileName, resolveDtype, selectOnnxFiles, selectSupportFiles } from '../../src/core/hub-files.js';
 
 const w = (n: number): Buffer => Buffer.alloc(n, n % 251);
 const ENCODER = {

@@ -1,10 +1,10 @@
 // The WebAssembly kernel against a scalar reference written from word2vec.c: same draws, same float32 results, bit for bit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EXP_TABLE_SIZE, MAX_EXP } from './sgd-wasm.js';
-import { aliasTables, createWasmModel, wasmKernel } from './train-wasm.js';
-import { huffman, type Vocab } from './vocab.js';
-import type { TrainParams } from './sgd.js';
+import { EXP_TABLE_SIZE, MAX_EXP } from '../../src/words/sgd-wasm.js';
+import { aliasTables, createWasmModel, wasmKernel } from '../../src/words/train-wasm.js';
+import { huffman, type Vocab } from '../../src/words/vocab.js';
+import type { TrainParams } from '../../src/words/sgd.js';
 
 const f = Math.fround;
 const MASK = (1n << 64n) - 1n;

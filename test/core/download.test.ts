@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFakeHub, type FakeHub } from '../../test/helpers/fake-hub.js';
-import { isGeulError } from './errors.js';
-import { downloadFile, hubFetch } from './download.js';
+import { startFakeHub, type FakeHub } from '../helpers/fake-hub.js';
+import { isGeulError } from '../../src/core/errors.js';
+import { downloadFile, hubFetch } from '../../src/core/download.js';
 
 const CONFIG = JSON.stringify({ model_type: 'bert', hidden_size: 8 });
 const WEIGHTS = Buffer.from(Buffer.alloc(200_000).map((_, i) => (i * 31) % 251));

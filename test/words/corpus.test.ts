@@ -5,9 +5,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { sharedDataPath } from '../../test/helpers/shared-data.js';
-import { GutenbergFilter, makeTokenizer, sentences, tokenize } from './corpus.js';
-import { blocks, encodeCorpus, slices, type CorpusStore } from './encode.js';
+import { sharedDataPath } from '../helpers/shared-data.js';
+import { GutenbergFilter, makeTokenizer, sentences, tokenize } from '../../src/words/corpus.js';
+import { blocks, encodeCorpus, slices, type CorpusStore } from '../../src/words/encode.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'geul-corpus-'));
 

@@ -1,8 +1,8 @@
 // The learning rate carries on across corpus blocks: a block trained after all the work is done must use min_alpha.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decayedAlpha, FastRandom, trainRange, unigramTable, type SharedModel, type TrainParams } from './sgd.js';
-import { createWasmModel, trainRangeWasm, wasmKernel, wasmVectors } from './train-wasm.js';
+import { decayedAlpha, FastRandom, trainRange, unigramTable, type SharedModel, type TrainParams } from '../../src/words/sgd.js';
+import { createWasmModel, trainRangeWasm, wasmKernel, wasmVectors } from '../../src/words/train-wasm.js';
 
 const VOCAB = 6;
 const DIM = 8;

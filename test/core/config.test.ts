@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configFromEnv, loadConfig } from './config.js';
-import { isGeulError } from './errors.js';
+import { configFromEnv, loadConfig } from '../../src/core/config.js';
+import { isGeulError } from '../../src/core/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'geul-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { ERROR_CATALOG, GeulError, geulError, toGeulError } from './errors.js';
+import { ERROR_CATALOG, GeulError, geulError, toGeulError } from '../../src/core/errors.js';
 
 test('every catalog entry has an HTTP status and renders its parameters', () => {
   for (const [code, entry] of Object.entries(ERROR_CATALOG)) {

@@ -1,8 +1,8 @@
 // The builder's typed helpers: eager shape inference, If/Scan wrappers, integer/bool/float16 data, contrib ops, in ORT.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GraphBuilder } from './builder.js';
-import { graphSession, numbers, runGraph, tensor } from '../../test/helpers/run-graph.js';
+import { GraphBuilder } from '../../src/graph/builder.js';
+import { graphSession, numbers, runGraph, tensor } from '../helpers/run-graph.js';
 
 const close = (a: readonly number[], b: readonly number[], tol = 1e-5) => {
   assert.equal(a.length, b.length, `lengths ${a.length} vs ${b.length}`);

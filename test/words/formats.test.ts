@@ -5,10 +5,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { isGeulError } from '../core/errors.js';
-import { detectFormat, formatFloat, readVectors, writeVectors } from './formats.js';
-import { parseHubVectors } from './source.js';
-import { WordVectors } from './vectors.js';
+import { isGeulError } from '../../src/core/errors.js';
+import { detectFormat, formatFloat, readVectors, writeVectors } from '../../src/words/formats.js';
+import { parseHubVectors } from '../../src/words/source.js';
+import { WordVectors } from '../../src/words/vectors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'geul-formats-'));
 const fails = (code: string, detail?: RegExp) => (err: unknown) => isGeulError(err) && err.code === code && (!detail || detail.test(err.message));

@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFakeHub, type FakeHub } from '../../test/helpers/fake-hub.js';
-import { loadConfig, type GeulConfig } from './config.js';
-import { isGeulError } from './errors.js';
-import { ensureModelFiles, listRepoFiles, type DownloadProgress } from './hub.js';
-import { META_FILE, cachedModelInfo, listCachedModels, readMeta, removeCachedModel } from './cache.js';
+import { startFakeHub, type FakeHub } from '../helpers/fake-hub.js';
+import { loadConfig, type GeulConfig } from '../../src/core/config.js';
+import { isGeulError } from '../../src/core/errors.js';
+import { ensureModelFiles, listRepoFiles, type DownloadProgress } from '../../src/core/hub.js';
+import { META_FILE, cachedModelInfo, listCachedModels, readMeta, removeCachedModel } from '../../src/core/cache.js';
 
 const bytes = (n: number, seed: number): Buffer => Buffer.from(Buffer.alloc(n).map((_, i) => (i * seed + 13) % 251));
 const TINY = {

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
-import { GraphBuilder, float } from './builder.js';
-import { runGraph as run } from '../../test/helpers/run-graph.js';
+import { GraphBuilder, float } from '../../src/graph/builder.js';
+import { runGraph as run } from '../helpers/run-graph.js';
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5) => {
   assert.equal(a.length, b.length);

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isGeulError } from './errors.js';
-import { isCommitSha, isHubId, parseHubId, parseModelRef, repoPathProblem, validateRevision } from './model-id.js';
+import { isGeulError } from '../../src/core/errors.js';
+import { isCommitSha, isHubId, parseHubId, parseModelRef, repoPathProblem, validateRevision } from '../../src/core/model-id.js';
 
 function rejects(fn: () => unknown, code: string, reason?: RegExp): void {
   assert.throws(fn, (err: unknown) => {
