@@ -11,10 +11,12 @@
 // - Values (`Value`: name, dtype, shape) come from `input`, `param` (weights), `constant`/`scalar`/`int`/`ints`,
 //   and ops. Shapes are numbers, symbolic names or '?' (unknown); dtypes and shapes are inferred eagerly by the op
 //   registry (src/graph/ops), which also holds each op's gradient. Inferred shapes are never declared on graph outputs;
-//   pass `output(v, name, { shape })` (or `op(..., { shape })`) to declare one.
-// - Generic: `op(type, inputs, attrs, { outputs, names, domain, dtype, shape })` → Value[], `op1` → Value. Attributes:
-//   integral numbers are INT (wrap with `float()` for FLOAT), arrays INTS/FLOATS/STRINGS, GraphProto a GRAPH.
-// - Typed helpers below (add … scan); binary ops take numbers as scalars of the other operand's type.
+//   pass `output(v, name, { shape })` (or `op(..., { shape })`, `{ shapes }` for every output) to declare one.
+// - Generic: `op(type, inputs, attrs, { outputs, names, domain, dtype, shape, shapes, gradient })` → Value[], `op1` →
+//   Value. Attributes: integral numbers are INT (wrap with `float()` for FLOAT), arrays INTS/FLOATS/STRINGS, GraphProto
+//   a GRAPH. `gradient: { grad, reads }` gives that one node its own backward rule (autodiff uses it).
+// - Typed helpers below (add … scan) delegate to the emitters beside each op's rules in src/graph/ops; binary ops
+//   take numbers as scalars of the other operand's type. Prefer them (and `cast(x, 'bool')`) over `op1` + codes.
 // - Names: `unique(base)` under the current `scope(prefix, fn)`; unique across a graph and all its subgraphs.
 // - Subgraphs: `subgraph(name, s => …)` → GraphProto for any attribute; `ifElse` and `scan` wrap If and Scan.
 //   Bodies may read outer values by name.
