@@ -195,6 +195,19 @@ export class GraphCore implements Emitter {
     return encodeModel(this.toModel(options));
   }
 
+  /**
+   * Declares the shape of a node output this graph made, where inference cannot see it (runtime shapes, unknown
+   * inputs); the value then carries it, later ops and autodiff use it, and `output` declares it like `op(…, { shape })`.
+   */
+  withShape(value: Value, shape: readonly Dim[]): Value {
+    const known = this.values.get(value.name);
+    if (!known) throw geulError('GRAPH_INVALID', { detail: `withShape: ${value.name} is not a value of graph ${this.name}` });
+    const declared = { ...known, shape };
+    this.values.set(value.name, declared);
+    this.inferred.delete(value.name);
+    return declared;
+  }
+
   /** Records a shape worked out for `value` (e.g. by a helper); like inferred shapes it is not declared on outputs. */
   protected refine(value: Value, shape: readonly Dim[] | undefined): Value {
     const refined = { ...value, shape: shape ?? value.shape };

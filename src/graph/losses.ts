@@ -23,5 +23,5 @@ export function binaryCrossEntropy(g: GraphBuilder, logits: Value, targets: Valu
   const dtype = dtypeOf(logits);
   const softplus = g.add(g.relu(logits), g.log(g.add(g.scalar(1, dtype), g.exp(g.neg(g.abs(logits))))));
   // Declared scalar: the loss is one even when the logits' rank is unknown to inference.
-  return g.op1('ReduceMean', [g.sub(softplus, g.mul(logits, targets))], { keepdims: 0 }, { shape: [] });
+  return g.withShape(g.reduceMean(g.sub(softplus, g.mul(logits, targets)), undefined, false), []);
 }

@@ -24,7 +24,7 @@ export function lstm(g: GraphBuilder, x: Value, mask: Value, w: RecurrentWeights
   const dtype: 'float32' | 'float64' = x.dtype === 'float64' ? 'float64' : 'float32';
   const dir = options.reverse ? 1 : 0;
   // Declared shape: x's time and batch dims may be unknown to inference, and the Scan needs them.
-  const xw = g.op1('Add', [g.matmul(x, w.wx), w.bx], {}, { shape: [T, B, 4 * H] });
+  const xw = g.withShape(g.add(g.matmul(x, w.wx), w.bx), [T, B, 4 * H]);
   const h0 = zeroState(g, x, H, dtype);
   const c0 = zeroState(g, x, H, dtype);
   // Saved per step for the backward pass: previous h (weight gradient), previous c, sigmoid of all gate

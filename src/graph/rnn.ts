@@ -43,7 +43,7 @@ export function recurrent(g: GraphBuilder, x: Value, mask: Value, w: RecurrentWe
   const G = cell === 'gru' ? 3 : 1;
   const dir = options.reverse ? 1 : 0;
   // Declared shape: x's time and batch dims may be unknown to inference, and the Scan needs them.
-  const xw = g.op1('Add', [g.matmul(x, w.wx), w.bx], {}, { shape: [T, B, G * H] });
+  const xw = g.withShape(g.add(g.matmul(x, w.wx), w.bx), [T, B, G * H]);
   const h0 = zeroState(g, x, H, dtype);
   const saved = options.train ? (cell === 'gru' ? ['h_prev', 'r', 'z', 'n', 'hr_n'] : ['h_prev', 'a']) : [];
   const body = g.subgraph(`${cell}_body`, (s) => {

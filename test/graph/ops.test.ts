@@ -12,6 +12,9 @@ import { numbers, runGraph, tensor } from '../helpers/run-graph.js';
 
 const GRAPH = resolve('src/graph');
 
+const rejects = (build: () => unknown, detail: RegExp) =>
+  assert.throws(build, (err: unknown) => isGeulError(err) && err.code === 'GRAPH_INVALID' && detail.test(err.message));
+
 function graphFiles(dir = GRAPH): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? graphFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
 }
@@ -82,6 +85,22 @@ test('op(…, { shapes }) declares every output and autodiff sees those types', 
   assert.deepEqual(g.outputs.at(-1)?.shape, ['n', 3], 'declared shapes are written on graph outputs');
 });
 
+test('withShape declares a shape inference cannot see; it is typed, used downstream and written on outputs', () => {
+  const g = new GraphBuilder('with-shape');
+  const x = g.input('x', 'float32');
+  const y = g.relu(x);
+  assert.equal(y.shape, undefined);
+  const declared = g.withShape(y, ['batch', 2]);
+  assert.deepEqual(g.typeOf(y.name)?.shape, ['batch', 2]);
+  assert.deepEqual(g.transpose(declared).shape, [2, 'batch']);
+  g.output(declared, 'y');
+  assert.deepEqual(g.outputs.at(-1)?.shape, ['batch', 2]);
+  const inferred = g.transpose(declared);
+  g.output(inferred, 't');
+  assert.equal(g.outputs.at(-1)?.shape, undefined, 'an inferred shape stays undeclared');
+  rejects(() => g.withShape({ name: 'elsewhere' }, [1]), /not a value of graph with-shape/);
+});
+
 test('typed emitters write ONNX dtype codes and the rules type the outputs', () => {
   const g = new GraphBuilder('typed');
   const x = g.input('x', 'int64', [2]);
@@ -95,9 +114,6 @@ test('typed emitters write ONNX dtype codes and the rules type the outputs', () 
   assert.equal(g.size(x).dtype, 'int64');
   assert.deepEqual(g.op1('ArgMax', [g.input('s', 'float32', [2, 5])], { axis: 1, keepdims: 0 }), { name: g.nodes.at(-1)?.outputs[0], dtype: 'int64', shape: [2] });
 });
-
-const rejects = (build: () => unknown, detail: RegExp) =>
-  assert.throws(build, (err: unknown) => isGeulError(err) && err.code === 'GRAPH_INVALID' && detail.test(err.message));
 
 test('gradients that cannot be built fail with GRAPH_INVALID, naming the node', () => {
   // keepdims: the loss of an input of unknown rank is still reducible without knowing that rank.
