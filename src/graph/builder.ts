@@ -11,25 +11,29 @@
 // - Values (`Value`: name, dtype, shape) come from `input`, `param` (weights), `constant`/`scalar`/`int`/`ints`,
 //   and ops. Shapes are numbers, symbolic names or '?' (unknown); dtypes and shapes are inferred eagerly by the op
 //   registry (src/graph/ops), which also holds each op's gradient. Inferred shapes are never declared on graph outputs;
-//   pass `output(v, name, { shape })` (or `op(..., { shape })`) to declare one.
-// - Generic: `op(type, inputs, attrs, { outputs, names, domain, dtype, shape })` → Value[], `op1` → Value. Attributes:
-//   integral numbers are INT (wrap with `float()` for FLOAT), arrays INTS/FLOATS/STRINGS, GraphProto a GRAPH.
-// - Typed helpers below (add … scan); binary ops take numbers as scalars of the other operand's type.
+//   pass `output(v, name, { shape })` (or `op(..., { shape })`, `{ shapes }` for every output) to declare one.
+// - Generic: `op(type, inputs, attrs, { outputs, names, domain, dtype, shape, shapes, gradient })` → Value[], `op1` →
+//   Value. Attributes: integral numbers are INT (wrap with `float()` for FLOAT), arrays INTS/FLOATS/STRINGS, GraphProto
+//   a GRAPH. `gradient: { grad, reads }` gives that one node its own backward rule (autodiff uses it).
+// - Typed helpers below (add … scan) delegate to the emitters beside each op's rules in src/graph/ops; binary ops
+//   take numbers as scalars of the other operand's type. Prefer them (and `cast(x, 'bool')`) over `op1` + codes.
 // - Names: `unique(base)` under the current `scope(prefix, fn)`; unique across a graph and all its subgraphs.
 // - Subgraphs: `subgraph(name, s => …)` → GraphProto for any attribute; `ifElse` and `scan` wrap If and Scan.
 //   Bodies may read outer values by name.
 // - `toModel({ opset, msOpset })` → ModelProto (com.microsoft opset added when a node uses that domain), `serialize()`.
 import { geulError } from '../core/errors.js';
 import type { DType, Dim, GraphProto } from './onnx-proto.js';
-import { GraphCore, type Value } from './graph-core.js';
-import { ONNX_DTYPE } from './onnx-proto.js';
+import { GraphCore } from './graph-core.js';
+import * as elementwise from './ops/elementwise.js';
+import * as linalg from './ops/linalg.js';
+import * as nn from './ops/nn.js';
+import * as reduce from './ops/reduce.js';
+import * as shapes from './ops/shape-ops.js';
+import { lift, type Operand, type Value } from './ops/types.js';
 
 export type { DType, Dim };
-export type { OpOptions, Value } from './graph-core.js';
+export type { CustomGradient, GradContext, OpOptions, Operand, Value } from './ops/types.js';
 export { float, type Attr, type TypedData } from './tensor-data.js';
-
-/** A Value, or a plain number used as a scalar constant of the other operand's element type. */
-export type Operand = Value | number;
 
 /** What an If branch or a Scan body returns. */
 export interface ScanStep {
@@ -40,120 +44,82 @@ export interface ScanStep {
 }
 
 export class GraphBuilder extends GraphCore {
+  // Every helper delegates to its op's emitter in src/graph/ops, where the op's shape rule and gradient live too.
   // Arithmetic and activations (elementwise, numpy broadcasting).
-  add(a: Operand, b: Operand): Value { return this.binary('Add', a, b); }
-  sub(a: Operand, b: Operand): Value { return this.binary('Sub', a, b); }
-  mul(a: Operand, b: Operand): Value { return this.binary('Mul', a, b); }
-  div(a: Operand, b: Operand): Value { return this.binary('Div', a, b); }
-  pow(a: Operand, b: Operand): Value { return this.binary('Pow', a, b); }
-  equal(a: Operand, b: Operand): Value { return this.binary('Equal', a, b); }
-  less(a: Operand, b: Operand): Value { return this.binary('Less', a, b); }
-  greater(a: Operand, b: Operand): Value { return this.binary('Greater', a, b); }
-  neg(x: Value): Value { return this.op1('Neg', [x]); }
-  abs(x: Value): Value { return this.op1('Abs', [x]); }
-  sqrt(x: Value): Value { return this.op1('Sqrt', [x]); }
-  exp(x: Value): Value { return this.op1('Exp', [x]); }
-  log(x: Value): Value { return this.op1('Log', [x]); }
-  reciprocal(x: Value): Value { return this.op1('Reciprocal', [x]); }
-  relu(x: Value): Value { return this.op1('Relu', [x]); }
-  sigmoid(x: Value): Value { return this.op1('Sigmoid', [x]); }
-  tanh(x: Value): Value { return this.op1('Tanh', [x]); }
-  erf(x: Value): Value { return this.op1('Erf', [x]); }
-  not(x: Value): Value { return this.op1('Not', [x]); }
-  identity(x: Value): Value { return this.op1('Identity', [x]); }
-
+  add(a: Operand, b: Operand): Value { return elementwise.add(this, a, b); }
+  sub(a: Operand, b: Operand): Value { return elementwise.sub(this, a, b); }
+  mul(a: Operand, b: Operand): Value { return elementwise.mul(this, a, b); }
+  div(a: Operand, b: Operand): Value { return elementwise.div(this, a, b); }
+  pow(a: Operand, b: Operand): Value { return elementwise.pow(this, a, b); }
+  equal(a: Operand, b: Operand): Value { return elementwise.equal(this, a, b); }
+  less(a: Operand, b: Operand): Value { return elementwise.less(this, a, b); }
+  lessOrEqual(a: Operand, b: Operand): Value { return elementwise.lessOrEqual(this, a, b); }
+  greater(a: Operand, b: Operand): Value { return elementwise.greater(this, a, b); }
+  and(a: Value, b: Value): Value { return elementwise.and(this, a, b); }
+  neg(x: Value): Value { return elementwise.neg(this, x); }
+  abs(x: Value): Value { return elementwise.abs(this, x); }
+  sqrt(x: Value): Value { return elementwise.sqrt(this, x); }
+  exp(x: Value): Value { return elementwise.exp(this, x); }
+  log(x: Value): Value { return elementwise.log(this, x); }
+  reciprocal(x: Value): Value { return elementwise.reciprocal(this, x); }
+  relu(x: Value): Value { return elementwise.relu(this, x); }
+  sigmoid(x: Value): Value { return elementwise.sigmoid(this, x); }
+  tanh(x: Value): Value { return elementwise.tanh(this, x); }
+  erf(x: Value): Value { return elementwise.erf(this, x); }
+  not(x: Value): Value { return elementwise.not(this, x); }
+  identity(x: Value): Value { return elementwise.identity(this, x); }
   /** Exact GELU, 0.5·x·(1 + erf(x/√2)), written with opset-17 ops (Gelu itself is opset 20). */
-  gelu(x: Value): Value {
-    return this.mul(this.mul(x, this.add(this.erf(this.div(x, Math.SQRT2)), 1)), 0.5);
-  }
-
+  gelu(x: Value): Value { return elementwise.gelu(this, x); }
   /** Where(cond, a, b): a where cond is true, else b. */
-  where(cond: Value, a: Operand, b: Operand): Value {
-    const like = typeof a === 'number' ? (b as Value) : a;
-    return this.op1('Where', [cond, this.lift(a, like), this.lift(b, like)]);
-  }
-
-  cast(x: Value, to: DType): Value { return this.op1('Cast', [x], { to: ONNX_DTYPE[to] }); }
+  where(cond: Value, a: Operand, b: Operand): Value { return elementwise.where(this, cond, a, b); }
+  cast(x: Value, to: DType): Value { return elementwise.cast(this, x, to); }
 
   // Linear algebra.
-  matmul(a: Value, b: Value): Value { return this.op1('MatMul', [a, b]); }
-
+  matmul(a: Value, b: Value): Value { return linalg.matmul(this, a, b); }
   /** alpha·A'·B' + beta·C for 2-D A and B (A' = Aᵀ when transA). */
-  gemm(a: Value, b: Value, c?: Value, o: { alpha?: number; beta?: number; transA?: boolean; transB?: boolean } = {}): Value {
-    return this.op1('Gemm', [a, b, c], {
-      ...(o.alpha !== undefined && { alpha: { float: o.alpha } }),
-      ...(o.beta !== undefined && { beta: { float: o.beta } }),
-      ...(o.transA && { transA: 1 }),
-      ...(o.transB && { transB: 1 }),
-    });
-  }
+  gemm(a: Value, b: Value, c?: Value, o: { alpha?: number; beta?: number; transA?: boolean; transB?: boolean } = {}): Value { return linalg.gemm(this, a, b, c, o); }
 
   // Reductions (opset 17: ReduceSum takes axes as an input, the others as an attribute). No axes: all axes.
-  reduceSum(x: Value, axes?: readonly number[], keepdims = true): Value {
-    return this.op1('ReduceSum', axes ? [x, this.ints(axes)] : [x], { keepdims: keepdims ? 1 : 0 });
-  }
-  reduceMean(x: Value, axes?: readonly number[], keepdims = true): Value { return this.reduce('ReduceMean', x, axes, keepdims); }
-  reduceMax(x: Value, axes?: readonly number[], keepdims = true): Value { return this.reduce('ReduceMax', x, axes, keepdims); }
+  reduceSum(x: Value, axes?: readonly number[], keepdims = true): Value { return reduce.reduceSum(this, x, axes, keepdims); }
+  reduceMean(x: Value, axes?: readonly number[], keepdims = true): Value { return reduce.reduceMean(this, x, axes, keepdims); }
+  reduceMax(x: Value, axes?: readonly number[], keepdims = true): Value { return reduce.reduceMax(this, x, axes, keepdims); }
 
   // Normalisation.
-  softmax(x: Value, axis = -1): Value { return this.op1('Softmax', [x], { axis }); }
-  logSoftmax(x: Value, axis = -1): Value { return this.op1('LogSoftmax', [x], { axis }); }
-  layerNorm(x: Value, scale: Value, bias?: Value, o: { axis?: number; epsilon?: number } = {}): Value {
-    return this.op1('LayerNormalization', [x, scale, bias], { axis: o.axis ?? -1, epsilon: { float: o.epsilon ?? 1e-5 } });
-  }
+  softmax(x: Value, axis = -1): Value { return nn.softmax(this, x, axis); }
+  logSoftmax(x: Value, axis = -1): Value { return nn.logSoftmax(this, x, axis); }
+  layerNorm(x: Value, scale: Value, bias?: Value, o: { axis?: number; epsilon?: number } = {}): Value { return nn.layerNorm(this, x, scale, bias, o); }
 
   // Shapes and indexing. Shape-like arguments may be number arrays (int64 constants) or int64 Values.
-  reshape(x: Value, shape: readonly number[] | Value): Value { return this.op1('Reshape', [x, this.intsOf(shape)]); }
-  transpose(x: Value, perm?: readonly number[]): Value { return this.op1('Transpose', [x], perm ? { perm: [...perm] } : {}); }
-  unsqueeze(x: Value, axes: readonly number[]): Value { return this.op1('Unsqueeze', [x, this.ints(axes)]); }
-  squeeze(x: Value, axes?: readonly number[]): Value { return this.op1('Squeeze', axes ? [x, this.ints(axes)] : [x]); }
-  concat(xs: readonly Value[], axis: number): Value { return this.op1('Concat', xs, { axis }); }
-  expand(x: Value, shape: readonly number[] | Value): Value { return this.op1('Expand', [x, this.intsOf(shape)]); }
-
+  reshape(x: Value, shape: readonly number[] | Value): Value { return shapes.reshape(this, x, shape); }
+  transpose(x: Value, perm?: readonly number[]): Value { return shapes.transpose(this, x, perm); }
+  unsqueeze(x: Value, axes: readonly number[]): Value { return shapes.unsqueeze(this, x, axes); }
+  squeeze(x: Value, axes?: readonly number[]): Value { return shapes.squeeze(this, x, axes); }
+  concat(xs: readonly Value[], axis: number): Value { return shapes.concat(this, xs, axis); }
+  expand(x: Value, shape: readonly number[] | Value): Value { return shapes.expand(this, x, shape); }
   /** Splits along `axis` into `parts` equal pieces or pieces of the given sizes. */
-  split(x: Value, parts: number | readonly number[], axis = 0): Value[] {
-    if (typeof parts === 'number') return this.op('Split', [x], { axis }, { outputs: parts });
-    return this.op('Split', [x, this.ints(parts)], { axis }, { outputs: parts.length });
+  split(x: Value, parts: number | readonly number[], axis = 0): Value[] { return shapes.split(this, x, parts, axis); }
+  /** Slice with constant bounds (numbers) or runtime ones (int64 Values); `axes` default to the first ones. */
+  slice(x: Value, starts: readonly number[] | Value, ends: readonly number[] | Value, axes?: readonly number[] | Value, steps?: readonly number[] | Value): Value {
+    return shapes.slice(this, x, starts, ends, axes, steps);
   }
-
-  slice(x: Value, starts: readonly number[], ends: readonly number[], axes?: readonly number[], steps?: readonly number[]): Value {
-    const inputs = [x, this.ints(starts), this.ints(ends)];
-    if (axes || steps) inputs.push(axes ? this.ints(axes) : this.ints(starts.map((_, i) => i)));
-    if (steps) inputs.push(this.ints(steps));
-    return this.op1('Slice', inputs);
-  }
-
   /** Gather along `axis`; a number index is a scalar (that axis disappears), an array a 1-D index list. */
-  gather(x: Value, indices: Value | number | readonly number[], axis = 0): Value {
-    const idx = typeof indices === 'number' ? this.int(indices) : Array.isArray(indices) ? this.ints(indices) : (indices as Value);
-    return this.op1('Gather', [x, idx], { axis });
-  }
-
+  gather(x: Value, indices: Value | number | readonly number[], axis = 0): Value { return shapes.gather(this, x, indices, axis); }
   /** The runtime shape (int64 [rank]), or a slice of it (`start`/`end`, opset 15+). */
-  shape(x: Value, start?: number, end?: number): Value {
-    return this.op1('Shape', [x], { ...(start !== undefined && { start }), ...(end !== undefined && { end }) });
-  }
-
+  shape(x: Value, start?: number, end?: number): Value { return shapes.shapeOf(this, x, start, end); }
+  /** The runtime element count as an int64 scalar. */
+  size(x: Value): Value { return shapes.sizeOf(this, x); }
   /** The runtime size of one dimension as an int64 scalar. */
-  dim(x: Value, axis: number): Value { return this.gather(this.shape(x), axis); }
-
+  dim(x: Value, axis: number): Value { return shapes.dim(this, x, axis); }
   /** Range(start, limit, delta); numbers become int64 scalars unless another operand is a float Value. */
-  range(start: Operand, limit: Operand, delta: Operand = 1): Value {
-    const like = [start, limit, delta].find((v): v is Value => typeof v !== 'number');
-    const lift = (v: Operand) => (typeof v === 'number' ? (like && like.dtype !== 'int64' ? this.lift(v, like) : this.int(v)) : v);
-    return this.op1('Range', [lift(start), lift(limit), lift(delta)]);
-  }
-
+  range(start: Operand, limit: Operand, delta: Operand = 1): Value { return shapes.range(this, start, limit, delta); }
   /** Upper (default) or lower triangle of the last two axes, shifted by diagonal offset `k`. */
-  trilu(x: Value, o: { upper?: boolean; k?: number } = {}): Value {
-    return this.op1('Trilu', o.k === undefined ? [x] : [x, this.int(o.k)], { upper: o.upper === false ? 0 : 1 });
+  trilu(x: Value, o: { upper?: boolean; k?: number } = {}): Value { return elementwise.trilu(this, x, o); }
+  /** A tensor of the given shape filled with `value`; `known` declares its dims when `shape` is a runtime Value. */
+  constantOfShape(shape: readonly number[] | Value, value: number, dtype: DType = 'float32', known?: readonly Dim[]): Value {
+    return shapes.constantOfShape(this, shape, value, dtype, known);
   }
-
-  constantOfShape(shape: readonly number[] | Value, value: number, dtype: DType = 'float32'): Value {
-    const data = dtype === 'float64' ? Float64Array.of(value) : dtype === 'int64' ? BigInt64Array.of(BigInt(value)) : dtype === 'int32' ? Int32Array.of(value) : dtype === 'bool' ? Uint8Array.of(value ? 1 : 0) : Float32Array.of(value);
-    const raw = new Uint8Array(data.buffer.slice(0));
-    return this.op1('ConstantOfShape', [this.intsOf(shape)], { value: { type: 'tensor', value: { name: 'value', dtype, dims: [1], raw } } }, { dtype });
-  }
+  /** Zeros with the runtime shape and float type of `like`. */
+  zerosLike(like: Value): Value { return shapes.zerosLike(this, like); }
 
   /**
    * If(cond): both branches build subgraphs (reading outer values freely) and return the same number of values with
@@ -201,28 +167,7 @@ export class GraphBuilder extends GraphCore {
   }
 
   /** A number as a constant of `like`'s element type (float32 when unknown); Values pass through. */
-  lift(v: Operand, like?: Value): Value {
-    if (typeof v !== 'number') return v;
-    switch (like?.dtype) {
-      case 'float64': return this.scalar(v, 'float64');
-      case 'int64': return this.int(v);
-      case 'int32': return this.constant(Int32Array.of(v), []);
-      default: return this.scalar(v);
-    }
-  }
-
-  private binary(opType: string, a: Operand, b: Operand): Value {
-    if (typeof a === 'number' && typeof b === 'number') return this.op1(opType, [this.scalar(a), this.scalar(b)]);
-    return this.op1(opType, [this.lift(a, b as Value), this.lift(b, a as Value)]);
-  }
-
-  private reduce(opType: string, x: Value, axes: readonly number[] | undefined, keepdims: boolean): Value {
-    return this.op1(opType, [x], { ...(axes && { axes: [...axes] }), keepdims: keepdims ? 1 : 0 });
-  }
-
-  private intsOf(shape: readonly number[] | Value): Value {
-    return Array.isArray(shape) ? this.ints(shape) : (shape as Value);
-  }
+  lift(v: Operand, like?: Value): Value { return lift(this, v, like); }
 }
 
 function dtypeOrThrow(v: Value): DType {

@@ -2,39 +2,15 @@
 import { geulError } from '../core/errors.js';
 import { encodeModel, type AttributeValue, type DType, type Dim, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from './onnx-proto.js';
 import { OPS } from './ops/index.js';
-import type { ShapeContext } from './ops/types.js';
-import { DTYPE_BY_CODE, dtypeOf, intValues, rawBytes, toAttribute, type Attr, type TypedData } from './tensor-data.js';
+import type { CustomGradient, Emitter, OpOptions, ShapeContext, Value } from './ops/types.js';
+import { dtypeOf, intValues, rawBytes, toAttribute, type Attr, type TypedData } from './tensor-data.js';
 
-/** A value in the graph: a named tensor with its element type and (possibly symbolic or unknown) shape. */
-export interface Value {
-  readonly name: string;
-  readonly dtype?: DType;
-  /** Dims are numbers, symbolic names (`'batch'`) or `'?'` (unknown); `undefined` means the rank is unknown. */
-  readonly shape?: readonly Dim[];
-}
-
-/** Ops whose output element type differs from their first input's. */
-const OUTPUT_DTYPE: Record<string, DType> = {
-  Shape: 'int64', Size: 'int64', Equal: 'bool', Less: 'bool', Greater: 'bool', LessOrEqual: 'bool', GreaterOrEqual: 'bool',
-  Not: 'bool', And: 'bool', Or: 'bool', ArgMax: 'int64', ArgMin: 'int64', NonZero: 'int64',
-};
-
-export interface OpOptions {
-  /** Number of outputs (default 1). */
-  outputs?: number;
-  /** Explicit output names (default: generated from the node name). */
-  names?: string[];
-  domain?: string;
-  /** Output element type when it cannot be inferred. */
-  dtype?: DType;
-  /** Shape of the first output, overriding inference; it is also declared when that value becomes a graph output. */
-  shape?: readonly Dim[];
-}
+export type { CustomGradient, OpOptions, Value } from './ops/types.js';
 
 type Constructor<T> = new (name: string, parent?: GraphCore) => T;
 
 /** Builds one ONNX graph; subgraphs (If branches, Scan bodies) are builders whose parent is the outer one. */
-export class GraphCore {
+export class GraphCore implements Emitter {
   readonly nodes: NodeProto[] = [];
   readonly inputs: ValueInfoProto[] = [];
   readonly outputs: ValueInfoProto[] = [];
@@ -48,6 +24,8 @@ export class GraphCore {
   private readonly intConsts = new Map<string, number[]>();
   /** Node outputs whose shape was inferred rather than declared; their shapes are not written as graph outputs. */
   private readonly inferred = new Set<string>();
+  /** Gradients attached to single nodes through `op(…, { gradient })`, by node name. */
+  private readonly gradients = new Map<string, CustomGradient>();
 
   constructor(readonly name = 'graph', private readonly parent?: GraphCore) {
     // Names are unique across a graph and all its subgraphs: ONNX resolves outer-scope names by name.
@@ -166,30 +144,33 @@ export class GraphCore {
     });
     const def = options.domain ? undefined : OPS[opType];
     const ctx: ShapeContext = { node, inputs: typed, constInts: (i) => this.constInts(node.inputs[i]) };
-    let shapes: readonly (readonly Dim[] | undefined)[] = [];
-    let ruleTypes: readonly (DType | undefined)[] = [];
-    try {
-      shapes = def?.shape?.(ctx) ?? [];
-      ruleTypes = def?.dtype?.(ctx) ?? [];
-    } catch {
-      // Inference is a convenience: a rule that cannot handle these inputs leaves the outputs unknown.
-    }
+    const shapes = tryRule(() => def?.shape?.(ctx));
+    const ruleTypes = tryRule(() => def?.dtype?.(ctx));
+    if (options.gradient) this.gradients.set(nodeName, options.gradient);
     const first = typed.find((v): v is Value => Boolean(v));
-    const toType = attributes.to?.type === 'int' ? DTYPE_BY_CODE.get(Number(attributes.to.value)) : undefined;
-    const dtype0 = options.dtype ?? ruleTypes[0] ?? OUTPUT_DTYPE[opType] ?? (opType === 'Cast' ? toType : first?.dtype);
-    const values = names.map((name, i) => {
-      const shape = i === 0 && options.shape ? options.shape : shapes[i];
-      if (shape && !(i === 0 && options.shape)) this.inferred.add(name);
-      const value: Value = { name, dtype: i === 0 ? dtype0 : options.dtype ?? ruleTypes[i] ?? first?.dtype, shape };
+    return names.map((name, i) => {
+      const declared = options.shapes?.[i] ?? (i === 0 ? options.shape : undefined);
+      const shape = declared ?? shapes[i];
+      if (shape && !declared) this.inferred.add(name);
+      const value: Value = { name, dtype: options.dtype ?? ruleTypes[i] ?? first?.dtype, shape };
       this.values.set(name, value);
       return value;
     });
-    return values;
   }
 
   /** Adds a single-output node and returns its output. */
   op1(opType: string, inputs: readonly (Value | '' | undefined)[], attrs: Record<string, Attr> = {}, options: OpOptions = {}): Value {
     return this.op(opType, inputs, attrs, options)[0];
+  }
+
+  /** What this graph (or an outer one) knows of a value's element type and shape, by name. */
+  typeOf(name: string): Value | undefined {
+    return this.lookup(name);
+  }
+
+  /** The gradient attached to node `nodeName` through `op(…, { gradient })`, if any. */
+  customGradient(nodeName: string): CustomGradient | undefined {
+    return this.gradients.get(nodeName);
   }
 
   /** Builds a subgraph (If branch, Scan/Loop body) that may use values of this graph by name. */
@@ -214,6 +195,19 @@ export class GraphCore {
     return encodeModel(this.toModel(options));
   }
 
+  /**
+   * Declares the shape of a node output this graph made, where inference cannot see it (runtime shapes, unknown
+   * inputs); the value then carries it, later ops and autodiff use it, and `output` declares it like `op(…, { shape })`.
+   */
+  withShape(value: Value, shape: readonly Dim[]): Value {
+    const known = this.values.get(value.name);
+    if (!known) throw geulError('GRAPH_INVALID', { detail: `withShape: ${value.name} is not a value of graph ${this.name}` });
+    const declared = { ...known, shape };
+    this.values.set(value.name, declared);
+    this.inferred.delete(value.name);
+    return declared;
+  }
+
   /** Records a shape worked out for `value` (e.g. by a helper); like inferred shapes it is not declared on outputs. */
   protected refine(value: Value, shape: readonly Dim[] | undefined): Value {
     const refined = { ...value, shape: shape ?? value.shape };
@@ -228,5 +222,14 @@ export class GraphCore {
 
   private isInferred(name: string): boolean {
     return this.inferred.has(name) || (this.parent?.isInferred(name) ?? false);
+  }
+}
+
+/** Inference is a convenience: a rule that cannot handle these inputs leaves the outputs unknown. */
+function tryRule<T>(rule: () => readonly T[] | undefined): readonly T[] {
+  try {
+    return rule() ?? [];
+  } catch {
+    return [];
   }
 }

@@ -1,14 +1,29 @@
-// MatMul and Gemm: shape rules and gradients (weight gradients as one MatMul over all leading dims).
-import type { GraphBuilder, Value } from '../builder.js';
+// MatMul and Gemm: emitters, shape rules and gradients (weight gradients as one MatMul over all leading dims).
 import type { Dim } from '../onnx-proto.js';
-import { attrInt, broadcastShapes, type GradContext, type OpDef } from './types.js';
+import { mul } from './elementwise.js';
+import { reshape, transpose } from './shape-ops.js';
+import { attrInt, broadcastShapes, type Emitter, type GradContext, type OpDef, type Value } from './types.js';
 
-/** Swaps the last two axes (rank must be known). */
-function transposeLast(g: GraphBuilder, x: Value): Value {
+export const matmul = (e: Emitter, a: Value, b: Value): Value => e.op1('MatMul', [a, b]);
+
+export interface GemmOptions { alpha?: number; beta?: number; transA?: boolean | number; transB?: boolean | number }
+
+/** alpha·A'·B' + beta·C for 2-D A and B (A' = Aᵀ when transA). */
+export function gemm(e: Emitter, a: Value, b: Value, c?: Value, o: GemmOptions = {}): Value {
+  return e.op1('Gemm', [a, b, c], {
+    ...(o.alpha !== undefined && { alpha: { float: o.alpha } }),
+    ...(o.beta !== undefined && { beta: { float: o.beta } }),
+    ...(o.transA && { transA: 1 }),
+    ...(o.transB && { transB: 1 }),
+  });
+}
+
+/** Swaps the last two axes (rank 2 when unknown). */
+function transposeLast(e: Emitter, x: Value): Value {
   const rank = x.shape?.length ?? 2;
   const perm = Array.from({ length: rank }, (_, i) => i);
   [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
-  return g.op1('Transpose', [x], { perm }, { shape: perm.map((p) => x.shape?.[p] ?? '?') });
+  return transpose(e, x, perm);
 }
 
 function matmulGrad(c: GradContext): (Value | undefined)[] {
@@ -19,17 +34,15 @@ function matmulGrad(c: GradContext): (Value | undefined)[] {
   const rb = b.shape?.length ?? 2;
   let da: Value | undefined;
   let db: Value | undefined;
-  if (c.needs[0]) da = c.unbroadcast(g.op1('MatMul', [dy, transposeLast(g, b)]), a);
+  if (c.needs[0]) da = c.unbroadcast(matmul(g, dy, transposeLast(g, b)), a);
   if (c.needs[1]) {
     const k = b.shape?.[0];
     const n = b.shape?.[1];
     if (rb === 2 && ra > 2 && typeof k === 'number' && typeof n === 'number') {
       // Weight gradient over every leading position at once: [rows, k]^T @ [rows, n].
-      const a2 = g.op1('Reshape', [a, g.ints([-1, k])]);
-      const dy2 = g.op1('Reshape', [dy, g.ints([-1, n])]);
-      db = g.op1('MatMul', [g.op1('Transpose', [a2], { perm: [1, 0] }), dy2]);
+      db = matmul(g, transpose(g, reshape(g, a, [-1, k]), [1, 0]), reshape(g, dy, [-1, n]));
     } else {
-      db = c.unbroadcast(g.op1('MatMul', [transposeLast(g, a), dy]), b);
+      db = c.unbroadcast(matmul(g, transposeLast(g, a), dy), b);
     }
   }
   return [da, db];
@@ -57,12 +70,11 @@ export const LINALG_OPS: Record<string, OpDef> = {
       const beta = c.float('beta', 1);
       const transA = c.int('transA', 0);
       const transB = c.int('transB', 0);
-      const scaled = alpha === 1 ? dy : g.op1('Mul', [dy, c.scalar(alpha)]);
+      const scaled = alpha === 1 ? dy : mul(g, dy, c.scalar(alpha));
       // Y = A'B' with A' = transA ? Aᵀ : A. dA' = dY B'ᵀ, dB' = A'ᵀ dY; Gemm's trans flags do the transposes.
-      const da = c.needs[0] ? (transA ? g.op1('Gemm', [b as Value, scaled], { transA: transB, transB: 1 }) : g.op1('Gemm', [scaled, b as Value], { transB: transB ? 0 : 1 })) : undefined;
-      const db = c.needs[1] ? (transB ? g.op1('Gemm', [scaled, a as Value], { transA: 1, transB: transA }) : g.op1('Gemm', [a as Value, scaled], { transA: transA ? 0 : 1 })) : undefined;
-      let dc: Value | undefined;
-      if (bias && c.needs[2]) dc = c.unbroadcast(beta === 1 ? dy : g.op1('Mul', [dy, c.scalar(beta)]), bias);
+      const da = c.needs[0] ? (transA ? gemm(g, b as Value, scaled, undefined, { transA: transB, transB: 1 }) : gemm(g, scaled, b as Value, undefined, { transB: !transB })) : undefined;
+      const db = c.needs[1] ? (transB ? gemm(g, scaled, a as Value, undefined, { transA: 1, transB: transA }) : gemm(g, a as Value, scaled, undefined, { transA: !transA })) : undefined;
+      const dc = bias && c.needs[2] ? c.unbroadcast(beta === 1 ? dy : mul(g, dy, c.scalar(beta)), bias) : undefined;
       return [da, db, dc];
     },
   },

@@ -1,12 +1,76 @@
-// Shape and indexing ops (Reshape, Transpose, (Un)Squeeze, Concat, Split, Slice, Gather, Expand, Unique): shapes and gradients.
-import type { Value } from '../builder.js';
-import type { Dim } from '../onnx-proto.js';
-import { attrInt, attrInts, axisOf, broadcastShapes, zerosLike, type GradContext, type OpDef, type Shape, type ShapeContext } from './types.js';
+// Shape and indexing ops (Reshape, Transpose, (Un)Squeeze, Concat, Split, Slice, Gather, Expand, …): emitters, shapes, gradients.
+import { geulError } from '../../core/errors.js';
+import type { DType, Dim } from '../onnx-proto.js';
+import { attrInt, attrInts, axisOf, broadcastShapes, lift, type Emitter, type GradContext, type OpDef, type Operand, type Shape, type ShapeContext, type Value } from './types.js';
 
 const UNKNOWN = '?';
 
+/** Shape-like arguments: number arrays become int64 constants, int64 Values pass through. */
+const intsOf = (e: Emitter, shape: readonly number[] | Value): Value => (Array.isArray(shape) ? e.ints(shape) : (shape as Value));
+
+export const reshape = (e: Emitter, x: Value, shape: readonly number[] | Value): Value => e.op1('Reshape', [x, intsOf(e, shape)]);
+export const transpose = (e: Emitter, x: Value, perm?: readonly number[]): Value => e.op1('Transpose', [x], perm ? { perm: [...perm] } : {});
+export const unsqueeze = (e: Emitter, x: Value, axes: readonly number[]): Value => e.op1('Unsqueeze', [x, e.ints(axes)]);
+export const squeeze = (e: Emitter, x: Value, axes?: readonly number[]): Value => e.op1('Squeeze', axes ? [x, e.ints(axes)] : [x]);
+export const concat = (e: Emitter, xs: readonly Value[], axis: number): Value => e.op1('Concat', xs, { axis });
+export const expand = (e: Emitter, x: Value, shape: readonly number[] | Value): Value => e.op1('Expand', [x, intsOf(e, shape)]);
+
+/** Splits along `axis` into `parts` equal pieces, pieces of the given sizes, or of sizes held by an int64 Value. */
+export function split(e: Emitter, x: Value, parts: number | readonly number[] | { sizes: Value; count: number }, axis = 0): Value[] {
+  if (typeof parts === 'number') return e.op('Split', [x], { axis }, { outputs: parts });
+  if (Array.isArray(parts)) return e.op('Split', [x, e.ints(parts)], { axis }, { outputs: parts.length });
+  const { sizes, count } = parts as { sizes: Value; count: number };
+  return e.op('Split', [x, sizes], { axis }, { outputs: count });
+}
+
+/** Slice with constant bounds (numbers) or runtime ones (int64 Values). */
+export function slice(e: Emitter, x: Value, starts: readonly number[] | Value, ends: readonly number[] | Value, axes?: readonly number[] | Value, steps?: readonly number[] | Value): Value {
+  const inputs = [x, intsOf(e, starts), intsOf(e, ends)];
+  if (axes || steps) {
+    if (!axes && !Array.isArray(starts)) throw geulError('GRAPH_INVALID', { detail: 'slice: steps with runtime starts need explicit axes' });
+    inputs.push(axes ? intsOf(e, axes) : e.ints((starts as readonly number[]).map((_, i) => i)));
+  }
+  if (steps) inputs.push(intsOf(e, steps));
+  return e.op1('Slice', inputs);
+}
+
+/** Gather along `axis`; a number index is a scalar (that axis disappears), an array a 1-D index list. */
+export function gather(e: Emitter, x: Value, indices: Value | number | readonly number[], axis = 0): Value {
+  const idx = typeof indices === 'number' ? e.int(indices) : Array.isArray(indices) ? e.ints(indices) : (indices as Value);
+  return e.op1('Gather', [x, idx], { axis });
+}
+
+/** The runtime shape (int64 [rank]), or a slice of it (`start`/`end`, opset 15+). */
+export const shapeOf = (e: Emitter, x: Value, start?: number, end?: number): Value =>
+  e.op1('Shape', [x], { ...(start !== undefined && { start }), ...(end !== undefined && { end }) });
+
+/** The runtime element count as an int64 scalar. */
+export const sizeOf = (e: Emitter, x: Value): Value => e.op1('Size', [x]);
+
+/** The runtime size of one dimension as an int64 scalar. */
+export const dim = (e: Emitter, x: Value, axis: number): Value => gather(e, shapeOf(e, x), axis);
+
+/** Range(start, limit, delta); numbers become int64 scalars unless another operand is a float Value. */
+export function range(e: Emitter, start: Operand, limit: Operand, delta: Operand = 1): Value {
+  const like = [start, limit, delta].find((v): v is Value => typeof v !== 'number');
+  const lifted = (v: Operand) => (typeof v === 'number' ? (like && like.dtype !== 'int64' ? lift(e, v, like) : e.int(v)) : v);
+  return e.op1('Range', [lifted(start), lifted(limit), lifted(delta)]);
+}
+
+/** A tensor of the given (constant or runtime) shape filled with `value`. */
+export function constantOfShape(e: Emitter, shape: readonly number[] | Value, value: number, dtype: DType = 'float32', known?: readonly Dim[]): Value {
+  const data = dtype === 'float64' ? Float64Array.of(value) : dtype === 'int64' ? BigInt64Array.of(BigInt(value)) : dtype === 'int32' ? Int32Array.of(value) : dtype === 'bool' ? Uint8Array.of(value ? 1 : 0) : Float32Array.of(value);
+  const raw = new Uint8Array(data.buffer.slice(0));
+  const tensor = { type: 'tensor' as const, value: { name: 'value', dtype, dims: [1], raw } };
+  return e.op1('ConstantOfShape', [intsOf(e, shape)], { value: tensor }, { dtype, ...(known && { shape: known }) });
+}
+
+/** Zeros with the runtime shape and float type of `like`. */
+export const zerosLike = (e: Emitter, like: Value): Value =>
+  constantOfShape(e, shapeOf(e, like), 0, like.dtype === 'float64' ? 'float64' : 'float32', like.shape);
+
 /** Gradient of any op that only rearranges elements without changing their order: reshape back. */
-const reshapeBack = (c: GradContext) => [c.dy[0] && c.g.op1('Reshape', [c.dy[0], c.g.op1('Shape', [c.inputs[0] as Value])]), undefined];
+const reshapeBack = (c: GradContext) => [c.dy[0] && reshape(c.g, c.dy[0], shapeOf(c.g, c.inputs[0] as Value)), undefined];
 
 function reshapeShape(s: ShapeContext): Shape[] {
   const x = s.inputs[0]?.shape;
@@ -56,8 +120,7 @@ function concatShape(s: ShapeContext): Shape[] {
 /** Length of `x` along `axis` as a 1-element int64 tensor (static when known). */
 function dimOf(c: GradContext, x: Value, axis: number): Value {
   const d = x.shape?.[axis];
-  if (typeof d === 'number') return c.g.ints([d]);
-  return c.g.op1('Slice', [c.g.op1('Shape', [x]), c.g.ints([axis]), c.g.ints([axis + 1])]);
+  return typeof d === 'number' ? c.g.ints([d]) : shapeOf(c.g, x, axis, axis + 1);
 }
 
 export const SHAPE_OPS: Record<string, OpDef> = {
@@ -84,9 +147,9 @@ export const SHAPE_OPS: Record<string, OpDef> = {
     grad: (c) => {
       const rank = c.inputs[0]?.shape?.length;
       const perm = c.ints('perm') ?? (rank === undefined ? undefined : Array.from({ length: rank }, (_, i) => rank - 1 - i));
-      if (!perm) throw new Error(`${c.node.name}: Transpose gradient needs perm or a known rank`);
+      if (!perm) throw geulError('GRAPH_INVALID', { detail: `${c.node.name}: Transpose gradient needs perm or a known rank` });
       const inverse = perm.map((_, i) => perm.indexOf(i));
-      return [c.g.op1('Transpose', [c.dy[0] as Value], { perm: inverse })];
+      return [transpose(c.g, c.dy[0] as Value, inverse)];
     },
   },
   Expand: {
@@ -102,8 +165,8 @@ export const SHAPE_OPS: Record<string, OpDef> = {
       const xs = c.inputs as Value[];
       const rank = xs[0].shape?.length ?? 0;
       const axis = axisOf(c.int('axis', 0), rank);
-      const sizes = c.g.op1('Concat', xs.map((x) => dimOf(c, x, axis)), { axis: 0 });
-      const parts = c.g.op('Split', [c.dy[0] as Value, sizes], { axis }, { outputs: xs.length });
+      const sizes = concat(c.g, xs.map((x) => dimOf(c, x, axis)), 0);
+      const parts = split(c.g, c.dy[0] as Value, { sizes, count: xs.length }, axis);
       return parts.map((p, i) => (c.needs[i] ? p : undefined));
     },
   },
@@ -119,7 +182,7 @@ export const SHAPE_OPS: Record<string, OpDef> = {
     grad: (c) => {
       const rank = c.inputs[0]?.shape?.length ?? 0;
       const parts = c.outputs.map((y, i) => c.dy[i] ?? zerosLike(c.g, y));
-      return [c.g.op1('Concat', parts, { axis: axisOf(c.int('axis', 0), rank) }), undefined];
+      return [concat(c.g, parts, axisOf(c.int('axis', 0), rank)), undefined];
     },
   },
   Slice: {
@@ -135,14 +198,13 @@ export const SHAPE_OPS: Record<string, OpDef> = {
       // Slice the flat index grid the same way, then scatter the gradient into zeros at those positions.
       const { g } = c;
       const x = c.inputs[0] as Value;
-      const shape = g.op1('Shape', [x]);
-      const size = g.op1('Size', [x]);
-      const grid = g.op1('Reshape', [g.op1('Range', [g.int(0), size, g.int(1)]), shape]);
-      const rest = c.inputs.slice(1).map((v) => v ?? '');
-      const picked = g.op1('Slice', [grid, ...rest]);
-      const flat = g.op1('Reshape', [zerosLike(g, x), g.ints([-1])]);
-      const scattered = g.op1('ScatterElements', [flat, g.op1('Reshape', [picked, g.ints([-1])]), g.op1('Reshape', [c.dy[0] as Value, g.ints([-1])])], { axis: 0 });
-      return [g.op1('Reshape', [scattered, shape])];
+      const shape = shapeOf(g, x);
+      const grid = reshape(g, range(g, 0, sizeOf(g, x)), shape);
+      // The forward's own bounds (constant or not, axes/steps possibly omitted) are reused as they are.
+      const picked = g.op1('Slice', [grid, ...c.inputs.slice(1).map((v) => v ?? '')]);
+      const flat = reshape(g, zerosLike(g, x), [-1]);
+      const scattered = g.op1('ScatterElements', [flat, reshape(g, picked, [-1]), reshape(g, c.dy[0] as Value, [-1])], { axis: 0 });
+      return [reshape(g, scattered, shape)];
     },
   },
   Gather: {
@@ -159,8 +221,8 @@ export const SHAPE_OPS: Record<string, OpDef> = {
       const [x, idx] = c.inputs as Value[];
       const rank = x.shape?.length;
       const axis = axisOf(c.int('axis', 0), rank ?? 1);
-      if (axis !== 0) throw new Error(`${c.node.name}: Gather gradient supports axis 0 only`);
-      const indices = g.op1('Unsqueeze', [idx, g.ints([-1])]);
+      if (axis !== 0) throw geulError('GRAPH_INVALID', { detail: `${c.node.name}: Gather gradient supports axis 0 only` });
+      const indices = unsqueeze(g, idx, [-1]);
       return [g.op1('ScatterND', [zerosLike(g, x), indices, c.dy[0] as Value], { reduction: 'add' }), undefined];
     },
   },
@@ -168,6 +230,7 @@ export const SHAPE_OPS: Record<string, OpDef> = {
   Unique: { shape: () => [[UNKNOWN], [UNKNOWN], [UNKNOWN], [UNKNOWN]], dtype: (s) => [s.inputs[0]?.dtype, 'int64', 'int64', 'int64'] },
   Shape: { shape: (s) => [[s.inputs[0]?.shape?.length ?? UNKNOWN]], dtype: () => ['int64'] },
   Size: { shape: () => [[]], dtype: () => ['int64'] },
+  NonZero: { shape: (s) => [[s.inputs[0]?.shape?.length ?? UNKNOWN, UNKNOWN]], dtype: () => ['int64'] },
   Range: {
     shape: (s) => {
       const [start, limit, delta] = [0, 1, 2].map((i) => s.constInts(i)?.[0]);
