@@ -78,6 +78,19 @@ test('OpenAPI marks only the fields without a default as required', async () => 
   assert.deepEqual(body('/v1/search').required, ['inputs', 'documents']);
 });
 
+test('no schema anywhere in /openapi.json requires a field that has a default', async () => {
+  const found: string[] = [];
+  const walk = (node: unknown, path: string): void => {
+    if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${path}[${i}]`));
+    if (typeof node !== 'object' || node === null) return;
+    const { required, properties } = node as { required?: string[]; properties?: Record<string, object> };
+    if (Array.isArray(required) && properties) for (const name of required) if (properties[name] && 'default' in properties[name]) found.push(`${path}: ${name}`);
+    for (const [key, value] of Object.entries(node)) walk(value, `${path}.${key}`);
+  };
+  walk((await app.inject({ url: '/openapi.json' })).json(), '');
+  assert.deepEqual(found, []);
+});
+
 describe('models', () => {
   test('similarity and search use the embeddings default when none of their own is set', async () => {
     const sim = await post(app, '/v1/similarity', { inputs: ['a cat', 'a dog'] });
