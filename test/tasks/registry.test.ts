@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { TASKS, TASK_LIST, getTask } from '../../src/tasks/registry.js';
 import { clientSchema, prepareRequest } from '../../src/tasks/request.js';
 import { Type } from '../../src/core/schema.js';
+import type { TaskCallOptions, TaskResult } from '../../src/index.js';
 
 test('the table is keyed by task id, with today\'s ids in order', () => {
   assert.deepEqual(Object.keys(TASKS), ['generate', 'classify', 'embeddings', 'similarity', 'search', 'translate', 'fill-mask']);
@@ -66,4 +67,14 @@ test('client schemas are plain JSON Schema where defaulted fields are not requir
     const expected = task.id === 'search' ? ['inputs', 'documents'] : ['inputs'];
     assert.deepEqual(required, expected, task.id);
   }
+});
+
+test('the library\'s option and result types are the schemas\' (checked by the type checker)', () => {
+  const options: TaskCallOptions<'classify'> = { long_text: 'chunk', top_k: 2 };
+  // @ts-expect-error: "bogus" is not one of the schema's long_text values
+  const wrongEnum: TaskCallOptions<'classify'> = { long_text: 'bogus' };
+  // @ts-expect-error: generate has no "documents" option
+  const wrongField: TaskCallOptions<'generate'> = { documents: [] };
+  const result: TaskResult<'generate'> = { text: '', tokens: 0, finish_reason: 'stop' };
+  assert.ok(options && wrongEnum && wrongField && result);
 });
