@@ -69,6 +69,9 @@ export class ModelCatalog {
     const name = requested ?? this.defaultName(task);
     const path = this.local.get(name);
     if (path) return path;
+    // A default given as a path is listed (and may be asked for) by its public name, never by the path.
+    const byPublicName = Object.values(this.defaults).find((ref) => ref !== name && this.publicName(ref) === name);
+    if (byPublicName) return byPublicName;
     const operatorChosen = requested === undefined || Object.values(this.defaults).includes(name);
     // Operator-chosen defaults may be any reference (hub id or folder); request-chosen ones must be plain hub ids.
     if (operatorChosen) return name;

@@ -202,3 +202,23 @@ test('a server with no usable default models is not ready', async () => {
     await bare.close();
   }
 });
+
+test('a default given as a server path is listed, named in errors and asked for by its last segment only', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'geul-public-'));
+  const embedder = join(dir, 'house-embedder');
+  cpSync(join(T, 'tiny-bert-embed'), embedder, { recursive: true });
+  const server = await buildServer(serverConfig({ defaults: { embeddings: embedder, generate: join(dir, 'missing-gpt') } }));
+  try {
+    const models = (await server.inject({ url: '/v1/models' })).json() as { data: { id: string }[] };
+    assert.ok(models.data.some((m) => m.id === 'house-embedder'));
+    assert.ok(!JSON.stringify(models).includes(dir));
+    const named = await post(server, '/v1/embeddings', { inputs: 'x', model: 'house-embedder' });
+    assert.equal(named.status, 200, named.body);
+    const missing = await post(server, '/v1/generate', { inputs: 'x' });
+    assert.equal(missing.json().error?.code, 'MODEL_NOT_FOUND');
+    assert.match(missing.body, /missing-gpt/);
+    assert.ok(!missing.body.includes(dir), missing.body);
+  } finally {
+    await server.close();
+  }
+});
