@@ -3,7 +3,7 @@
 import type { Static } from './core/schema.js';
 import { loadConfig, type ConfigOverrides, type GeulConfig } from './core/config.js';
 import { ModelStore, type ModelStoreOptions } from './runtime/models.js';
-import { runTask } from './tasks/run.js';
+import { runMode, runTask, streamTask } from './tasks/run.js';
 import { prepareOptions, prepareRequest } from './tasks/request.js';
 import { TASKS, type TaskId, type TaskTable } from './tasks/registry.js';
 import type { Language } from './tasks/translate.js';
@@ -59,33 +59,28 @@ export function createGeul(overrides: ConfigOverrides = {}, options: ModelStoreO
       const { signal, ...rest } = opts;
       const task = TASKS.generate;
       const { items, options } = prepareRequest(task, { ...rest, inputs: prompt });
-      return (yield* task.stream!(items[0], options, { models, signal })) as GenerateResult;
+      return (yield* streamTask(task, items[0], options, { models, signal })) as GenerateResult;
     },
     classify: <I extends string | string[]>(inputs: I, opts?: TaskCallOptions<'classify'>) => call<'classify', Answer<I, 'classify'>>('classify', inputs, opts),
     embed: <I extends string | string[]>(inputs: I, opts?: TaskCallOptions<'embeddings'>) => call<'embeddings', Answer<I, 'embeddings'>>('embeddings', inputs, opts),
     similarity: (a: string, b: string, opts?: TaskCallOptions<'similarity'>) => call<'similarity', TaskResult<'similarity'>>('similarity', [a, b], opts),
     /** All-pairs cosine matrix of texts (the CLI's `similarity --matrix`). */
     async similarityMatrix(texts: string[], opts: Omit<TaskCallOptions<'similarity'>, 'signal'> = {}): Promise<number[][]> {
-      return (await runMode('similarity', 'matrix', texts, opts) as { matrix: number[][] }).matrix;
+      return ((await runMode(TASKS.similarity, 'matrix', texts, prepareOptions(TASKS.similarity, opts), { models })).value as { matrix: number[][] }).matrix;
     },
     search: <I extends string | string[]>(query: I, documents: string[], opts?: Omit<TaskCallOptions<'search'>, 'documents'>) =>
       call<'search', Answer<I, 'search'>>('search', query, { ...opts, documents }),
     translate: <I extends string | string[]>(inputs: I, opts: TaskCallOptions<'translate'>) => call<'translate', Answer<I, 'translate'>>('translate', inputs, opts),
     /** The languages a translation model translates between (empty for single-direction models). */
     async languages(model?: string): Promise<Language[]> {
-      return (await runMode('translate', 'languages', [], model === undefined ? {} : { model })) as Language[];
+      const options = prepareOptions(TASKS.translate, model === undefined ? {} : { model });
+      return (await runMode(TASKS.translate, 'languages', [], options, { models })).value as Language[];
     },
     fillMask: <I extends string | string[]>(inputs: I, opts?: TaskCallOptions<'fill-mask'>) => call<'fill-mask', Answer<I, 'fill-mask'>>('fill-mask', inputs, opts),
     /** Runs any registry task with a raw request (what the HTTP API does). */
     run: (task: string, request: unknown, signal?: AbortSignal) => runTask(task, request, { models, signal }),
     dispose: () => models.dispose(),
   };
-
-  async function runMode(id: TaskId, flag: string, texts: string[], opts: Record<string, unknown>): Promise<unknown> {
-    const task = TASKS[id];
-    const mode = task.cli.modes.find((m) => m.flag === flag)!;
-    return (await mode.run(texts, prepareOptions(task, opts), { models })).value;
-  }
 }
 
 export type Geul = ReturnType<typeof createGeul>;

@@ -7,6 +7,7 @@ import { geulError, isGeulError } from '../core/errors.js';
 import { ModelStore } from '../runtime/models.js';
 import { END_OF_MESSAGES, type WorkerCall, type WorkerReply } from '../runtime/pool.js';
 import { getTask } from './registry.js';
+import { runMode, streamTask } from './run.js';
 import type { Task } from './types.js';
 
 const config = (workerData as { config: GeulConfig }).config;
@@ -55,9 +56,7 @@ async function handle(call: WorkerCall, signal: AbortSignal): Promise<unknown> {
     }
     case 'stream': {
       const p = call.payload as StreamPayload;
-      const task = taskOf(p.task);
-      if (!task.stream) throw geulError('INVALID_INPUT', { detail: `task "${task.id}" does not stream` });
-      const stream = task.stream(p.item, p.options, { models, signal });
+      const stream = streamTask(taskOf(p.task), p.item, p.options, { models, signal });
       let step = await stream.next();
       while (!step.done) {
         call.port.postMessage({ text: step.value });
@@ -67,10 +66,7 @@ async function handle(call: WorkerCall, signal: AbortSignal): Promise<unknown> {
     }
     case 'mode': {
       const p = call.payload as ModePayload;
-      const task = taskOf(p.task);
-      const mode = task.cli.modes.find((m) => m.flag === p.mode);
-      if (!mode) throw geulError('INVALID_INPUT', { detail: `task "${task.id}" has no "${p.mode}" mode` });
-      return (await mode.run(p.texts, p.options, { models, signal })).value;
+      return (await runMode(taskOf(p.task), p.mode, p.texts, p.options, { models, signal })).value;
     }
     case 'load': {
       const p = call.payload as LoadPayload;

@@ -5,6 +5,7 @@ import { TASK_LIST } from '../../tasks/registry.js';
 import type { Task, TaskContext } from '../../tasks/types.js';
 import { ModelStore } from '../../runtime/models.js';
 import { prepareOptions, prepareRequest } from '../../tasks/request.js';
+import { runMode, streamTask } from '../../tasks/run.js';
 import { configFromCommand, printJson } from '../context.js';
 import { chunked, readLines, textSource } from '../input.js';
 import { createProgress } from '../progress.js';
@@ -53,7 +54,7 @@ function registerTask(program: Command, task: Task): void {
       const mode = task.cli.modes.find((m) => flags[camel(m.flag)] === true);
       if (mode) {
         const list = texts.length > 0 ? texts : await readAll(textSource(texts, flags).texts);
-        const out = await mode.run(list, prepareOptions(task, base, { convert: true }), { models });
+        const out = await runMode(task, mode.flag, list, prepareOptions(task, base, { convert: true }), { models });
         if (flags.json) printJson(out.value);
         else process.stdout.write(`${out.text}\n`);
         return;
@@ -83,7 +84,7 @@ function registerTask(program: Command, task: Task): void {
 async function streamItems(task: Task, texts: string[], flags: TaskFlags, base: Record<string, unknown>, ctx: TaskContext): Promise<void> {
   for await (const text of textSource(texts, flags).texts) {
     const { items, options } = prepareRequest(task, { ...base, inputs: task.cli.toItems([text])[0] }, { convert: true });
-    const stream = task.stream!(items[0], options, ctx);
+    const stream = streamTask(task, items[0], options, ctx);
     let step = await stream.next();
     while (!step.done) {
       if (flags.json) printJson({ token: step.value });
