@@ -222,3 +222,14 @@ test('a default given as a server path is listed, named in errors and asked for 
     await server.close();
   }
 });
+
+test('streaming: an empty prompt streams over SSE; "stream" on a task that does not stream is a 400', async () => {
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const res = await fetch(`${url}/v1/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: '', max_new_tokens: 3, stream: true }) });
+  assert.equal(res.status, 200);
+  const events = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => JSON.parse(e.slice(6)) as Record<string, unknown>);
+  assert.equal(events.at(-1)?.done, true, JSON.stringify(events));
+  const refused = await post(app, '/v1/classify', { inputs: 'x', stream: true });
+  assert.equal(refused.status, 400, refused.body);
+  assert.match(refused.json().error?.message ?? '', /\/v1\/generate/);
+});
