@@ -75,7 +75,8 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: ServerContext): vo
   for (const task of TASK_LIST) {
     // Another API's request on the same path (OpenAI's embeddings): the body decides which, the answer follows it.
     const face = SHARED_PATH_FACES[task.id];
-    const body: TSchema = taskRequestSchema(task) as TSchema;
+    // OpenAPI 3.1 schemas take JSON Schema's `examples`: the registry's HTTP examples show in /docs.
+    const body = { ...taskRequestSchema(task), examples: task.examples.http } as TSchema;
     app.post(`/v1/${task.id}`, {
       schema: {
         summary: task.summary,

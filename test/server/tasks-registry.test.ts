@@ -76,6 +76,9 @@ test('OpenAPI marks only the fields without a default as required', async () => 
   };
   for (const id of ['generate', 'classify', 'embeddings', 'similarity', 'translate', 'fill-mask']) assert.deepEqual(body(`/v1/${id}`).required, ['inputs'], id);
   assert.deepEqual(body('/v1/search').required, ['inputs', 'documents']);
+  // The registry's HTTP examples become the media type's examples (shown in /docs).
+  const examples = (doc.paths['/v1/translate'].post.requestBody.content['application/json'] as { examples?: Record<string, { value: unknown }> }).examples ?? {};
+  assert.deepEqual(Object.values(examples)[0]?.value, { inputs: 'Where is the station?', from: 'en', to: 'ko' });
 });
 
 test('no schema anywhere in /openapi.json requires a field that has a default', async () => {
