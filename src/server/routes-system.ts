@@ -7,7 +7,6 @@ import { errorResponses } from './admit.js';
 import type { ServerContext } from './context.js';
 import { translationLanguages } from './routes-compat.js';
 
-
 export function registerSystemRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get('/health', {
     schema: { summary: 'Liveness: the server answers', tags: ['system'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
