@@ -1,30 +1,40 @@
-// geul's library API: `createGeul()` gives one function per task, sharing one config and model cache.
+// geul's library API: `createGeul()` gives one function per task, sharing one config and model cache. Option and
+// result types are derived from the registry's schemas, so they cannot drift from what the tasks validate.
+import type { Static } from './core/schema.js';
 import { loadConfig, type ConfigOverrides, type GeulConfig } from './core/config.js';
 import { ModelStore, type ModelStoreOptions } from './runtime/models.js';
-import { runTask } from './tasks/run.js';
-import { streamGenerate, type GenerateRequestOptions, type GenerateResult } from './tasks/generate.js';
-import { modelLanguages, type Language } from './tasks/translate.js';
-import { similarityMatrix } from './tasks/embeddings.js';
-import { parseWith } from './core/schema.js';
-import { generateTask } from './tasks/generate.js';
+import { runMode, runTask, streamTask } from './tasks/run.js';
+import { prepareOptions, prepareRequest } from './tasks/request.js';
+import { TASKS, type TaskId, type TaskTable } from './tasks/registry.js';
+import type { Language } from './tasks/translate.js';
 
 export { GeulError, isGeulError, ERROR_CATALOG, type ErrorCode } from './core/errors.js';
 export { loadConfig, type GeulConfig } from './core/config.js';
-export { TASKS, getTask, type TaskId } from './tasks/registry.js';
-export type { GenerateResult, Language };
+export { TASKS, TASK_LIST, getTask, type TaskId } from './tasks/registry.js';
+export type { Task } from './tasks/types.js';
+export type { Language };
 // Word vectors (gensim's semantics): files, queries (mostSimilar, similarity, analogy, doesntMatch, nearest), training, evaluation.
 export { WordVectors, type Scored, type SimilarOptions, type AnalogyMethod } from './words/vectors.js';
 export { readVectors, writeVectors, type ReadOptions, type WriteOptions } from './words/formats.js';
 export { trainWord2Vec, type Word2VecOptions } from './words/train.js';
 export { evaluateAnalogies, evaluateSimilarity, type AnalogyReport, type SimilarityReport } from './words/evaluate.js';
 
-type Inputs<T> = T | T[];
-type Result<I, R> = I extends unknown[] ? R[] : R;
-type Options<T> = Partial<T> & { model?: string; signal?: AbortSignal };
+/** A task's full request, as its schema validates it. */
+export type TaskRequest<K extends TaskId> = Static<TaskTable[K]['request']>;
+/** One input item of a task (a text, or a pair of texts for similarity). */
+export type TaskItem<K extends TaskId> = Static<TaskTable[K]['item']>;
+/** A task's result for one input item. */
+export type TaskResult<K extends TaskId> = Static<TaskTable[K]['result']>;
+/** A task's options in the library: every request field but `inputs`, all optional (defaults come from the schema). */
+export type TaskCallOptions<K extends TaskId> = Partial<Omit<TaskRequest<K>, 'inputs'>> & { signal?: AbortSignal };
 
-export interface Label { label: string; score: number }
-export interface MaskCandidate { token: string; token_id: number; score: number; sequence: string }
-export interface SearchHit { index: number; score: number; text: string }
+export type GenerateResult = TaskResult<'generate'>;
+export type Label = TaskResult<'classify'>[number];
+export type MaskCandidate = TaskResult<'fill-mask'>[number];
+export type SearchHit = TaskResult<'search'>[number];
+
+/** One item gives one result; an array of items gives an array of results. */
+type Answer<I, K extends TaskId> = I extends readonly unknown[] ? TaskResult<K>[] : TaskResult<K>;
 
 /**
  * The library entry point. Example:
@@ -36,35 +46,37 @@ export interface SearchHit { index: number; score: number; text: string }
 export function createGeul(overrides: ConfigOverrides = {}, options: ModelStoreOptions = {}) {
   const config: GeulConfig = loadConfig(overrides);
   const models = new ModelStore(config, options);
-  const call = <R>(task: string, inputs: unknown, opts: Options<Record<string, unknown>> = {}): Promise<R> => {
+  const call = <K extends TaskId, R>(task: K, inputs: unknown, opts: TaskCallOptions<K> = {}): Promise<R> => {
     const { signal, ...rest } = opts;
-    return runTask(task, { ...rest, inputs }, { models, signal }) as Promise<R>;
+    return runTask(TASKS[task], { ...rest, inputs }, { models, signal }) as Promise<R>;
   };
   return {
     config,
     models,
-    generate: <I extends Inputs<string>>(inputs: I, opts?: Options<GenerateRequestOptions>) => call<Result<I, GenerateResult>>('generate', inputs, opts),
+    generate: <I extends string | string[]>(inputs: I, opts?: TaskCallOptions<'generate'>) => call<'generate', Answer<I, 'generate'>>('generate', inputs, opts),
     /** Streams generated text pieces for one prompt; the iterator's return value is the full result. */
-    async *streamGenerate(prompt: string, opts: Options<GenerateRequestOptions> = {}): AsyncGenerator<string, GenerateResult> {
-      const { signal, model, ...rest } = opts;
-      const parsed = parseWith(generateTask.request, { ...rest, model, inputs: prompt }) as GenerateRequestOptions & { model?: string };
-      const loaded = await models.load(model ?? generateTask.defaultModel, generateTask.kind, generateTask.id);
-      return yield* streamGenerate(loaded, prompt, parsed, signal);
+    async *streamGenerate(prompt: string, opts: TaskCallOptions<'generate'> = {}): AsyncGenerator<string, GenerateResult> {
+      const { signal, ...rest } = opts;
+      const task = TASKS.generate;
+      const { items, options } = prepareRequest(task, { ...rest, inputs: prompt });
+      return (yield* streamTask(task, items[0], options, { models, signal })) as GenerateResult;
     },
-    classify: <I extends Inputs<string>>(inputs: I, opts?: Options<{ top_k: number; long_text: 'truncate' | 'chunk' }>) => call<Result<I, Label[]>>('classify', inputs, opts),
-    embed: <I extends Inputs<string>>(inputs: I, opts?: Options<{ pooling: 'mean' | 'cls'; normalize: boolean }>) => call<Result<I, number[]>>('embeddings', inputs, opts),
-    similarity: (a: string, b: string, opts?: Options<{ pooling: 'mean' | 'cls' }>) => call<{ score: number }>('similarity', [a, b], opts),
-    async similarityMatrix(texts: string[], opts: { model?: string; pooling?: 'mean' | 'cls' } = {}): Promise<number[][]> {
-      const loaded = await models.load(opts.model ?? 'Xenova/all-MiniLM-L6-v2', 'feature-extraction', 'similarity');
-      return similarityMatrix(loaded, texts, opts.pooling);
+    classify: <I extends string | string[]>(inputs: I, opts?: TaskCallOptions<'classify'>) => call<'classify', Answer<I, 'classify'>>('classify', inputs, opts),
+    embed: <I extends string | string[]>(inputs: I, opts?: TaskCallOptions<'embeddings'>) => call<'embeddings', Answer<I, 'embeddings'>>('embeddings', inputs, opts),
+    similarity: (a: string, b: string, opts?: TaskCallOptions<'similarity'>) => call<'similarity', TaskResult<'similarity'>>('similarity', [a, b], opts),
+    /** All-pairs cosine matrix of texts (the CLI's `similarity --matrix`). */
+    async similarityMatrix(texts: string[], opts: Omit<TaskCallOptions<'similarity'>, 'signal'> = {}): Promise<number[][]> {
+      return ((await runMode(TASKS.similarity, 'matrix', texts, prepareOptions(TASKS.similarity, opts), { models })).value as { matrix: number[][] }).matrix;
     },
-    search: <I extends Inputs<string>>(query: I, documents: string[], opts?: Options<{ top_k: number; pooling: 'mean' | 'cls' }>) =>
-      call<Result<I, SearchHit[]>>('search', query, { ...opts, documents }),
-    translate: <I extends Inputs<string>>(inputs: I, opts: Options<{ from: string; to: string; max_new_tokens: number }>) => call<Result<I, { text: string }>>('translate', inputs, opts),
+    search: <I extends string | string[]>(query: I, documents: string[], opts?: Omit<TaskCallOptions<'search'>, 'documents'>) =>
+      call<'search', Answer<I, 'search'>>('search', query, { ...opts, documents }),
+    translate: <I extends string | string[]>(inputs: I, opts: TaskCallOptions<'translate'>) => call<'translate', Answer<I, 'translate'>>('translate', inputs, opts),
+    /** The languages a translation model translates between (empty for single-direction models). */
     async languages(model?: string): Promise<Language[]> {
-      return modelLanguages(await models.load(model ?? 'Xenova/m2m100_418M', 'seq2seq-lm', 'translate'));
+      const options = prepareOptions(TASKS.translate, model === undefined ? {} : { model });
+      return (await runMode(TASKS.translate, 'languages', [], options, { models })).value as Language[];
     },
-    fillMask: <I extends Inputs<string>>(inputs: I, opts?: Options<{ top_k: number }>) => call<Result<I, MaskCandidate[]>>('fill-mask', inputs, opts),
+    fillMask: <I extends string | string[]>(inputs: I, opts?: TaskCallOptions<'fill-mask'>) => call<'fill-mask', Answer<I, 'fill-mask'>>('fill-mask', inputs, opts),
     /** Runs any registry task with a raw request (what the HTTP API does). */
     run: (task: string, request: unknown, signal?: AbortSignal) => runTask(task, request, { models, signal }),
     dispose: () => models.dispose(),

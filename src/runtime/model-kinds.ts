@@ -1,4 +1,4 @@
-// What each kind of model needs on disk and which transformers.js class loads it.
+// What each kind of model needs on disk, and which kinds a model can serve (from config.json and its ONNX outputs).
 import { onnxFilePath, type ConcreteDtype } from '../core/hub-files.js';
 
 /** The model families geul's tasks use; each maps to one transformers.js Auto class and a set of ONNX files. */
@@ -42,3 +42,62 @@ export function externalDataFiles(onnxPath: string, count: number): string[] {
 export const ENCODER_ONLY_TYPES = new Set([
   'bert', 'distilbert', 'roberta', 'xlm-roberta', 'albert', 'electra', 'deberta', 'deberta-v2', 'mpnet', 'camembert', 'modernbert', 'nomic_bert',
 ]);
+
+/** The config.json fields that decide what a model can do. */
+export interface KindConfig {
+  model_type?: string;
+  architectures?: string[];
+  is_encoder_decoder?: boolean;
+  id2label?: Record<string, string>;
+}
+
+const CAUSAL_HEAD = /(LMHeadModel|ForCausalLM)$/;
+const MASKED_HEAD = /ForMaskedLM$/;
+const CLASSIFIER_HEAD = /ForSequenceClassification$/;
+/** Heads whose outputs are not token vectors (a sentence-embedding export of an MLM checkpoint still is, so MLM is absent). */
+const NOT_EMBEDDING_HEADS = /(LMHeadModel|ForCausalLM|ForSequenceClassification|ForTokenClassification|ForQuestionAnswering|ForMultipleChoice)$/;
+
+/**
+ * Why a model (by its config.json) cannot serve a kind of task, or undefined when it may. `architectures` decide
+ * when present; otherwise `model_type`. Feature extraction is settled after loading, by the ONNX outputs.
+ */
+export function kindProblem(kind: ModelKind, config: KindConfig): string | undefined {
+  const type = config.model_type ?? 'unknown';
+  const archs = config.architectures ?? [];
+  const has = (head: RegExp) => archs.some((a) => head.test(a));
+  if (kind === 'seq2seq-lm') return config.is_encoder_decoder ? undefined : `"${type}" is not an encoder-decoder (seq2seq) model`;
+  if (config.is_encoder_decoder) return `"${type}" is an encoder-decoder model`;
+  switch (kind) {
+    case 'causal-lm':
+      if (archs.length > 0 ? !has(CAUSAL_HEAD) : ENCODER_ONLY_TYPES.has(type)) return `"${type}" (${archs.join(', ') || 'no architectures'}) is not a causal language model`;
+      return undefined;
+    case 'masked-lm':
+      if (archs.length > 0 ? !has(MASKED_HEAD) : !ENCODER_ONLY_TYPES.has(type)) return `"${type}" (${archs.join(', ') || 'no architectures'}) is not a masked language model`;
+      return undefined;
+    case 'sequence-classification':
+      if (archs.length > 0 && !has(CLASSIFIER_HEAD)) return `"${type}" (${archs.join(', ')}) is not a sequence classifier`;
+      if (!config.id2label || Object.keys(config.id2label).length === 0) return 'config.json has no id2label (not a classification model)';
+      return undefined;
+    case 'feature-extraction':
+      if (archs.length > 0 && archs.every((a) => NOT_EMBEDDING_HEADS.test(a))) return `"${type}" (${archs.join(', ')}) has a task head, not token vectors to pool`;
+      return undefined;
+  }
+}
+
+/** Why a loaded model's ONNX outputs cannot serve a kind, or undefined: encoders must give what the tasks read. */
+export function outputsProblem(kind: ModelKind, outputNames: readonly string[]): string | undefined {
+  if (kind === 'feature-extraction' && !outputNames.some((n) => n === 'last_hidden_state' || n === 'token_embeddings')) {
+    return `its ONNX graph outputs ${outputNames.join(', ')}, not token vectors (last_hidden_state)`;
+  }
+  if ((kind === 'sequence-classification' || kind === 'masked-lm') && !outputNames.includes('logits')) {
+    return `its ONNX graph outputs ${outputNames.join(', ')}, not logits`;
+  }
+  return undefined;
+}
+
+const ALL_KINDS = Object.keys(ONNX_BASES) as ModelKind[];
+
+/** The kinds a model's config.json allows (a guess for listings; loading decides). */
+export function servableKinds(config: KindConfig): ModelKind[] {
+  return ALL_KINDS.filter((kind) => kindProblem(kind, config) === undefined);
+}

@@ -5,7 +5,7 @@ import type { GeulConfig } from '../core/config.js';
 import { geulError, isGeulError } from '../core/errors.js';
 import { ensureModelFiles, resolveLocalDtype, type DownloadProgress } from '../core/hub.js';
 import { configureTransformers, hf } from './transformers.js';
-import { ENCODER_ONLY_TYPES, OPTIONAL_FILES, REQUIRED_FILES, externalDataCount, externalDataFiles, onnxFiles, type ModelKind } from './model-kinds.js';
+import { OPTIONAL_FILES, REQUIRED_FILES, externalDataCount, externalDataFiles, kindProblem, onnxFiles, outputsProblem, type ModelKind } from './model-kinds.js';
 
 /** config.json as far as geul reads it; the rest stays available untyped. */
 export interface ModelConfig {
@@ -38,18 +38,14 @@ const AUTO_CLASSES = {
 
 /** Throws TASK_NOT_SUPPORTED when config.json shows the model cannot serve this kind of task. */
 export function checkModelKind(id: string, task: string, kind: ModelKind, config: ModelConfig): void {
-  const type = config.model_type ?? 'unknown';
-  const fail = (detail: string): never => {
-    throw geulError('TASK_NOT_SUPPORTED', { model: id, task, detail });
-  };
-  if (kind === 'seq2seq-lm' && !config.is_encoder_decoder) fail(`"${type}" is not an encoder-decoder (seq2seq) model`);
-  if (kind === 'causal-lm' && (config.is_encoder_decoder || ENCODER_ONLY_TYPES.has(type))) fail(`"${type}" is not a causal language model`);
-  if (['sequence-classification', 'feature-extraction', 'masked-lm'].includes(kind) && config.is_encoder_decoder) {
-    fail(`"${type}" is an encoder-decoder model`);
-  }
-  if (kind === 'sequence-classification' && (!config.id2label || Object.keys(config.id2label).length === 0)) {
-    fail('config.json has no id2label (not a classification model)');
-  }
+  const detail = kindProblem(kind, config);
+  if (detail) throw geulError('TASK_NOT_SUPPORTED', { model: id, task, detail });
+}
+
+/** The output names of a loaded single-graph model (seq2seq models have several sessions and are not checked). */
+function outputNames(model: hf.PreTrainedModel): string[] | undefined {
+  const sessions = (model as { sessions?: Record<string, { outputNames?: string[] }> }).sessions;
+  return sessions?.model?.outputNames;
 }
 
 export interface ModelStoreOptions {
@@ -99,6 +95,12 @@ export class ModelStore {
         hf.AutoTokenizer.from_pretrained(dir, { local_files_only: true }),
         AUTO_CLASSES[kind]().from_pretrained(dir, options as never) as Promise<hf.PreTrainedModel>,
       ]);
+      const outputs = outputNames(model);
+      const problem = outputs && outputsProblem(kind, outputs);
+      if (problem) {
+        await model.dispose?.();
+        throw geulError('TASK_NOT_SUPPORTED', { model: id, task, detail: problem });
+      }
       const tokenizerMax = Number((tokenizer as unknown as { model_max_length?: number }).model_max_length);
       const positions = Number(config.max_position_embeddings ?? config.n_positions ?? config.max_length ?? 512);
       const maxLength = Number.isFinite(tokenizerMax) && tokenizerMax > 0 && tokenizerMax < 1e6 ? tokenizerMax : positions;

@@ -1,33 +1,37 @@
-// The server's way to inference: worker pool + micro-batchers for encoder tasks, model resolution, readiness.
+// The server's way to inference: worker pool + micro-batchers for batching tasks, model resolution, readiness.
+import { resolve } from 'node:path';
 import type { GeulConfig } from '../core/config.js';
+import { geulError, isGeulError, type ErrorParams } from '../core/errors.js';
 import { MicroBatcher } from '../runtime/batcher.js';
 import { WorkerPool, autoWorkers, siblingWorker } from '../runtime/pool.js';
-import type { GenerateRequestOptions, GenerateResult } from '../tasks/generate.js';
-import type { Language } from '../tasks/translate.js';
-import type { AnyTask } from '../tasks/types.js';
-import { TASKS } from '../tasks/registry.js';
+import { TASK_LIST } from '../tasks/registry.js';
+import type { Task } from '../tasks/types.js';
 import type { Metrics } from './metrics.js';
 import { ModelCatalog } from './models.js';
 
-/** Tasks whose requests are merged into shared model calls (one result per text, no per-request state). */
-export const BATCHED_TASKS = new Set(['embeddings', 'classify']);
-
 export interface InferenceOptions {
-  /** Worker module override (tests); default: ./worker next to this module. */
+  /** Worker module override (tests); default: the task worker, src/tasks/worker. */
   workerFile?: string;
+}
+
+export interface Readiness {
+  ready: boolean;
+  /** Task id → "ok", or why its default model does not load. */
+  models: Record<string, string>;
 }
 
 export class Inference {
   readonly pool: WorkerPool;
   readonly catalog: ModelCatalog;
   private readonly batcher: MicroBatcher<unknown, unknown>;
-  private readyChecked = false;
+  /** Default models (kind + reference) that loaded once: readiness remembers them and re-checks only failures. */
+  private readonly loadedDefaults = new Set<string>();
 
   constructor(readonly config: GeulConfig, metrics?: Metrics, options: InferenceOptions = {}) {
     this.catalog = new ModelCatalog(config);
     const server = config.server;
     const threads = server.workers > 0 ? server.workers : autoWorkers();
-    const worker = siblingWorker(import.meta.url);
+    const worker = siblingWorker(import.meta.url, '../tasks/worker');
     this.pool = new WorkerPool({
       filename: options.workerFile ?? worker.filename,
       execArgv: worker.execArgv,
@@ -36,7 +40,7 @@ export class Inference {
       workerData: { config },
     });
     this.pool.onRestart = () => metrics?.workerRestarts.inc();
-    this.pool.onLoad = (model, seconds) => metrics?.modelLoad.observe(seconds, { model: model.split('/').pop() ?? model });
+    this.pool.onLoad = (model, seconds) => metrics?.modelLoad.observe(seconds, { model: this.catalog.publicName(model) });
     this.batcher = new MicroBatcher(
       { maxItems: server.batchMaxSize, maxCost: server.batchMaxTokens, maxWaitMs: server.batchMaxWaitMs, maxInFlight: threads + 1, maxWaiting: server.queueSize },
       (context, items) => {
@@ -53,50 +57,76 @@ export class Inference {
   }
 
   /**
-   * Runs a task on validated items. `options.model` is the resolved model reference. Encoder tasks go through
+   * Runs a task on validated items. `options.model` is the resolved model reference. Batching tasks go through
    * the micro-batcher (an abort then only drops this request's answer); others run as one worker call.
    */
-  async run(task: AnyTask, items: unknown[], options: Record<string, unknown>, signal?: AbortSignal): Promise<unknown[]> {
-    if (BATCHED_TASKS.has(task.id)) {
-      const cost = items.reduce<number>((n, t) => n + Math.ceil(String(t).length / 4) + 2, 0);
-      const key = `${task.id}\u0000${JSON.stringify(options)}`;
-      return this.batcher.submit(key, { task: task.id, options }, items, cost);
-    }
-    return this.pool.run<unknown[]>('task', { task: task.id, items, options }, { signal });
-  }
-
-  /** Streams one generation; `onText` receives pieces as the worker produces them. */
-  stream(prompt: string, options: GenerateRequestOptions & { model: string }, onText: (text: string) => void, signal?: AbortSignal): Promise<GenerateResult> {
-    return this.pool.run<GenerateResult>('stream', { prompt, options }, {
-      signal,
-      onMessage: (m) => onText((m as { text: string }).text),
+  async run(task: Task, items: unknown[], options: Record<string, unknown>, signal?: AbortSignal): Promise<unknown[]> {
+    return this.publicErrors(options.model, () => {
+      if (task.batches) {
+        const cost = items.reduce<number>((n, t) => n + Math.ceil(String(t).length / 4) + 2, 0);
+        const key = `${task.id}\u0000${JSON.stringify(options)}`;
+        return this.batcher.submit(key, { task: task.id, options }, items, cost);
+      }
+      return this.pool.run<unknown[]>('task', { task: task.id, items, options }, { signal });
     });
   }
 
+  /** Streams one item of a streaming task; `onText` receives pieces as the worker produces them. */
+  stream(task: Task, item: unknown, options: Record<string, unknown>, onText: (text: string) => void, signal?: AbortSignal): Promise<unknown> {
+    return this.publicErrors(options.model, () => this.pool.run('stream', { task: task.id, item, options }, {
+      signal,
+      onMessage: (m) => onText((m as { text: string }).text),
+    }));
+  }
+
+  /** Runs a task's whole-run mode (e.g. translate's `languages`) in a worker and returns its value. */
+  mode(task: Task, mode: string, options: Record<string, unknown>, texts: string[] = []): Promise<unknown> {
+    return this.publicErrors(options.model, () => this.pool.run('mode', { task: task.id, mode, texts, options }));
+  }
+
   /** Loads a model in a worker (so errors surface before a stream starts). */
-  load(task: string, model: string): Promise<unknown> {
-    return this.pool.run('load', { task, model });
+  load(task: Task, model: string): Promise<unknown> {
+    return this.publicErrors(model, () => this.pool.run('load', { task: task.id, model }));
   }
 
-  languages(model: string): Promise<Language[]> {
-    return this.pool.run<Language[]>('languages', { model });
-  }
-
-  /** Readiness: every operator-configured default model loads (checked once, then remembered). */
-  async ready(): Promise<{ ready: boolean; models: Record<string, string> }> {
+  /**
+   * Readiness: every task's default model loads. Successes are remembered; failures are tried again on the next
+   * call, so the server turns ready once a missing model appears (e.g. after `geul models pull`).
+   */
+  async ready(): Promise<Readiness> {
     const models: Record<string, string> = {};
-    let ready = true;
-    for (const task of TASKS.filter((t) => this.catalog.hasConfiguredDefault(t))) {
+    for (const task of TASK_LIST) {
+      const ref = this.catalog.resolve(task);
+      const key = `${task.kind}\u0000${ref}`;
       try {
-        if (!this.readyChecked) await this.pool.run('load', { task: task.id, model: this.catalog.resolve(task) });
+        if (!this.loadedDefaults.has(key)) {
+          await this.load(task, ref);
+          this.loadedDefaults.add(key);
+        }
         models[task.id] = 'ok';
       } catch (err) {
-        ready = false;
         models[task.id] = err instanceof Error ? err.message : String(err);
       }
     }
-    if (ready) this.readyChecked = true;
-    return { ready, models };
+    return { ready: Object.values(models).every((state) => state === 'ok'), models };
+  }
+
+  /** Errors name the model as the client knows it (a --models folder name), never a server path. */
+  private async publicErrors<T>(model: unknown, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (!isGeulError(err) || typeof model !== 'string') throw err;
+      const name = this.catalog.publicName(model);
+      const scrub = (text: string) => {
+        let out = name === model ? text : text.split(model).join(name);
+        for (const dir of [this.config.cacheDir, this.config.server.modelsDir]) if (dir) out = out.split(resolve(dir)).join('…');
+        return out;
+      };
+      const params: ErrorParams = {};
+      for (const [key, value] of Object.entries(err.params)) params[key] = typeof value === 'string' ? scrub(value) : value;
+      throw geulError(err.code, params, err);
+    }
   }
 
   close(): Promise<void> {

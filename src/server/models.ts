@@ -1,11 +1,12 @@
 // Which models the server may use: folders under --models by name, configured defaults, and hub ids only if allowed.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { GeulConfig } from '../core/config.js';
 import { geulError } from '../core/errors.js';
 import { parseHubId, parseModelRef } from '../core/model-id.js';
-import { TASKS } from '../tasks/registry.js';
-import type { AnyTask } from '../tasks/types.js';
+import { servableKinds, type KindConfig } from '../runtime/model-kinds.js';
+import { TASK_LIST, isTaskId } from '../tasks/registry.js';
+import type { Task } from '../tasks/types.js';
 
 export interface ServedModel {
   id: string;
@@ -15,16 +16,12 @@ export interface ServedModel {
   defaultFor: string[];
 }
 
-/** Guesses a model's tasks from config.json (architectures and encoder-decoder flag). */
+/** Guesses a model's tasks from config.json, by the same rules model loading applies. */
 function guessTasks(dir: string): string[] {
   try {
-    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { architectures?: string[]; is_encoder_decoder?: boolean };
-    const arch = (config.architectures ?? []).join(' ');
-    if (config.is_encoder_decoder) return ['translate'];
-    if (/ForSequenceClassification/.test(arch)) return ['classify'];
-    if (/ForMaskedLM/.test(arch)) return ['fill-mask'];
-    if (/LMHead|ForCausalLM/.test(arch)) return ['generate'];
-    return ['embeddings', 'similarity', 'search'];
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as KindConfig;
+    const kinds = servableKinds(config);
+    return TASK_LIST.filter((t) => kinds.includes(t.kind)).map((t) => t.id);
   } catch {
     return [];
   }
@@ -46,29 +43,35 @@ export class ModelCatalog {
       }
     }
     for (const task of Object.keys(config.server.defaults)) {
-      if (!TASKS.some((t) => t.id === task)) throw geulError('INVALID_CONFIG', { detail: `--default ${task}=…: unknown task (tasks: ${TASKS.map((t) => t.id).join(', ')})` });
+      if (!isTaskId(task)) throw geulError('INVALID_CONFIG', { detail: `--default ${task}=…: unknown task (tasks: ${TASK_LIST.map((t) => t.id).join(', ')})` });
     }
     this.defaults = config.server.defaults;
   }
 
-  /** The model name a task uses when the request names none. */
-  defaultName(task: AnyTask): string {
-    return this.defaults[task.id] ?? task.defaultModel;
+  /**
+   * The model name a task uses when the request names none: its own `--default`, else its family's
+   * (`--default embeddings=X` also serves similarity and search), else the registry default.
+   */
+  defaultName(task: Task): string {
+    return this.defaults[task.id] ?? this.defaults[task.family] ?? task.defaultModel;
   }
 
-  /** True when the default was set by the operator (readiness checks only those). */
-  hasConfiguredDefault(task: AnyTask): boolean {
-    return task.id in this.defaults;
+  /** True when the default was set by the operator (for the task or its family). */
+  hasConfiguredDefault(task: Task): boolean {
+    return task.id in this.defaults || task.family in this.defaults;
   }
 
   /**
    * Turns a requested model name into what the model store loads. Path-like or malformed ids → 400
    * INVALID_MODEL_ID; well-formed ids this server does not offer → 404 MODEL_NOT_FOUND.
    */
-  resolve(task: AnyTask, requested?: string): string {
+  resolve(task: Task, requested?: string): string {
     const name = requested ?? this.defaultName(task);
     const path = this.local.get(name);
     if (path) return path;
+    // A default given as a path is listed (and may be asked for) by its public name, never by the path.
+    const byPublicName = Object.values(this.defaults).find((ref) => ref !== name && this.publicName(ref) === name);
+    if (byPublicName) return byPublicName;
     const operatorChosen = requested === undefined || Object.values(this.defaults).includes(name);
     // Operator-chosen defaults may be any reference (hub id or folder); request-chosen ones must be plain hub ids.
     if (operatorChosen) return name;
@@ -78,11 +81,24 @@ export class ModelCatalog {
     return name;
   }
 
+  /**
+   * The name clients know a model reference by: the folder name for --models folders, the last path segment for an
+   * operator's local path, the id itself for hub ids. Errors and listings use it so no server path reaches a client.
+   */
+  publicName(ref: string): string {
+    for (const [name, path] of this.local) if (path === ref) return name;
+    try {
+      return parseModelRef(ref).kind === 'local' ? basename(ref) : ref;
+    } catch {
+      return basename(ref);
+    }
+  }
+
   list(): ServedModel[] {
     const out = new Map<string, ServedModel>();
     for (const [name, path] of this.local) out.set(name, { id: name, tasks: guessTasks(path), defaultFor: [] });
-    for (const task of TASKS) {
-      const name = this.defaultName(task);
+    for (const task of TASK_LIST) {
+      const name = this.publicName(this.defaultName(task));
       const entry = out.get(name) ?? { id: name, tasks: [task.id], defaultFor: [] };
       entry.defaultFor.push(task.id);
       if (!entry.tasks.includes(task.id)) entry.tasks.push(task.id);

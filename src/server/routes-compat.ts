@@ -3,20 +3,18 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { geulError, toGeulError } from '../core/errors.js';
 import { Type } from '../core/schema.js';
-import { getTask } from '../tasks/registry.js';
-import type { GenerateRequestOptions, GenerateResult } from '../tasks/generate.js';
+import { TASKS } from '../tasks/registry.js';
+import type { GenerateResult } from '../tasks/generate.js';
 import type { ServerContext } from './context.js';
 import { admitTask, asObject, errorResponses } from './admit.js';
 import { estimateTokens } from './guard.js';
 import { clientGone, startSse } from './sse.js';
 
-const embedTask = getTask('embeddings')!;
-const generateTask = getTask('generate')!;
-const translateTask = getTask('translate')!;
+const { embeddings: embedTask, generate: generateTask, translate: translateTask } = TASKS;
 
 export const OpenAIEmbeddingsRequest = Type.Object({
   model: Type.Optional(Type.String({ maxLength: 512, description: 'Model name (the server default when omitted)' })),
-  input: Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })], { description: 'One text or an array of texts' }),
+  input: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], { description: 'One text or an array of texts; an empty text is refused with 400, as OpenAI does' }),
   encoding_format: Type.Optional(Type.Enum(['float'], { description: 'Only "float" is supported' })),
   user: Type.Optional(Type.String()),
 }, { description: 'OpenAI-compatible embeddings request' });
@@ -37,7 +35,7 @@ export async function openAIEmbeddings(ctx: ServerContext, request: FastifyReque
   return {
     object: 'list',
     data: vectors.map((embedding, index) => ({ object: 'embedding', index, embedding })),
-    model: (raw.model as string | undefined) ?? ctx.inference.catalog.defaultName(embedTask),
+    model: (raw.model as string | undefined) ?? ctx.inference.catalog.publicName(ctx.inference.catalog.defaultName(embedTask)),
     usage: { prompt_tokens: tokens, total_tokens: tokens },
   };
 }
@@ -84,15 +82,15 @@ async function completions(ctx: ServerContext, request: FastifyRequest, reply: F
   const { items, options } = admitTask(ctx, request, generateTask, completionOptions(raw));
   const id = `cmpl-${randomUUID().replace(/-/g, '')}`;
   const created = Math.floor(Date.now() / 1000);
-  const model = (raw.model as string | undefined) ?? ctx.inference.catalog.defaultName(generateTask);
+  const model = (raw.model as string | undefined) ?? ctx.inference.catalog.publicName(ctx.inference.catalog.defaultName(generateTask));
   const promptTokens = estimateTokens((items as string[]).reduce((n, t) => n + t.length, 0));
   const chunk = (text: string, finish: string | null) => ({ id, object: 'text_completion', created, model, choices: [{ text, index: 0, logprobs: null, finish_reason: finish }] });
   if (raw.stream === true) {
     if (items.length !== 1) throw geulError('INVALID_INPUT', { detail: 'stream needs one prompt' });
-    await ctx.inference.load('generate', options.model as string);
+    await ctx.inference.load(generateTask, options.model as string);
     const sse = startSse(reply);
     try {
-      const result = await ctx.inference.stream(items[0] as string, options as GenerateRequestOptions & { model: string }, (text) => sse.send(chunk(text, null)), sse.signal);
+      const result = (await ctx.inference.stream(generateTask, items[0], options, (text) => sse.send(chunk(text, null)), sse.signal)) as GenerateResult;
       sse.send(chunk('', OPENAI_FINISH[result.finish_reason]));
     } catch (err) {
       if (!sse.signal.aborted) sse.send(toGeulError(err).toJSON());
@@ -130,6 +128,29 @@ async function libreTranslate(ctx: ServerContext, request: FastifyRequest, reply
   return { translatedText: single ? results[0].text : results.map((r) => r.text) };
 }
 
+/** The languages of a translation model (the default when none is named), from the translate task's `languages` mode. */
+export async function translationLanguages(ctx: ServerContext, requested?: string): Promise<{ code: string; name: string }[]> {
+  const model = ctx.inference.catalog.resolve(translateTask, requested);
+  return (await ctx.inference.mode(translateTask, 'languages', { model })) as { code: string; name: string }[];
+}
+
+/** Other APIs' requests that share a geul task's path; the body tells them apart. */
+export const SHARED_PATH_FACES: Record<string, {
+  request: typeof OpenAIEmbeddingsRequest;
+  response: typeof OpenAIEmbeddingsResponse;
+  description: string;
+  matches(raw: Record<string, unknown>): boolean;
+  handle(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, raw: Record<string, unknown>): Promise<unknown>;
+} | undefined> = {
+  embeddings: {
+    request: OpenAIEmbeddingsRequest,
+    response: OpenAIEmbeddingsResponse,
+    description: 'geul\'s own request (`inputs`) or the OpenAI request (`input`); the body decides which, and the answer has the same shape',
+    matches: (raw) => 'input' in raw && !('inputs' in raw),
+    handle: openAIEmbeddings,
+  },
+};
+
 export function registerCompatRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/v1/completions', {
     schema: { summary: 'OpenAI-compatible text completion (with `stream`: SSE ending in `data: [DONE]`)', tags: ['openai'], body: CompletionsRequest, response: { 200: CompletionsResponse, ...errorResponses } },
@@ -143,7 +164,7 @@ export function registerCompatRoutes(app: FastifyInstance, ctx: ServerContext): 
     schema: { summary: 'LibreTranslate-compatible language list of the default translation model', tags: ['libretranslate'], response: { 200: LibreLanguages, ...errorResponses } },
     preHandler: ctx.requireScope('tasks'),
   }, async () => {
-    const languages = await ctx.inference.languages(ctx.inference.catalog.resolve(translateTask));
+    const languages = await translationLanguages(ctx);
     const codes = languages.map((l) => l.code);
     return languages.map((l) => ({ code: l.code, name: l.name, targets: codes }));
   });

@@ -1,12 +1,11 @@
 // Operational routes: liveness, readiness, Prometheus metrics, the model list and translation languages.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '../core/schema.js';
-import { getTask } from '../tasks/registry.js';
+import { TASKS } from '../tasks/registry.js';
 import { ErrorBody } from './errors.js';
 import { errorResponses } from './admit.js';
 import type { ServerContext } from './context.js';
-
-const translateTask = getTask('translate')!;
+import { translationLanguages } from './routes-compat.js';
 
 export function registerSystemRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get('/health', {
@@ -19,7 +18,7 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: ServerContext): 
     vectors: Type.Record(Type.String(), Type.String(), { description: 'Configured word-vector sets: "ok", "loading", or the error code of a failed load' }),
   });
   app.get('/ready', {
-    schema: { summary: 'Readiness: the configured default models and word-vector sets load', tags: ['system'], response: { 200: Readiness, 503: Readiness } },
+    schema: { summary: "Readiness: every task's default model and the configured word-vector sets load (models: task → \"ok\" or why not)", tags: ['system'], response: { 200: Readiness, 503: Readiness } },
   }, async (_request, reply) => {
     const state = await ctx.inference.ready();
     const vectors = ctx.words.readiness();
@@ -58,7 +57,7 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: ServerContext): 
     preHandler: ctx.requireScope('tasks'),
   }, async (request) => {
     const requested = (request.query as { model?: string }).model || undefined;
-    const model = ctx.inference.catalog.resolve(translateTask, requested);
-    return { model: requested ?? ctx.inference.catalog.defaultName(translateTask), languages: await ctx.inference.languages(model) };
+    const catalog = ctx.inference.catalog;
+    return { model: requested ?? catalog.publicName(catalog.defaultName(TASKS.translate)), languages: await translationLanguages(ctx, requested) };
   });
 }

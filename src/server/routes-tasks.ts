@@ -1,32 +1,34 @@
-// POST /v1/<task> for every registry task, generated from its schemas; /v1/generate streams SSE with `stream: true`.
+// POST /v1/<task> for every registry task and GET /v1/tasks, all generated from the registry; streaming tasks send SSE.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { geulError, toGeulError } from '../core/errors.js';
 import { Type, type TSchema } from '../core/schema.js';
-import { TASKS } from '../tasks/registry.js';
-import type { AnyTask } from '../tasks/types.js';
-import type { GenerateRequestOptions } from '../tasks/generate.js';
+import { TASK_LIST } from '../tasks/registry.js';
+import { clientSchema } from '../tasks/request.js';
+import type { Task } from '../tasks/types.js';
 import { admitTask, asObject, errorResponses } from './admit.js';
 import { clientGone, startSse } from './sse.js';
 import type { ServerContext } from './context.js';
-import { OpenAIEmbeddingsRequest, OpenAIEmbeddingsResponse, openAIEmbeddings } from './routes-compat.js';
+import { SHARED_PATH_FACES } from './routes-compat.js';
 
-function requestSchema(task: AnyTask): TSchema {
-  const base = task.request as TSchema & { properties: Record<string, TSchema> };
-  if (task.id === 'generate') {
-    return Type.Object({ ...base.properties, stream: Type.Optional(Type.Boolean({ default: false, description: 'Stream text pieces as Server-Sent Events (one prompt only)' })) }, { description: task.summary });
-  }
-  if (task.id === 'embeddings') {
-    return Type.Union([base, OpenAIEmbeddingsRequest], { description: 'geul\'s own request (`inputs`) or the OpenAI request (`input`); the body decides which, and the answer has the same shape' });
-  }
-  return base;
+const StreamField = Type.Optional(Type.Boolean({ default: false, description: 'Stream text pieces as Server-Sent Events (one input only)' }));
+
+/** The request body clients send to POST /v1/<task>, as plain JSON Schema. */
+export function taskRequestSchema(task: Task): Record<string, unknown> {
+  const schema = task.streams ? Type.Object({ ...task.request.properties, stream: StreamField }, { description: task.summary }) : task.request;
+  return clientSchema(schema);
 }
 
-async function streamGeneration(ctx: ServerContext, reply: FastifyReply, prompt: string, options: Record<string, unknown>): Promise<void> {
-  await ctx.inference.load('generate', options.model as string);
+/** What POST /v1/<task> answers: one result for one input, an array for a batch. */
+export function taskResponseSchema(task: Task): Record<string, unknown> {
+  return clientSchema(Type.Union([task.result, Type.Array(task.result)], { description: 'One result for one input, an array for a batch' }));
+}
+
+async function streamTask(ctx: ServerContext, reply: FastifyReply, task: Task, item: unknown, options: Record<string, unknown>): Promise<void> {
+  await ctx.inference.load(task, options.model as string);
   const sse = startSse(reply);
   try {
-    const result = await ctx.inference.stream(prompt, options as GenerateRequestOptions & { model: string }, (text) => sse.send({ text }), sse.signal);
-    sse.send({ done: true, ...result });
+    const result = await ctx.inference.stream(task, item, options, (text) => sse.send({ text }), sse.signal);
+    sse.send({ done: true, ...(result as Record<string, unknown>) });
   } catch (err) {
     const error = toGeulError(err);
     if (!sse.signal.aborted) sse.send(error.toJSON());
@@ -34,24 +36,62 @@ async function streamGeneration(ctx: ServerContext, reply: FastifyReply, prompt:
   sse.end();
 }
 
+const TaskInfo = Type.Object({
+  id: Type.String(),
+  description: Type.String(),
+  default_model: Type.String({ description: "The model used when a request names none (this server's default)" }),
+  batches: Type.Boolean({ description: "Concurrent requests' inputs may share one model call" }),
+  streams: Type.Boolean({ description: 'Accepts `stream: true` (Server-Sent Events)' }),
+  request_schema: Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema of the POST /v1/<id> body' }),
+  response_schema: Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema of its answer' }),
+  examples: Type.Object({
+    cli: Type.Array(Type.String(), { description: 'geul command lines' }),
+    http: Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'POST /v1/<id> bodies' }),
+  }),
+});
+
 export function registerTaskRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  for (const task of TASKS) {
-    const result = Type.Union([task.result, Type.Array(task.result)], { description: 'One result for one input, an array for a batch' });
+  app.get('/v1/tasks', {
+    schema: {
+      summary: 'The tasks this server runs, with their request and response JSON Schemas (what the web UI builds its forms from)',
+      tags: ['tasks'],
+      response: { 200: Type.Object({ object: Type.Literal('list'), data: Type.Array(TaskInfo) }), ...errorResponses },
+    },
+    preHandler: ctx.requireScope('tasks'),
+  }, async () => ({
+    object: 'list' as const,
+    data: TASK_LIST.map((task) => ({
+      id: task.id,
+      description: task.summary,
+      default_model: ctx.inference.catalog.publicName(ctx.inference.catalog.defaultName(task)),
+      batches: task.batches,
+      streams: task.streams,
+      request_schema: taskRequestSchema(task),
+      response_schema: taskResponseSchema(task),
+      examples: { cli: [...task.examples.cli], http: [...task.examples.http] },
+    })),
+  }));
+
+  for (const task of TASK_LIST) {
+    // Another API's request on the same path (OpenAI's embeddings): the body decides which, the answer follows it.
+    const face = SHARED_PATH_FACES[task.id];
+    // OpenAPI 3.1 schemas take JSON Schema's `examples`: the registry's HTTP examples show in /docs.
+    const body = { ...taskRequestSchema(task), examples: task.examples.http } as TSchema;
     app.post(`/v1/${task.id}`, {
       schema: {
         summary: task.summary,
         tags: ['tasks'],
-        body: requestSchema(task),
-        response: { 200: task.id === 'embeddings' ? Type.Union([result, OpenAIEmbeddingsResponse]) : result, ...errorResponses },
+        body: face ? Type.Union([body, face.request], { description: face.description }) : body,
+        response: { 200: face ? Type.Union([taskResponseSchema(task) as TSchema, face.response]) : taskResponseSchema(task), ...errorResponses },
       },
       preHandler: ctx.requireScope('tasks'),
     }, async (request, reply) => {
       const raw = asObject(request.body);
-      if (task.id === 'embeddings' && 'input' in raw && !('inputs' in raw)) return openAIEmbeddings(ctx, request, reply, raw);
+      if (face?.matches(raw)) return face.handle(ctx, request, reply, raw);
       const { items, single, options, stream } = admitTask(ctx, request, task, raw);
       if (stream) {
-        if (task.id !== 'generate' || !single) throw geulError('INVALID_INPUT', { detail: '"stream" needs /v1/generate with one prompt' });
-        return streamGeneration(ctx, reply, items[0] as string, options);
+        if (!task.streams || !single) throw geulError('INVALID_INPUT', { detail: `"stream" needs a streaming task (${TASK_LIST.filter((t) => t.streams).map((t) => `/v1/${t.id}`).join(', ')}) with one input` });
+        return streamTask(ctx, reply, task, items[0], options);
       }
       const results = await ctx.inference.run(task, items, options, clientGone(reply));
       return single ? results[0] : results;

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, parseWith, type Static, type TSchema } from '../core/schema.js';
 import type { Scored } from '../words/vectors.js';
+import { clientSchema } from '../tasks/request.js';
 import { asObject, errorResponses } from './admit.js';
 import type { ServerContext } from './context.js';
 import { estimateTokens, measureTexts } from './guard.js';
@@ -98,7 +99,7 @@ const VectorSets = Type.Object({
 export function registerWordRoutes(app: FastifyInstance, ctx: ServerContext): void {
   for (const r of ROUTES) {
     app.post(`/v1/words/${r.op}`, {
-      schema: { summary: r.summary, tags: ['words'], body: r.body, response: { 200: r.response, ...errorResponses } },
+      schema: { summary: r.summary, tags: ['words'], body: clientSchema(r.body), response: { 200: r.response, ...errorResponses } },
       preHandler: ctx.requireScope('tasks'),
     }, async (request) => {
       const body = parseWith(r.body, asObject(request.body), 'body') as Static<TSchema> & { vectors?: string };

@@ -1,13 +1,14 @@
 // Text classification / sentiment with BERT-style classifiers; long texts are truncated or chunked and averaged.
 import { Type } from '../core/schema.js';
 import type { LoadedModel } from '../runtime/models.js';
-import { ModelField, Text, TextInputs } from './common.js';
+import { ModelField, textInputs, textItem } from './common.js';
 import { chunkText, encodeTexts, forward, inputsFromIds, slices, softmax } from './encoder.js';
-import type { TaskSpec } from './types.js';
+import { defineTask } from './types.js';
 
+const Text = textItem({ allowed: true, says: 'An empty text is classified like any other (the model sees only its special tokens).' });
 const Request = Type.Object({
   model: ModelField,
-  inputs: TextInputs,
+  inputs: textInputs(Text),
   top_k: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Return the k best labels (default: all, best first)' })),
   long_text: Type.Enum(['truncate', 'chunk'], {
     default: 'truncate',
@@ -69,22 +70,24 @@ export async function classifyTexts(loaded: LoadedModel, texts: string[], option
   return results;
 }
 
-export const classifyTask: TaskSpec<typeof Request, typeof Text, typeof Result> = {
+export const classifyTask = defineTask({
   id: 'classify',
   command: 'sentiment',
   aliases: ['classify'],
   summary: 'Classify texts (sentiment and other labels) with a BERT/RoBERTa/DistilBERT classifier',
   kind: 'sequence-classification',
   defaultModel: 'Xenova/distilbert-base-uncased-finetuned-sst-2-english',
+  batches: true,
   request: Request,
   item: Text,
   result: Result,
   async run(items, options, ctx) {
-    const loaded = await ctx.models.load(options.model ?? this.defaultModel, this.kind, this.id);
-    return classifyTexts(loaded, items, options, ctx.onItemDone);
+    return classifyTexts(await ctx.load(options.model), items, options, ctx.onItemDone);
   },
-  cli: {
-    args: '[texts...]',
-    examples: ['geul sentiment "a great film"', 'geul sentiment --file reviews.txt --json --long-text chunk'],
+  format: (_text, labels) => labels.map((l) => `${l.label}\t${l.score.toFixed(4)}`).join('\t'),
+  cli: { args: '[texts...]' },
+  examples: {
+    cli: ['geul sentiment "a great film"', 'geul sentiment --file reviews.txt --json --long-text chunk'],
+    http: [{ inputs: 'a great film' }, { inputs: ['a great film', 'a dull film'], top_k: 1 }],
   },
-};
+});

@@ -2,9 +2,9 @@
 import { Type } from '../core/schema.js';
 import { geulError } from '../core/errors.js';
 import type { LoadedModel } from '../runtime/models.js';
-import { ModelField, Text, TextInputs } from './common.js';
+import { ModelField, textInputs, textItem } from './common.js';
 import { encodeTexts, forward, slices } from './encoder.js';
-import type { TaskContext, TaskSpec } from './types.js';
+import { defineTask } from './types.js';
 
 const Pooling = Type.Enum(['mean', 'cls'], { default: 'mean', description: 'How token vectors become one sentence vector' });
 const Normalize = Type.Boolean({ default: true, description: 'Scale each embedding to unit length' });
@@ -66,31 +66,35 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return dot / (Math.sqrt(na * nb) || 1);
 }
 
-async function loadFor(task: { kind: import('../runtime/model-kinds.js').ModelKind; defaultModel: string; id: string }, model: string | undefined, ctx: TaskContext) {
-  return ctx.models.load(model ?? task.defaultModel, task.kind, task.id);
-}
-
 const DEFAULT_EMBEDDER = 'Xenova/all-MiniLM-L6-v2';
 
-const EmbedRequest = Type.Object({ model: ModelField, inputs: TextInputs, pooling: Pooling, normalize: Normalize });
+/** OpenAI's embeddings API refuses an empty input with 400; geul does the same on every face. */
+const Text = textItem({ allowed: false, says: 'Must not be empty: an empty text has no meaning to embed (OpenAI\'s API refuses it too).' });
+const EmbedRequest = Type.Object({ model: ModelField, inputs: textInputs(Text), pooling: Pooling, normalize: Normalize });
 const Vector = Type.Array(Type.Number(), { description: 'The embedding' });
 
-export const embedTask: TaskSpec<typeof EmbedRequest, typeof Text, typeof Vector> = {
+export const embedTask = defineTask({
   id: 'embeddings',
   command: 'embed',
   summary: 'Turn texts into sentence embeddings (vectors) with a sentence-transformers model',
   kind: 'feature-extraction',
   defaultModel: DEFAULT_EMBEDDER,
+  batches: true,
   request: EmbedRequest,
   item: Text,
   result: Vector,
   async run(items, options, ctx) {
-    return embedTexts(await loadFor(this, options.model, ctx), items, options, ctx.onItemDone);
+    return embedTexts(await ctx.load(options.model), items, options, ctx.onItemDone);
   },
-  cli: { args: '[texts...]', examples: ['geul embed --json "one" "two"', 'geul embed --file sentences.txt --pooling cls --json'] },
-};
+  format: (_text, vector) => vector.map((v) => v.toFixed(6)).join(' '),
+  cli: { args: '[texts...]' },
+  examples: {
+    cli: ['geul embed --json "one" "two"', 'geul embed --file sentences.txt --pooling cls --json'],
+    http: [{ inputs: 'a cat sat on the mat' }, { inputs: ['one', 'two'], pooling: 'cls', normalize: false }],
+  },
+});
 
-const Pair = Type.Array(Text, { minItems: 2, maxItems: 2, description: 'Two texts to compare' });
+const Pair = Type.Array(Text, { minItems: 2, maxItems: 2, description: 'Two texts to compare (neither may be empty)' });
 const SimilarityRequest = Type.Object({
   model: ModelField,
   inputs: Type.Union([Pair, Type.Array(Pair, { minItems: 1, maxItems: 4096 })], { description: 'One pair of texts, or an array of pairs' }),
@@ -98,65 +102,91 @@ const SimilarityRequest = Type.Object({
 });
 const SimilarityResult = Type.Object({ score: Type.Number({ description: 'Cosine similarity in [-1, 1]' }) });
 
-export const similarityTask: TaskSpec<typeof SimilarityRequest, typeof Pair, typeof SimilarityResult> = {
+/**
+ * CLI texts → pairs: lines of "text<TAB>text", or consecutive texts paired up (a b c d → (a, b), (c, d)).
+ * An odd count of untabbed texts is refused rather than guessing what the last one is compared with.
+ */
+export function textPairs(texts: string[]): [string, string][] {
+  const tabbed = texts.filter((t) => t.includes('\t')).length;
+  if (tabbed === texts.length) {
+    return texts.map((line) => {
+      const parts = line.split('\t');
+      if (parts.length !== 2) throw geulError('INVALID_INPUT', { detail: `similarity needs lines of "text<TAB>text"; got "${line.slice(0, 80)}"` });
+      return [parts[0], parts[1]];
+    });
+  }
+  if (tabbed > 0) throw geulError('INVALID_INPUT', { detail: 'similarity needs either texts to pair up (a b c d → a~b, c~d) or lines of "text<TAB>text", not both' });
+  if (texts.length % 2 !== 0) throw geulError('INVALID_INPUT', { detail: `similarity scores pairs of texts (a b c d → a~b, c~d); got ${texts.length} texts, an odd count` });
+  return Array.from({ length: texts.length / 2 }, (_, i) => [texts[2 * i], texts[2 * i + 1]]);
+}
+
+export const similarityTask = defineTask({
   id: 'similarity',
   command: 'similarity',
-  summary: 'Cosine similarity of two texts (or of each pair in a batch) from their embeddings',
+  summary: 'Cosine similarity of each pair of texts (a b c d → a~b, c~d) from their embeddings',
   kind: 'feature-extraction',
+  family: 'embeddings',
   defaultModel: DEFAULT_EMBEDDER,
+  batches: false,
   request: SimilarityRequest,
   item: Pair,
   result: SimilarityResult,
   async run(items, options, ctx) {
-    const loaded = await loadFor(this, options.model, ctx);
-    const vectors = await embedTexts(loaded, items.flat(), { pooling: options.pooling, normalize: true });
+    const vectors = await embedTexts(await ctx.load(options.model), items.flat(), { pooling: options.pooling, normalize: true });
     return items.map((_, i) => {
       ctx.onItemDone?.();
       return { score: cosine(vectors[2 * i], vectors[2 * i + 1]) };
     });
   },
+  format: (_pair, result) => result.score.toFixed(4),
   cli: {
     args: '[texts...]',
-    /** Two positional texts are one pair; file lines are tab-separated pairs. */
-    toItems(texts) {
-      if (texts.length === 2 && !texts.some((t) => t.includes('\t'))) return [[texts[0], texts[1]]];
-      return texts.map((line) => {
-        const parts = line.split('\t');
-        if (parts.length !== 2) throw geulError('INVALID_INPUT', { detail: `similarity needs two texts, or lines of "text<TAB>text"; got "${line.slice(0, 80)}"` });
-        return [parts[0], parts[1]];
-      });
-    },
-    examples: ['geul similarity --json "a cat" "a dog"', 'geul similarity --file pairs.tsv --json'],
+    toItems: textPairs,
+    modes: [{
+      flag: 'matrix',
+      description: 'print the cosine similarity matrix of all given texts',
+      async run(texts, options, ctx) {
+        const matrix = await similarityMatrix(await ctx.load(options.model), texts, options.pooling);
+        return { value: { matrix }, text: matrix.map((row) => row.map((v) => v.toFixed(4)).join('\t')).join('\n') };
+      },
+    }],
   },
-};
+  examples: {
+    cli: ['geul similarity --json "a cat" "a dog"', 'geul similarity "a cat" "a dog" "a car" "a bus"', 'geul similarity --file pairs.tsv --json', 'geul similarity --matrix "a" "b" "c"'],
+    http: [{ inputs: ['a cat', 'a dog'] }, { inputs: [['a cat', 'a dog'], ['a car', 'a bus']] }],
+  },
+});
 
 /** All-pairs cosine matrix of texts (library helper; the CLI exposes it as `similarity --matrix`). */
 export async function similarityMatrix(loaded: LoadedModel, texts: string[], pooling: 'mean' | 'cls' = 'mean'): Promise<number[][]> {
+  for (const text of texts) if (text.length === 0) throw geulError('INVALID_INPUT', { detail: 'similarity: texts must not be empty' });
   const vectors = await embedTexts(loaded, texts, { pooling, normalize: true });
   return vectors.map((a) => vectors.map((b) => cosine(a, b)));
 }
 
 const SearchRequest = Type.Object({
   model: ModelField,
-  inputs: TextInputs,
-  documents: Type.Array(Text, { minItems: 1, maxItems: 100_000, description: 'The documents to search' }),
+  inputs: textInputs(Text),
+  documents: Type.Array(Text, { minItems: 1, maxItems: 100_000, description: 'The documents to search (none may be empty)' }),
   top_k: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'How many documents to return per query' }),
   pooling: Pooling,
 });
 const Hit = Type.Object({ index: Type.Integer({ description: 'Position in documents' }), score: Type.Number(), text: Type.String() });
 const SearchResult = Type.Array(Hit, { description: 'Best documents first' });
 
-export const searchTask: TaskSpec<typeof SearchRequest, typeof Text, typeof SearchResult> = {
+export const searchTask = defineTask({
   id: 'search',
   command: 'search',
   summary: 'Semantic search: the documents closest in meaning to each query',
   kind: 'feature-extraction',
+  family: 'embeddings',
   defaultModel: DEFAULT_EMBEDDER,
+  batches: false,
   request: SearchRequest,
   item: Text,
   result: SearchResult,
   async run(queries, options, ctx) {
-    const loaded = await loadFor(this, options.model, ctx);
+    const loaded = await ctx.load(options.model);
     const docVectors = await embedTexts(loaded, options.documents, { pooling: options.pooling, normalize: true });
     const queryVectors = await embedTexts(loaded, queries, { pooling: options.pooling, normalize: true });
     return queryVectors.map((q) => {
@@ -166,9 +196,14 @@ export const searchTask: TaskSpec<typeof SearchRequest, typeof Text, typeof Sear
       return hits.slice(0, options.top_k);
     });
   },
+  format: (query, hits) => [`# ${query}`, ...hits.map((h) => `${h.score.toFixed(4)}\t${h.index}\t${h.text}`)].join('\n'),
   cli: {
     args: '[queries...]',
     skipOptions: ['documents'],
-    examples: ['geul search --docs docs.txt "how do I cook rice"', 'geul search --docs faq.jsonl --top-k 3 --json "환불 방법"'],
+    files: [{ flag: 'docs', field: 'documents', description: 'documents to search: one per line, or JSONL with a "text" field', required: true }],
   },
-};
+  examples: {
+    cli: ['geul search --docs docs.txt "how do I cook rice"', 'geul search --docs faq.jsonl --top-k 3 --json "환불 방법"'],
+    http: [{ inputs: 'how do I cook rice', documents: ['Rinse the rice, then simmer it.', 'Stocks fell today.'], top_k: 1 }],
+  },
+});

@@ -2,13 +2,14 @@
 import { Type } from '../core/schema.js';
 import { geulError } from '../core/errors.js';
 import type { LoadedModel } from '../runtime/models.js';
-import { ModelField, Text, TextInputs } from './common.js';
+import { ModelField, textInputs, textItem } from './common.js';
 import { encodeTexts, forward, slices, softmax } from './encoder.js';
-import type { TaskSpec } from './types.js';
+import { defineTask } from './types.js';
 
+const Text = textItem({ allowed: false, says: 'Must hold exactly one [MASK] (or the model\'s own mask token); an empty text is refused.' });
 const Request = Type.Object({
   model: ModelField,
-  inputs: TextInputs,
+  inputs: textInputs(Text),
   top_k: Type.Integer({ minimum: 1, maximum: 100, default: 5, description: 'How many candidate tokens to return' }),
 });
 
@@ -59,21 +60,23 @@ export async function fillMask(loaded: LoadedModel, texts: string[], topK: numbe
   return results;
 }
 
-export const fillMaskTask: TaskSpec<typeof Request, typeof Text, typeof Result> = {
+export const fillMaskTask = defineTask({
   id: 'fill-mask',
   command: 'fill-mask',
   summary: 'Predict the token hidden behind [MASK] with a masked language model (BERT-style)',
   kind: 'masked-lm',
   defaultModel: 'Xenova/bert-base-uncased',
+  batches: false,
   request: Request,
   item: Text,
   result: Result,
   async run(items, options, ctx) {
-    const loaded = await ctx.models.load(options.model ?? this.defaultModel, this.kind, this.id);
-    return fillMask(loaded, items, options.top_k, ctx.onItemDone);
+    return fillMask(await ctx.load(options.model), items, options.top_k, ctx.onItemDone);
   },
-  cli: {
-    args: '[texts...]',
-    examples: ['geul fill-mask "paris is the [MASK] of france"', 'geul fill-mask --top-k 10 --json "서울은 한국의 [MASK]이다"'],
+  format: (_text, candidates) => candidates.map((c) => `${c.score.toFixed(4)}\t${c.token}\t${c.sequence}`).join('\n'),
+  cli: { args: '[texts...]' },
+  examples: {
+    cli: ['geul fill-mask "paris is the [MASK] of france"', 'geul fill-mask --top-k 10 --json "서울은 한국의 [MASK]이다"'],
+    http: [{ inputs: 'paris is the [MASK] of france', top_k: 3 }],
   },
-};
+});

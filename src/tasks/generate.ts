@@ -3,9 +3,9 @@ import { Type, type Static } from '../core/schema.js';
 import { geulError } from '../core/errors.js';
 import { hf } from '../runtime/transformers.js';
 import type { LoadedModel } from '../runtime/models.js';
-import { ModelField, Text, TextInputs } from './common.js';
+import { ModelField, textInputs, textItem } from './common.js';
 import { AbortCriteria, SeededSamplingProcessor, StopStringCriteria, cutAtStop } from './sampling.js';
-import type { TaskSpec } from './types.js';
+import { defineTask } from './types.js';
 
 export const GenerateOptions = {
   max_new_tokens: Type.Integer({ minimum: 1, maximum: 4096, default: 50, description: 'Most tokens to generate' }),
@@ -18,7 +18,8 @@ export const GenerateOptions = {
   stop: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 16, description: 'Stop when any of these strings is generated (it is not included)' })),
 };
 
-const Request = Type.Object({ model: ModelField, inputs: TextInputs, ...GenerateOptions });
+const Text = textItem({ allowed: true, says: 'An empty prompt starts from the model\'s beginning-of-text token, as GPT-2 was trained.' });
+const Request = Type.Object({ model: ModelField, inputs: textInputs(Text), ...GenerateOptions });
 const Result = Type.Object({
   text: Type.String({ description: 'The generated continuation (without the prompt)' }),
   tokens: Type.Integer({ description: 'How many tokens were generated' }),
@@ -79,7 +80,9 @@ export async function generateOne(loaded: LoadedModel, prompt: string, options: 
   const eos = new Set([loaded.config.eos_token_id].flat().filter((x) => x !== undefined && x !== null).map(Number));
   const hitEos = generated.length > 0 && eos.has(generated[generated.length - 1]);
   if (hitEos) generated = generated.slice(0, -1);
-  const cut = cutAtStop(loaded.tokenizer.decode(generated, { skip_special_tokens: true }), stops);
+  // The model may end at once (its first token is end-of-text): nothing to decode then.
+  const decoded = generated.length > 0 ? loaded.tokenizer.decode(generated, { skip_special_tokens: true }) : '';
+  const cut = cutAtStop(decoded, stops);
   const finish = hooks.signal?.aborted ? 'cancelled' : hitEos || cut.stopped ? 'stop' : 'length';
   return { text: cut.text, tokens: generated.length, finish_reason: finish };
 }
@@ -118,27 +121,34 @@ export async function* streamGenerate(loaded: LoadedModel, prompt: string, optio
   return final;
 }
 
-export const generateTask: TaskSpec<typeof Request, typeof Text, typeof Result> = {
+export const generateTask = defineTask({
   id: 'generate',
   command: 'generate',
   summary: 'Continue a prompt with a GPT-2-family language model',
   kind: 'causal-lm',
   defaultModel: 'Xenova/gpt2',
+  // One prompt at a time: each has its own seed stream and stop state, and GPT-2 has no pad token for batching.
+  batches: false,
   request: Request,
   item: Text,
   result: Result,
   async run(items, options, ctx) {
-    const loaded = await ctx.models.load(options.model ?? this.defaultModel, this.kind, this.id);
+    const loaded = await ctx.load(options.model);
     const results: GenerateResult[] = [];
-    // One prompt at a time: each has its own seed stream and stop state, and GPT-2 has no pad token for batching.
     for (const prompt of items) {
       results.push(await generateOne(loaded, prompt, options, { signal: ctx.signal }));
       ctx.onItemDone?.();
     }
     return results;
   },
-  cli: {
-    args: '[prompts...]',
-    examples: ['geul generate --max-new-tokens 40 "Once upon a time"', 'geul generate --do-sample --temperature 0.8 --top-p 0.9 --seed 7 --stream "The weather"'],
+  async *stream(prompt, options, ctx) {
+    return yield* streamGenerate(await ctx.load(options.model), prompt, options, ctx.signal);
   },
-};
+  // The continuation only, as in --stream and in --json's "text": every output mode prints the same text.
+  format: (_prompt, result) => result.text,
+  cli: { args: '[prompts...]' },
+  examples: {
+    cli: ['geul generate --max-new-tokens 40 "Once upon a time"', 'geul generate --do-sample --temperature 0.8 --top-p 0.9 --seed 7 --stream "The weather"'],
+    http: [{ inputs: 'Once upon a time', max_new_tokens: 40 }, { inputs: 'The weather', do_sample: true, temperature: 0.8, top_p: 0.9, seed: 7 }],
+  },
+});

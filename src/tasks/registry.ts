@@ -1,25 +1,33 @@
-// The task registry: task id → schemas, handler and default model. CLI commands, HTTP routes and UI lists come from it.
+// The task registry: one keyed table, task id → schemas, handler, model kind, default model, CLI and HTTP metadata.
+// CLI commands, HTTP routes, OpenAPI, GET /v1/tasks and the library's types are all generated from it.
 import { classifyTask } from './classify.js';
 import { embedTask, searchTask, similarityTask } from './embeddings.js';
 import { fillMaskTask } from './fill-mask.js';
 import { generateTask } from './generate.js';
 import { translateTask } from './translate.js';
-import type { AnyTask } from './types.js';
+import type { Task } from './types.js';
 
-export const TASKS: readonly AnyTask[] = [
-  generateTask,
-  classifyTask,
-  embedTask,
-  similarityTask,
-  searchTask,
-  translateTask,
-  fillMaskTask,
-] as unknown as readonly AnyTask[];
+/** Keyed by task id (a test checks each key equals its task's id); the order is the order of CLI help and listings. */
+export const TASKS = {
+  generate: generateTask,
+  classify: classifyTask,
+  embeddings: embedTask,
+  similarity: similarityTask,
+  search: searchTask,
+  translate: translateTask,
+  'fill-mask': fillMaskTask,
+} as const satisfies Record<string, Task>;
 
-export type TaskId = 'generate' | 'classify' | 'embeddings' | 'similarity' | 'search' | 'translate' | 'fill-mask';
+export type TaskTable = typeof TASKS;
+export type TaskId = keyof TaskTable;
 
-const BY_ID = new Map(TASKS.map((t) => [t.id, t]));
+/** Every task, in table order. */
+export const TASK_LIST: readonly Task[] = Object.values(TASKS);
 
-export function getTask(id: string): AnyTask | undefined {
-  return BY_ID.get(id);
+export function isTaskId(id: string): id is TaskId {
+  return Object.hasOwn(TASKS, id);
+}
+
+export function getTask(id: string): Task | undefined {
+  return isTaskId(id) ? TASKS[id] : undefined;
 }

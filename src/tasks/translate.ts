@@ -3,15 +3,16 @@ import { Type, type Static } from '../core/schema.js';
 import { geulError } from '../core/errors.js';
 import { hf } from '../runtime/transformers.js';
 import type { LoadedModel } from '../runtime/models.js';
-import { ModelField, Text, TextInputs } from './common.js';
+import { ModelField, textInputs, textItem } from './common.js';
 import { AbortCriteria } from './sampling.js';
 import { beamSearchSeq2Seq } from './beam-search.js';
 import { languageName } from './languages.js';
-import type { TaskSpec } from './types.js';
+import { defineTask } from './types.js';
 
+const Text = textItem({ allowed: true, says: 'An empty text translates to an empty text (the model is not run).' });
 const Request = Type.Object({
   model: ModelField,
-  inputs: TextInputs,
+  inputs: textInputs(Text),
   from: Type.Optional(Type.String({ maxLength: 16, description: 'Source language code, e.g. "en" (multilingual models)' })),
   to: Type.Optional(Type.String({ maxLength: 16, description: 'Target language code, e.g. "ko" (required by multilingual models)' })),
   max_new_tokens: Type.Integer({ minimum: 1, maximum: 1024, default: 256, description: 'Longest translation in tokens' }),
@@ -50,6 +51,11 @@ export async function translateTexts(loaded: LoadedModel, texts: string[], optio
   const maxNew = Math.min(options.max_new_tokens, Number(loaded.config.max_position_embeddings ?? 1024) - 2);
   const results: { text: string }[] = [];
   for (const text of texts) {
+    if (text.trim().length === 0) {
+      results.push({ text: '' });
+      onItemDone?.();
+      continue;
+    }
     const kwargs: Record<string, unknown> = { src_lang: options.from, tgt_lang: options.to };
     const inputs = multilingual
       ? tokenizer._build_translation_inputs!(text, { padding: true, truncation: true, max_length: loaded.maxLength }, kwargs)
@@ -81,21 +87,33 @@ export async function translateTexts(loaded: LoadedModel, texts: string[], optio
   return results;
 }
 
-export const translateTask: TaskSpec<typeof Request, typeof Text, typeof Result> = {
+export const translateTask = defineTask({
   id: 'translate',
   command: 'translate',
   summary: 'Translate texts between languages with a seq2seq model (M2M100: 100 languages)',
   kind: 'seq2seq-lm',
   defaultModel: 'Xenova/m2m100_418M',
+  batches: false,
   request: Request,
   item: Text,
   result: Result,
   async run(items, options, ctx) {
-    const loaded = await ctx.models.load(options.model ?? this.defaultModel, this.kind, this.id);
-    return translateTexts(loaded, items, options, ctx.signal, ctx.onItemDone);
+    return translateTexts(await ctx.load(options.model), items, options, ctx.signal, ctx.onItemDone);
   },
+  format: (_text, result) => result.text,
   cli: {
     args: '[texts...]',
-    examples: ['geul translate --from en --to ko "Where is the station?"', 'geul translate --from en --to fr --num-beams 4 "Good morning"', 'geul translate --from ko --to en --file notes.txt --json'],
+    modes: [{
+      flag: 'languages',
+      description: "list the model's languages and exit",
+      async run(_texts, options, ctx) {
+        const languages = modelLanguages(await ctx.load(options.model));
+        return { value: languages, text: languages.map((l) => `${l.code}\t${l.name}`).join('\n') };
+      },
+    }],
   },
-};
+  examples: {
+    cli: ['geul translate --from en --to ko "Where is the station?"', 'geul translate --from en --to fr --num-beams 4 "Good morning"', 'geul translate --from ko --to en --file notes.txt --json', 'geul translate --languages'],
+    http: [{ inputs: 'Where is the station?', from: 'en', to: 'ko' }, { inputs: ['Good morning', 'Thank you'], from: 'en', to: 'fr', num_beams: 4 }],
+  },
+});

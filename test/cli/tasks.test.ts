@@ -106,3 +106,44 @@ test('every command has --help', async () => {
     assert.match(r.stdout, /Examples:/, cmd);
   }
 });
+
+test('similarity scores consecutive pairs (a b c d → a~b, c~d); an odd count is a clear error', async () => {
+  const model = `${T}/tiny-bert-embed`;
+  const pairs = await runCli(['similarity', '--model', model, '--json', 'a cat', 'a cat', 'a cat', 'stocks fell sharply'], { env });
+  assert.equal(pairs.code, 0, pairs.stderr);
+  const scores = jsonLines(pairs.stdout) as { score: number }[];
+  assert.equal(scores.length, 2);
+  assert.ok(Math.abs(scores[0].score - 1) < 1e-5, 'a text with itself');
+  assert.ok(scores[1].score < scores[0].score);
+  const human = await runCli(['similarity', '--model', model, 'a cat', 'a cat', 'a cat', 'stocks fell sharply'], { env });
+  assert.deepEqual(human.stdout.trim().split('\n'), scores.map((s) => s.score.toFixed(4)));
+  const odd = await runCli(['similarity', '--model', model, 'a', 'b', 'c'], { env });
+  assert.notEqual(odd.code, 0);
+  assert.match(odd.stderr, /INVALID_INPUT/);
+  assert.match(odd.stderr, /odd/);
+});
+
+test('generate prints the same text (the continuation) in plain, --stream and --json modes', async () => {
+  const args = ['generate', '--model', `${T}/tiny-gpt2`, '--max-new-tokens', '6', 'hello there'];
+  const [plain, streamed, json] = await Promise.all([runCli(args, { env }), runCli([...args, '--stream'], { env }), runCli([...args, '--json'], { env })]);
+  for (const r of [plain, streamed, json]) assert.equal(r.code, 0, r.stderr);
+  const text = (jsonLines(json.stdout)[0] as { text: string }).text;
+  assert.equal(plain.stdout, `${text}\n`);
+  assert.equal(streamed.stdout, `${text}\n`);
+});
+
+test('empty texts: generate starts from the beginning of text; embed refuses it', async () => {
+  const gen = await runCli(['generate', '--model', `${T}/tiny-gpt2`, '--max-new-tokens', '3', '--json', ''], { env });
+  assert.equal(gen.code, 0, gen.stderr);
+  assert.equal(typeof (jsonLines(gen.stdout)[0] as { text: string }).text, 'string');
+  const embed = await runCli(['embed', '--model', `${T}/tiny-bert-embed`, ''], { env });
+  assert.notEqual(embed.code, 0);
+  assert.match(embed.stderr, /INVALID_INPUT/);
+});
+
+test('a model that cannot do the task is TASK_NOT_SUPPORTED', async () => {
+  const r = await runCli(['embed', '--model', `${T}/tiny-gpt2`, 'x'], { env });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /TASK_NOT_SUPPORTED/);
+  assert.equal(r.stdout, '');
+});

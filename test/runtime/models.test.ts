@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/core/config.js';
 import { isGeulError } from '../../src/core/errors.js';
 import { ModelStore, checkModelKind } from '../../src/runtime/models.js';
+import { kindProblem, outputsProblem, servableKinds } from '../../src/runtime/model-kinds.js';
 import { fixturesDir } from '../helpers/fixtures.js';
 
 const config = (overrides: Record<string, unknown> = {}) =>
@@ -66,4 +67,22 @@ test('threads reach the ONNX session options (a 1-thread session still runs)', a
   const loaded = await store.load(join(await fixturesDir(), 'tiny-bert-embed'), 'feature-extraction', 'embeddings');
   assert.ok(loaded.model);
   await store.dispose();
+});
+
+test('kindProblem: architectures decide when present, else model_type; servableKinds lists the rest', () => {
+  const gpt2 = { model_type: 'gpt2', architectures: ['GPT2LMHeadModel'] };
+  const classifier = { model_type: 'bert', architectures: ['BertForSequenceClassification'], id2label: { 0: 'NEG', 1: 'POS' } };
+  const mpnet = { model_type: 'mpnet', architectures: ['MPNetForMaskedLM'] };
+  assert.match(String(kindProblem('feature-extraction', gpt2)), /task head/);
+  assert.match(String(kindProblem('masked-lm', classifier)), /not a masked language model/);
+  assert.match(String(kindProblem('sequence-classification', { model_type: 'bert', architectures: ['BertModel'], id2label: { 0: 'LABEL_0' } })), /not a sequence classifier/);
+  // Sentence-embedding exports of MLM checkpoints keep their MLM config: the ONNX outputs decide after loading.
+  assert.equal(kindProblem('feature-extraction', mpnet), undefined);
+  assert.match(String(kindProblem('causal-lm', { model_type: 'llama', architectures: ['LlamaModel'] })), /not a causal language model/);
+  assert.deepEqual(servableKinds(gpt2), ['causal-lm']);
+  assert.deepEqual(servableKinds(classifier), ['sequence-classification']);
+  assert.deepEqual(servableKinds({ model_type: 'm2m_100', is_encoder_decoder: true }), ['seq2seq-lm']);
+  assert.match(String(outputsProblem('feature-extraction', ['logits'])), /not token vectors/);
+  assert.equal(outputsProblem('feature-extraction', ['last_hidden_state']), undefined);
+  assert.match(String(outputsProblem('masked-lm', ['last_hidden_state'])), /not logits/);
 });

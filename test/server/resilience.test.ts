@@ -78,7 +78,7 @@ test('SIGTERM with requests in flight: they complete, then the process exits 0',
 });
 
 test('the compiled server (dist/) runs its worker from worker.js under plain Node', { timeout: 30_000 }, async (t) => {
-  if (!existsSync('dist/server/worker.js')) return t.skip('run `npm run build` first');
+  if (!existsSync('dist/tasks/worker.js')) return t.skip('run `npm run build` first');
   const dir = mkdtempSync(join(tmpdir(), 'geul-dist-'));
   const { child, url } = await spawnServe(['bin/geul', 'serve', '--port', '0', '--workers', '1', '--data-dir', dir, '--default', 'generate=/nonexistent/gpt', '--log-level', 'warn'],
     { ...process.env, NODE_OPTIONS: '' });

@@ -15,7 +15,7 @@ export function kebab(name: string): string {
   return name.replace(/_/g, '-');
 }
 
-function camel(name: string): string {
+export function camel(name: string): string {
   return name.replace(/[-_]([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 

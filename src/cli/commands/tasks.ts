@@ -1,18 +1,15 @@
-// Generates one CLI command per registry task (`geul sentiment`, `geul generate`, …) from its request schema.
+// Generates one CLI command per registry task (`geul sentiment`, `geul generate`, …) from its request schema and CLI metadata.
 import type { Command } from 'commander';
 
-import { TASKS } from '../../tasks/registry.js';
-import type { AnyTask } from '../../tasks/types.js';
+import { TASK_LIST } from '../../tasks/registry.js';
+import type { Task, TaskContext } from '../../tasks/types.js';
 import { ModelStore } from '../../runtime/models.js';
-import { streamGenerate, type GenerateRequestOptions } from '../../tasks/generate.js';
-import { modelLanguages } from '../../tasks/translate.js';
-import { similarityMatrix } from '../../tasks/embeddings.js';
-import { prepareRequest } from '../../tasks/run.js';
+import { prepareOptions, prepareRequest } from '../../tasks/request.js';
+import { runMode, streamTask } from '../../tasks/run.js';
 import { configFromCommand, printJson } from '../context.js';
 import { chunked, readLines, textSource } from '../input.js';
 import { createProgress } from '../progress.js';
-import { formatHuman } from './task-format.js';
-import { addSchemaOptions, requestOptions } from './task-options.js';
+import { addSchemaOptions, camel, requestOptions } from './task-options.js';
 
 /** Items handed to a task per call when reading a file: keeps memory flat and output flowing. */
 const CLI_BATCH = 64;
@@ -23,13 +20,10 @@ interface TaskFlags {
   textField?: string;
   json?: boolean;
   stream?: boolean;
-  languages?: boolean;
-  matrix?: boolean;
-  docs?: string;
   [key: string]: unknown;
 }
 
-function registerTask(program: Command, task: AnyTask): void {
+function registerTask(program: Command, task: Task): void {
   const command = program
     .command(`${task.command} ${task.cli.args}`)
     .description(`${task.summary}\n\nDefault model: ${task.defaultModel}`)
@@ -37,33 +31,44 @@ function registerTask(program: Command, task: AnyTask): void {
     .option('-f, --file <path>', 'read inputs from a file: one per line, or JSONL (.jsonl) with a "text" field; "-" for stdin')
     .option('--text-field <name>', 'field holding the text in JSONL input', 'text')
     .option('--json', 'print one JSON value per input, one per line');
-  for (const alias of task.aliases ?? []) command.alias(alias);
-  const skip = new Set(['model', 'inputs', ...(task.cli.skipOptions ?? [])]);
-  const optionNames = addSchemaOptions(command, task.request as never, skip);
-  if (task.id === 'generate') command.option('--stream', 'print text as it is generated');
-  if (task.id === 'translate') command.option('--languages', "list the model's languages and exit");
-  if (task.id === 'similarity') command.option('--matrix', 'print the cosine similarity matrix of all given texts');
-  if (task.id === 'search') command.requiredOption('--docs <file>', 'documents to search: one per line, or JSONL with a "text" field');
-  command.addHelpText('after', `\nExamples:\n${task.cli.examples.map((e) => `  $ ${e}`).join('\n')}\n`);
+  for (const alias of task.aliases) command.alias(alias);
+  const skip = new Set(['model', 'inputs', ...task.cli.skipOptions]);
+  const optionNames = addSchemaOptions(command, task.request, skip);
+  if (task.streams) command.option('--stream', 'print text as it is generated');
+  for (const mode of task.cli.modes) command.option(`--${mode.flag}`, mode.description);
+  for (const file of task.cli.files) {
+    if (file.required) command.requiredOption(`--${file.flag} <file>`, file.description);
+    else command.option(`--${file.flag} <file>`, file.description);
+  }
+  command.addHelpText('after', `\nExamples:\n${task.examples.cli.map((e) => `  $ ${e}`).join('\n')}\n`);
 
   command.action(async (texts: string[], flags: TaskFlags, cmd: Command) => {
     const config = configFromCommand(cmd);
     const models = new ModelStore(config);
     const base: Record<string, unknown> = { ...requestOptions(flags, optionNames), model: flags.model };
     try {
-      if (flags.docs) base.documents = await readLines(flags.docs, flags.textField);
-      if (await runSpecial(task, texts, flags, base, models)) return;
+      for (const file of task.cli.files) {
+        const path = flags[camel(file.flag)];
+        if (typeof path === 'string') base[file.field] = await readLines(path, flags.textField);
+      }
+      const mode = task.cli.modes.find((m) => flags[camel(m.flag)] === true);
+      if (mode) {
+        const list = texts.length > 0 ? texts : await readAll(textSource(texts, flags).texts);
+        const out = await runMode(task, mode.flag, list, prepareOptions(task, base, { convert: true }), { models });
+        if (flags.json) printJson(out.value);
+        else process.stdout.write(`${out.text}\n`);
+        return;
+      }
+      if (flags.stream && task.streams) return await streamItems(task, texts, flags, base, { models });
       const source = textSource(texts, flags);
       const progress = source.fromFile ? createProgress(task.command, source.total) : undefined;
-      const all: string[] = [];
-      const grouped = task.cli.toItems && !source.fromFile;
-      for await (const batch of chunked(source.texts, grouped ? Number.MAX_SAFE_INTEGER : CLI_BATCH)) {
-        const items = task.cli.toItems ? task.cli.toItems(batch) : batch;
+      // Arguments are grouped at once (similarity pairs them up); file lines go in bounded batches.
+      for await (const batch of chunked(source.texts, source.fromFile ? CLI_BATCH : Number.MAX_SAFE_INTEGER)) {
         // Validate the whole request once per batch through the task schema, exactly as the library and server do.
-        const { options } = prepareRequest(task, { ...base, inputs: items }, { convert: true });
-        const results = await task.run(items as never[], options as never, { models, onItemDone: () => progress?.increment() });
-        results.forEach((result, i) => (flags.json ? printJson(result) : all.push(formatHuman(task.id, items[i], result))));
-        if (!flags.json && all.length > 0) process.stdout.write(`${all.splice(0).join('\n')}\n`);
+        const { items, options } = prepareRequest(task, { ...base, inputs: task.cli.toItems(batch) }, { convert: true });
+        const results = await task.run(items, options, { models, onItemDone: () => progress?.increment() });
+        if (flags.json) results.forEach((result) => printJson(result));
+        else process.stdout.write(`${results.map((result, i) => task.format(items[i], result)).join('\n')}\n`);
       }
       progress?.stop();
     } finally {
@@ -72,41 +77,23 @@ function registerTask(program: Command, task: AnyTask): void {
   });
 }
 
-/** Task-specific modes that do not fit "one result per input": streaming, language lists, matrices. */
-async function runSpecial(task: AnyTask, texts: string[], flags: TaskFlags, base: Record<string, unknown>, models: ModelStore): Promise<boolean> {
-  if (task.id === 'translate' && flags.languages) {
-    const loaded = await models.load(String(base.model ?? task.defaultModel), task.kind, task.id);
-    const languages = modelLanguages(loaded);
-    if (flags.json) printJson(languages);
-    else process.stdout.write(`${languages.map((l) => `${l.code}\t${l.name}`).join('\n')}\n`);
-    return true;
-  }
-  if (task.id === 'similarity' && flags.matrix) {
-    const list = texts.length > 0 ? texts : await readAll(textSource(texts, flags).texts);
-    prepareRequest(task, { ...base, inputs: [list.slice(0, 2)] }, { convert: true });
-    const loaded = await models.load(String(base.model ?? task.defaultModel), task.kind, task.id);
-    const matrix = await similarityMatrix(loaded, list, (base.pooling as 'mean' | 'cls') ?? 'mean');
-    if (flags.json) printJson({ matrix });
-    else process.stdout.write(`${matrix.map((row) => row.map((v) => v.toFixed(4)).join('\t')).join('\n')}\n`);
-    return true;
-  }
-  if (task.id === 'generate' && flags.stream) {
-    const loaded = await models.load(String(base.model ?? task.defaultModel), task.kind, task.id);
-    for await (const prompt of textSource(texts, flags).texts) {
-      const { options } = prepareRequest(task, { ...base, inputs: prompt }, { convert: true });
-      const stream = streamGenerate(loaded, prompt, options as GenerateRequestOptions);
-      let step = await stream.next();
-      while (!step.done) {
-        if (flags.json) printJson({ token: step.value });
-        else process.stdout.write(step.value);
-        step = await stream.next();
-      }
-      if (flags.json) printJson(step.value);
-      else process.stdout.write('\n');
+/**
+ * `--stream`: pieces as they come. Human output is the same text the plain mode prints (pieces, then a newline);
+ * `--json` prints `{"token": piece}` lines, then the full result.
+ */
+async function streamItems(task: Task, texts: string[], flags: TaskFlags, base: Record<string, unknown>, ctx: TaskContext): Promise<void> {
+  for await (const text of textSource(texts, flags).texts) {
+    const { items, options } = prepareRequest(task, { ...base, inputs: task.cli.toItems([text])[0] }, { convert: true });
+    const stream = streamTask(task, items[0], options, ctx);
+    let step = await stream.next();
+    while (!step.done) {
+      if (flags.json) printJson({ token: step.value });
+      else process.stdout.write(step.value);
+      step = await stream.next();
     }
-    return true;
+    if (flags.json) printJson(step.value);
+    else process.stdout.write('\n');
   }
-  return false;
 }
 
 async function readAll(texts: AsyncIterable<string>): Promise<string[]> {
@@ -116,7 +103,5 @@ async function readAll(texts: AsyncIterable<string>): Promise<string[]> {
 }
 
 export function register(program: Command): void {
-  for (const task of TASKS) registerTask(program, task);
+  for (const task of TASK_LIST) registerTask(program, task);
 }
-
-

@@ -1,13 +1,14 @@
-// The inference worker: holds the ONNX sessions (one ModelStore per thread) and runs registry tasks off the event loop.
+// The inference worker thread: holds the ONNX sessions (one ModelStore per thread) and runs registry tasks off the
+// event loop. It lives with the tasks (it imports them) and below the server, which only points its pool here.
 import { workerData } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GeulConfig } from '../core/config.js';
 import { geulError, isGeulError } from '../core/errors.js';
 import { ModelStore } from '../runtime/models.js';
 import { END_OF_MESSAGES, type WorkerCall, type WorkerReply } from '../runtime/pool.js';
-import { getTask } from '../tasks/registry.js';
-import { streamGenerate, generateTask, type GenerateRequestOptions } from '../tasks/generate.js';
-import { modelLanguages, translateTask } from '../tasks/translate.js';
+import { getTask } from './registry.js';
+import { runMode, streamTask } from './run.js';
+import type { Task } from './types.js';
 
 const config = (workerData as { config: GeulConfig }).config;
 /** Model loads finished since the last reply, reported to the main thread for metrics. */
@@ -31,9 +32,19 @@ const models = new TimedModelStore(config);
 /** Test hook: hold every call this long first, so a test can kill a worker mid-request. */
 const testDelayMs = Number(process.env.GEUL_TEST_WORKER_DELAY_MS ?? 0);
 
+/** A batch of validated items with their options (`options.model` is the resolved model reference). */
 export interface TaskPayload { task: string; items: unknown[]; options: Record<string, unknown> }
-export interface StreamPayload { prompt: string; options: GenerateRequestOptions & { model: string } }
+/** One item of a streaming task. */
+export interface StreamPayload { task: string; item: unknown; options: Record<string, unknown> }
+/** A CLI-style whole-run mode of a task (e.g. translate's `languages`). */
+export interface ModePayload { task: string; mode: string; texts: string[]; options: Record<string, unknown> }
 export interface LoadPayload { task: string; model: string }
+
+function taskOf(id: string): Task {
+  const task = getTask(id);
+  if (!task) throw geulError('UNKNOWN_TASK', { task: id });
+  return task;
+}
 
 async function handle(call: WorkerCall, signal: AbortSignal): Promise<unknown> {
   if (testDelayMs > 0) await sleep(testDelayMs);
@@ -41,14 +52,11 @@ async function handle(call: WorkerCall, signal: AbortSignal): Promise<unknown> {
   switch (call.op) {
     case 'task': {
       const p = call.payload as TaskPayload;
-      const task = getTask(p.task);
-      if (!task) throw geulError('UNKNOWN_TASK', { task: p.task });
-      return task.run(p.items as never[], p.options as never, { models, signal });
+      return taskOf(p.task).run(p.items, p.options, { models, signal });
     }
     case 'stream': {
       const p = call.payload as StreamPayload;
-      const loaded = await models.load(p.options.model, generateTask.kind, generateTask.id);
-      const stream = streamGenerate(loaded, p.prompt, p.options, signal);
+      const stream = streamTask(taskOf(p.task), p.item, p.options, { models, signal });
       let step = await stream.next();
       while (!step.done) {
         call.port.postMessage({ text: step.value });
@@ -56,14 +64,13 @@ async function handle(call: WorkerCall, signal: AbortSignal): Promise<unknown> {
       }
       return step.value;
     }
-    case 'languages': {
-      const p = call.payload as LoadPayload;
-      return modelLanguages(await models.load(p.model, translateTask.kind, translateTask.id));
+    case 'mode': {
+      const p = call.payload as ModePayload;
+      return (await runMode(taskOf(p.task), p.mode, p.texts, p.options, { models, signal })).value;
     }
     case 'load': {
       const p = call.payload as LoadPayload;
-      const task = getTask(p.task);
-      if (!task) throw geulError('UNKNOWN_TASK', { task: p.task });
+      const task = taskOf(p.task);
       await models.load(p.model, task.kind, task.id);
       return true;
     }
