@@ -1,7 +1,7 @@
 // The Fastify app factory: security plugins, body parsing, errors, metrics, OpenAPI, and every route. Usable with inject().
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
@@ -9,9 +9,10 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { GeulConfig } from '../core/config.js';
 import { geulError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logging.js';
-import { KeyStore } from '../store/keys.js';
+import { KeyStore, type Scope } from '../store/keys.js';
 import type { ServerContext } from './context.js';
-import { installBodyParsers, installErrorHandling } from './errors.js';
+import { installBodyParsers } from './body.js';
+import { installErrorHandling } from './errors.js';
 import { Guard, authEnabled } from './guard.js';
 import { Inference } from './inference.js';
 import { Metrics } from './metrics.js';
@@ -79,9 +80,15 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
   }));
   const inference: Inference = deps.inference ?? new Inference(config, metrics);
   const guard = new Guard(enabled, keys, deps.now);
+  // Each scope check a route declares as its preHandler also screens the request before its body is read (onRoute below).
+  const scopeOf = new WeakMap<object, Scope>();
   const ctx: ServerContext = {
     config, inference, guard, metrics, words,
-    requireScope: (scope) => async (request) => guard.authorize(request, scope),
+    requireScope: (scope) => {
+      const check = async (request: FastifyRequest): Promise<void> => guard.authorize(request, scope);
+      scopeOf.set(check, scope);
+      return check;
+    },
   };
   app.decorate('geul', ctx);
 
@@ -93,6 +100,10 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  app.addHook('onRoute', (route) => {
+    const scope = [route.preHandler].flat().map((h) => (h ? scopeOf.get(h) : undefined)).find((s) => s !== undefined);
+    if (scope) route.onRequest = [...[route.onRequest ?? []].flat(), async (request: FastifyRequest) => guard.screen(request, scope)];
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

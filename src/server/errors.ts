@@ -48,30 +48,3 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, geulError('NOT_FOUND', { what: `Route ${request.method} ${request.url.split('?')[0].slice(0, 200)}` })));
 }
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** JSON bodies: strict UTF-8 (invalid bytes → 400, not silent U+FFFD), prototype-poisoning safe parsing. */
-export function installBodyParsers(app: FastifyInstance): void {
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    let text: string;
-    try {
-      text = utf8.decode(body as Buffer);
-    } catch {
-      done(geulError('INVALID_INPUT', { detail: 'the body is not valid UTF-8' }), undefined);
-      return;
-    }
-    parseJson(request, text, (err, value) => done(err ? geulError('INVALID_INPUT', { detail: 'malformed JSON' }) : null, value));
-  });
-  // LibreTranslate clients may post HTML forms; repeated fields (q=…&q=…) become arrays.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    const out: Record<string, string | string[]> = {};
-    for (const [k, v] of new URLSearchParams(body as string)) {
-      const prev = out[k];
-      out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-    }
-    done(null, out);
-  });
-}

@@ -33,16 +33,36 @@ function presentedKey(request: FastifyRequest): string | undefined {
   return undefined;
 }
 
+/** Whether the request has a body, which may carry LibreTranslate's `api_key` field. */
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 interface Bucket { tokens: number; at: number }
 
 export class Guard {
   private readonly buckets = new Map<string, Bucket>();
+  /** Requests already authorized before their body was read (so the preHandler does not take a second token). */
+  private readonly screened = new WeakSet<FastifyRequest>();
 
   constructor(readonly enabled: boolean, private readonly keys: KeyStore | undefined, private readonly now: () => number = Date.now) {}
 
+  /**
+   * Runs before the body is read, so refusing a stranger costs no parsing: a Bearer key is checked in full now, and a
+   * request without one is refused now unless its body may still carry an `api_key` field.
+   */
+  screen(request: FastifyRequest, scope: Scope): void {
+    if (!this.enabled) return;
+    if (request.headers.authorization !== undefined) {
+      this.authorize(request, scope);
+      this.screened.add(request);
+    } else if (!hasBody(request)) throw geulError('UNAUTHORIZED');
+  }
+
   /** Checks the key and scope, then takes one token from the key's rate bucket. */
   authorize(request: FastifyRequest, scope: Scope): void {
-    if (!this.enabled) return;
+    if (!this.enabled || this.screened.has(request)) return;
     const presented = presentedKey(request);
     const key = presented && this.keys ? this.keys.verify(presented) : undefined;
     if (!key) throw geulError('UNAUTHORIZED');
