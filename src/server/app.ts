@@ -12,7 +12,7 @@ import { createLogger, type Logger } from '../core/logging.js';
 import { KeyStore, type Scope } from '../store/keys.js';
 import type { ServerContext } from './context.js';
 import { installBodyParsers } from './body.js';
-import { installErrorHandling } from './errors.js';
+import { clientErrorHandler, installErrorHandling } from './errors.js';
 import { Guard, authEnabled } from './guard.js';
 import { Inference } from './inference.js';
 import { Metrics } from './metrics.js';
@@ -51,6 +51,16 @@ function httpsOptions(config: GeulConfig): { key: Buffer; cert: Buffer } | undef
   }
 }
 
+function createFastify(options: FastifyServerOptions & { https?: object }): FastifyInstance {
+  try {
+    return Fastify(options) as unknown as FastifyInstance;
+  } catch (err) {
+    // Node's TLS layer rejects an unreadable certificate, a non-PEM file or a key that does not match here.
+    if (options.https) throw geulError('TLS_INVALID', { detail: String((err as Error).message).split('\n')[0] }, err);
+    throw err;
+  }
+}
+
 /** Builds the server (not listening). Closing it closes the worker pool and the key store it opened. */
 export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Promise<FastifyInstance> {
   const logger = deps.logger ?? createLogger({ level: config.logLevel });
@@ -66,9 +76,10 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
     requestIdHeader: false,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    clientErrorHandler,
     ...(https ? { https } : {}),
   };
-  const app = Fastify(options) as unknown as FastifyInstance;
+  const app = createFastify(options);
 
   const enabled = authEnabled(config);
   const ownKeys = !deps.keys && enabled ? KeyStore.open(config.dataDir) : undefined;
@@ -106,12 +117,19 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
     if (scope) route.onRequest = [...[route.onRequest ?? []].flat(), async (request: FastifyRequest) => guard.screen(request, scope)];
   });
   app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
-    metrics.latency.observe(reply.elapsedTime / 1000, { route });
+    metrics.recordRequest(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
+  });
+  // Before the answer leaves, so a client that sees a 5xx also sees its quota untouched.
+  app.addHook('onSend', async (request, reply) => {
+    if (reply.statusCode >= 500) guard.refund(request);
   });
 
-  await app.register(helmet, { global: true });
+  // HSTS and upgrade-insecure-requests only mean something over TLS; on plain HTTP they would break local clients.
+  await app.register(helmet, {
+    global: true,
+    strictTransportSecurity: https ? undefined : false,
+    contentSecurityPolicy: https ? undefined : { directives: { upgradeInsecureRequests: null } },
+  });
   if (config.server.corsOrigins.length > 0) {
     await app.register(cors, { origin: config.server.corsOrigins, methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', 'x-request-id'] });
   }

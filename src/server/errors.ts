@@ -1,4 +1,6 @@
 // HTTP error mapping: every failure becomes a catalog error `{error: {code, message}}` with its status; never a stack.
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { geulError, isGeulError, type GeulError } from '../core/errors.js';
 import { Type } from '../core/schema.js';
@@ -47,4 +49,21 @@ export function installErrorHandling(app: FastifyInstance): void {
     return sendError(reply, error);
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, geulError('NOT_FOUND', { what: `Route ${request.method} ${request.url.split('?')[0].slice(0, 200)}` })));
+}
+
+/**
+ * Answers what Node's HTTP parser refuses before Fastify sees a request (malformed request line, huge headers, a body
+ * that never arrives) in the same `{error: {code, message}}` shape, then closes the connection.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const error = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? geulError('REQUEST_TIMEOUT')
+    : err.code === 'HPE_HEADER_OVERFLOW' ? geulError('HEADERS_TOO_LARGE')
+      : geulError('INVALID_INPUT', { detail: 'malformed HTTP request' });
+  const body = JSON.stringify(error.toJSON());
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\nContent-Type: application/json; charset=utf-8\r\n`
+      + `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
 }

@@ -45,6 +45,8 @@ export class Guard {
   private readonly buckets = new Map<string, Bucket>();
   /** Requests already authorized before their body was read (so the preHandler does not take a second token). */
   private readonly screened = new WeakSet<FastifyRequest>();
+  /** What each request was charged, so a server-side failure can be refunded. */
+  private readonly charges = new WeakMap<FastifyRequest, { id: string; day: string; amount: number }>();
 
   constructor(readonly enabled: boolean, private readonly keys: KeyStore | undefined, private readonly now: () => number = Date.now) {}
 
@@ -91,10 +93,20 @@ export class Guard {
     if (!key?.quota || !this.keys) return;
     const now = this.now();
     const amount = key.quota.unit === 'chars' ? chars : tokens;
-    if (!this.keys.charge(key.id, utcDay(now), amount, key.quota.amount)) {
+    const day = utcDay(now);
+    if (this.keys.charge(key.id, day, amount, key.quota.amount)) this.charges.set(request, { id: key.id, day, amount });
+    else {
       const midnight = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), new Date(now).getUTCDate() + 1);
       throw geulError('QUOTA_EXCEEDED', { quota: `${key.quota.amount} ${key.quota.unit}/day`, retryAfter: Math.ceil((midnight - now) / 1000) });
     }
+  }
+
+  /** Returns a request's charge to its key's quota: a failure on the server's side (5xx) costs the client nothing. */
+  refund(request: FastifyRequest): void {
+    const charge = this.charges.get(request);
+    if (!charge || !this.keys) return;
+    this.charges.delete(request);
+    this.keys.refund(charge.id, charge.day, charge.amount);
   }
 }
 

@@ -17,8 +17,25 @@ export function clientGone(reply: FastifyReply): AbortSignal {
   return controller.signal;
 }
 
+/** Status of a stream the client closed before its end (nginx's convention; also the CANCELLED code's status). */
+export const CLIENT_CLOSED = 499;
+
+/**
+ * A hijacked reply skips Fastify's onResponse (its log line and metric), so the stream records its own end:
+ * 200 when it ended, 499 when the client closed it first.
+ */
+function recordEnd(reply: FastifyReply): void {
+  reply.raw.once('close', () => {
+    const status = reply.raw.writableFinished ? reply.raw.statusCode : CLIENT_CLOSED;
+    const ms = reply.elapsedTime;
+    reply.request.log.info({ res: { statusCode: status }, responseTime: ms, ...(status === CLIENT_CLOSED ? { reason: 'client closed the stream' } : {}) }, 'request completed');
+    reply.server.geul.metrics.recordRequest(reply.request.routeOptions.url ?? 'unmatched', reply.request.method, status, ms / 1000);
+  });
+}
+
 export function startSse(reply: FastifyReply): SseStream {
   const signal = clientGone(reply);
+  recordEnd(reply);
   const headers = { ...reply.getHeaders() } as Record<string, string>;
   delete headers['content-length'];
   reply.hijack();

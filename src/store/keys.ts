@@ -151,6 +151,11 @@ export class KeyStore {
     })();
   }
 
+  /** Gives back an earlier charge (a request that failed on the server's side); usage never goes below zero. */
+  refund(id: string, day: string, amount: number): void {
+    this.db.prepare('UPDATE usage SET amount = MAX(0, amount - ?) WHERE key_id = ? AND day = ?').run(amount, id, day);
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
