@@ -21,21 +21,23 @@ export function clientGone(reply: FastifyReply): AbortSignal {
 export const CLIENT_CLOSED = 499;
 
 /**
- * A hijacked reply skips Fastify's onResponse (its log line and metric), so the stream records its own end:
- * 200 when it ended, 499 when the client closed it first.
+ * Fastify records a request (log line, metric) when its response finishes or errors; a stream the client closes does
+ * neither, so it is recorded here, as 499.
  */
-function recordEnd(reply: FastifyReply): void {
+function recordClientClose(reply: FastifyReply): void {
+  let errored = false;
+  reply.raw.once('error', () => { errored = true; });
   reply.raw.once('close', () => {
-    const status = reply.raw.writableFinished ? reply.raw.statusCode : CLIENT_CLOSED;
+    if (reply.raw.writableFinished || errored) return;
     const ms = reply.elapsedTime;
-    reply.request.log.info({ res: { statusCode: status }, responseTime: ms, ...(status === CLIENT_CLOSED ? { reason: 'client closed the stream' } : {}) }, 'request completed');
-    reply.server.geul.metrics.recordRequest(reply.request.routeOptions.url ?? 'unmatched', reply.request.method, status, ms / 1000);
+    reply.request.log.info({ res: { statusCode: CLIENT_CLOSED }, responseTime: ms, reason: 'client closed the stream' }, 'request completed');
+    reply.server.geul.metrics.recordRequest(reply.request.routeOptions.url ?? 'unmatched', reply.request.method, CLIENT_CLOSED, ms / 1000);
   });
 }
 
 export function startSse(reply: FastifyReply): SseStream {
   const signal = clientGone(reply);
-  recordEnd(reply);
+  recordClientClose(reply);
   const headers = { ...reply.getHeaders() } as Record<string, string>;
   delete headers['content-length'];
   reply.hijack();
