@@ -1,6 +1,7 @@
-// Request body parsers: strict UTF-8 JSON with a nesting cap, and capped HTML-form bodies; every cost is linear in the body.
-import type { FastifyInstance } from 'fastify';
+// Request body parsers: strict UTF-8 JSON with a nesting cap, only known fields built, capped HTML forms; all linear in the body.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { geulError } from '../core/errors.js';
+import { knownBodyFields, parseSelected } from './json-select.js';
 
 /** Deeper JSON would overflow the stack of the recursive schema walkers (validation, defaults, cloning). */
 export const MAX_JSON_DEPTH = 64;
@@ -62,6 +63,20 @@ export function parseForm(body: string): Record<string, string | string[]> {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+const fieldsBySchema = new WeakMap<object, ReadonlySet<string> | null>();
+
+/** The top-level fields the route's body schema names (its handler reads no others), or undefined for open bodies. */
+function routeBodyFields(request: FastifyRequest): ReadonlySet<string> | undefined {
+  const schema = request.routeOptions.schema?.body;
+  if (!schema || typeof schema !== 'object') return undefined;
+  let fields = fieldsBySchema.get(schema);
+  if (fields === undefined) {
+    fields = knownBodyFields(schema) ?? null;
+    fieldsBySchema.set(schema, fields);
+  }
+  return fields ?? undefined;
+}
+
 /** JSON bodies: strict UTF-8 (invalid bytes → 400, not silent U+FFFD), a nesting cap, prototype-poisoning safe parsing. */
 export function installBodyParsers(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -72,6 +87,19 @@ export function installBodyParsers(app: FastifyInstance): void {
       text = utf8.decode(body as Buffer);
     } catch {
       done(geulError('INVALID_INPUT', { detail: 'the body is not valid UTF-8' }), undefined);
+      return;
+    }
+    // Unknown fields are ignored (clients send extras), so they are checked (nesting included) but never built.
+    const fields = routeBodyFields(request);
+    if (fields) {
+      let value: Record<string, unknown>;
+      try {
+        value = parseSelected(text, fields, MAX_JSON_DEPTH);
+      } catch (err) {
+        done(err as Error, undefined);
+        return;
+      }
+      done(null, value);
       return;
     }
     if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
