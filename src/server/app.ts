@@ -124,7 +124,7 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
     if (reply.statusCode >= 500) guard.refund(request);
   });
 
-  // HSTS and upgrade-insecure-requests only mean something over TLS; on plain HTTP they would break local clients.
+  // Only over TLS: HSTS means nothing on plain HTTP, and upgrade-insecure-requests breaks pages served over it.
   await app.register(helmet, {
     global: true,
     strictTransportSecurity: https ? undefined : false,
