@@ -37,6 +37,11 @@ export const ERROR_CATALOG = {
   OVERLOADED: { status: 503, message: 'Server busy; retry in {retryAfter} s' },
   NOT_FOUND: { status: 404, message: '{what} not found' },
   CANCELLED: { status: 499, message: 'Request was cancelled' },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request took too long to arrive' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'Request headers are larger than the server accepts' },
+  ADDRESS_IN_USE: { status: 500, message: 'Cannot listen on {address}: it is already in use (stop the other server or choose another --port)' },
+  LISTEN_FAILED: { status: 500, message: 'Cannot listen on {address}: {detail}' },
+  TLS_INVALID: { status: 400, message: 'Invalid TLS certificate or key: {detail} (--tls-cert and --tls-key must be a matching PEM certificate and private key)' },
   INTERNAL: { status: 500, message: 'Internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -14,15 +14,23 @@ export function asObject(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
+/** The fields the task's schema names: unknown ones (clients send extras) are ignored, never cloned or walked. */
+export function knownFields(task: AnyTask, raw: Record<string, unknown>): Record<string, unknown> {
+  const properties = (task.request as { properties?: Record<string, unknown> }).properties;
+  if (!properties) return raw;
+  const known: Record<string, unknown> = {};
+  for (const name of Object.keys(properties)) if (Object.hasOwn(raw, name)) known[name] = raw[name];
+  return known;
+}
+
 /** Validates a task request (limits first, then the task schema), resolves its model and charges the quota. */
 export function admitTask(ctx: ServerContext, request: FastifyRequest, task: AnyTask, raw: Record<string, unknown>) {
   const chars = checkLimits(ctx.config, { inputs: raw.inputs, documents: raw.documents, maxNewTokens: raw.max_new_tokens });
-  const { stream, ...body } = raw;
-  const { items, single, options } = prepareRequest(task, body);
+  const { items, single, options } = prepareRequest(task, knownFields(task, raw));
   // A task's default max_new_tokens may exceed the server's limit; requests that did not ask get the limit.
   if (typeof options.max_new_tokens === 'number') options.max_new_tokens = Math.min(options.max_new_tokens, ctx.config.server.maxNewTokens);
   options.model = ctx.inference.catalog.resolve(task, options.model as string | undefined);
   ctx.guard.charge(request, chars, estimateTokens(chars, typeof options.max_new_tokens === 'number' ? options.max_new_tokens : 0));
-  return { items, single, options, stream: stream === true };
+  return { items, single, options, stream: raw.stream === true };
 }
 

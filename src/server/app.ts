@@ -1,7 +1,7 @@
 // The Fastify app factory: security plugins, body parsing, errors, metrics, OpenAPI, and every route. Usable with inject().
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
@@ -9,9 +9,10 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { GeulConfig } from '../core/config.js';
 import { geulError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logging.js';
-import { KeyStore } from '../store/keys.js';
+import { KeyStore, type Scope } from '../store/keys.js';
 import type { ServerContext } from './context.js';
-import { installBodyParsers, installErrorHandling } from './errors.js';
+import { installBodyParsers } from './body.js';
+import { clientErrorHandler, installErrorHandling } from './errors.js';
 import { Guard, authEnabled } from './guard.js';
 import { Inference } from './inference.js';
 import { Metrics } from './metrics.js';
@@ -50,6 +51,16 @@ function httpsOptions(config: GeulConfig): { key: Buffer; cert: Buffer } | undef
   }
 }
 
+function createFastify(options: FastifyServerOptions & { https?: object }): FastifyInstance {
+  try {
+    return Fastify(options) as unknown as FastifyInstance;
+  } catch (err) {
+    // Node's TLS layer rejects an unreadable certificate, a non-PEM file or a key that does not match here.
+    if (options.https) throw geulError('TLS_INVALID', { detail: String((err as Error).message).split('\n')[0] }, err);
+    throw err;
+  }
+}
+
 /** Builds the server (not listening). Closing it closes the worker pool and the key store it opened. */
 export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Promise<FastifyInstance> {
   const logger = deps.logger ?? createLogger({ level: config.logLevel });
@@ -65,9 +76,10 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
     requestIdHeader: false,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    clientErrorHandler,
     ...(https ? { https } : {}),
   };
-  const app = Fastify(options) as unknown as FastifyInstance;
+  const app = createFastify(options);
 
   const enabled = authEnabled(config);
   const ownKeys = !deps.keys && enabled ? KeyStore.open(config.dataDir) : undefined;
@@ -79,9 +91,15 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
   }));
   const inference: Inference = deps.inference ?? new Inference(config, metrics);
   const guard = new Guard(enabled, keys, deps.now);
+  // Each scope check a route declares as its preHandler also screens the request before its body is read (onRoute below).
+  const scopeOf = new WeakMap<object, Scope>();
   const ctx: ServerContext = {
     config, inference, guard, metrics, words,
-    requireScope: (scope) => async (request) => guard.authorize(request, scope),
+    requireScope: (scope) => {
+      const check = async (request: FastifyRequest): Promise<void> => guard.authorize(request, scope);
+      scopeOf.set(check, scope);
+      return check;
+    },
   };
   app.decorate('geul', ctx);
 
@@ -94,13 +112,24 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  app.addHook('onRoute', (route) => {
+    const scope = [route.preHandler].flat().map((h) => (h ? scopeOf.get(h) : undefined)).find((s) => s !== undefined);
+    if (scope) route.onRequest = [...[route.onRequest ?? []].flat(), async (request: FastifyRequest) => guard.screen(request, scope)];
+  });
   app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
-    metrics.latency.observe(reply.elapsedTime / 1000, { route });
+    metrics.recordRequest(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
+  });
+  // Before the answer leaves, so a client that sees a 5xx also sees its quota untouched.
+  app.addHook('onSend', async (request, reply) => {
+    if (reply.statusCode >= 500) guard.refund(request);
   });
 
-  await app.register(helmet, { global: true });
+  // Only over TLS: HSTS means nothing on plain HTTP, and upgrade-insecure-requests breaks pages served over it.
+  await app.register(helmet, {
+    global: true,
+    strictTransportSecurity: https ? undefined : false,
+    contentSecurityPolicy: https ? undefined : { directives: { upgradeInsecureRequests: null } },
+  });
   if (config.server.corsOrigins.length > 0) {
     await app.register(cors, { origin: config.server.corsOrigins, methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', 'x-request-id'] });
   }

@@ -1,4 +1,6 @@
 // HTTP error mapping: every failure becomes a catalog error `{error: {code, message}}` with its status; never a stack.
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { geulError, isGeulError, type GeulError } from '../core/errors.js';
 import { Type } from '../core/schema.js';
@@ -49,29 +51,19 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => sendError(reply, geulError('NOT_FOUND', { what: `Route ${request.method} ${request.url.split('?')[0].slice(0, 200)}` })));
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** JSON bodies: strict UTF-8 (invalid bytes → 400, not silent U+FFFD), prototype-poisoning safe parsing. */
-export function installBodyParsers(app: FastifyInstance): void {
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    let text: string;
-    try {
-      text = utf8.decode(body as Buffer);
-    } catch {
-      done(geulError('INVALID_INPUT', { detail: 'the body is not valid UTF-8' }), undefined);
-      return;
-    }
-    parseJson(request, text, (err, value) => done(err ? geulError('INVALID_INPUT', { detail: 'malformed JSON' }) : null, value));
-  });
-  // LibreTranslate clients may post HTML forms; repeated fields (q=…&q=…) become arrays.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    const out: Record<string, string | string[]> = {};
-    for (const [k, v] of new URLSearchParams(body as string)) {
-      const prev = out[k];
-      out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-    }
-    done(null, out);
-  });
+/**
+ * Answers what Node's HTTP parser refuses before Fastify sees a request (malformed request line, huge headers, a body
+ * that never arrives) in the same `{error: {code, message}}` shape, then closes the connection.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const error = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? geulError('REQUEST_TIMEOUT')
+    : err.code === 'HPE_HEADER_OVERFLOW' ? geulError('HEADERS_TOO_LARGE')
+      : geulError('INVALID_INPUT', { detail: 'malformed HTTP request' });
+  const body = JSON.stringify(error.toJSON());
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\nContent-Type: application/json; charset=utf-8\r\n`
+      + `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
 }

@@ -33,16 +33,38 @@ function presentedKey(request: FastifyRequest): string | undefined {
   return undefined;
 }
 
+/** Whether the request has a body, which may carry LibreTranslate's `api_key` field. */
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 interface Bucket { tokens: number; at: number }
 
 export class Guard {
   private readonly buckets = new Map<string, Bucket>();
+  /** Requests already authorized before their body was read (so the preHandler does not take a second token). */
+  private readonly screened = new WeakSet<FastifyRequest>();
+  /** What each request was charged, so a server-side failure can be refunded. */
+  private readonly charges = new WeakMap<FastifyRequest, { id: string; day: string; amount: number }>();
 
   constructor(readonly enabled: boolean, private readonly keys: KeyStore | undefined, private readonly now: () => number = Date.now) {}
 
+  /**
+   * Runs before the body is read, so refusing a stranger costs no parsing: a Bearer key is checked in full now, and a
+   * request without one is refused now unless its body may still carry an `api_key` field.
+   */
+  screen(request: FastifyRequest, scope: Scope): void {
+    if (!this.enabled) return;
+    if (request.headers.authorization !== undefined) {
+      this.authorize(request, scope);
+      this.screened.add(request);
+    } else if (!hasBody(request)) throw geulError('UNAUTHORIZED');
+  }
+
   /** Checks the key and scope, then takes one token from the key's rate bucket. */
   authorize(request: FastifyRequest, scope: Scope): void {
-    if (!this.enabled) return;
+    if (!this.enabled || this.screened.has(request)) return;
     const presented = presentedKey(request);
     const key = presented && this.keys ? this.keys.verify(presented) : undefined;
     if (!key) throw geulError('UNAUTHORIZED');
@@ -71,10 +93,20 @@ export class Guard {
     if (!key?.quota || !this.keys) return;
     const now = this.now();
     const amount = key.quota.unit === 'chars' ? chars : tokens;
-    if (!this.keys.charge(key.id, utcDay(now), amount, key.quota.amount)) {
+    const day = utcDay(now);
+    if (this.keys.charge(key.id, day, amount, key.quota.amount)) this.charges.set(request, { id: key.id, day, amount });
+    else {
       const midnight = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), new Date(now).getUTCDate() + 1);
       throw geulError('QUOTA_EXCEEDED', { quota: `${key.quota.amount} ${key.quota.unit}/day`, retryAfter: Math.ceil((midnight - now) / 1000) });
     }
+  }
+
+  /** Returns a request's charge to its key's quota: a failure on the server's side (5xx) costs the client nothing. */
+  refund(request: FastifyRequest): void {
+    const charge = this.charges.get(request);
+    if (!charge || !this.keys) return;
+    this.charges.delete(request);
+    this.keys.refund(charge.id, charge.day, charge.amount);
   }
 }
 

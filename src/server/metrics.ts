@@ -72,6 +72,12 @@ export class Metrics {
     return { p50: ms(this.loopDelay.percentile(50)), p99: ms(this.loopDelay.percentile(99)), max: ms(this.loopDelay.max) };
   }
 
+  /** Counts one finished HTTP request (499: the client went away before the answer was complete). */
+  recordRequest(route: string, method: string, status: number, seconds: number): void {
+    this.requests.inc({ route, method, status: String(status) });
+    this.latency.observe(seconds, { route });
+  }
+
   resetLoopLag(): void {
     this.loopDelay.reset();
   }

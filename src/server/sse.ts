@@ -17,8 +17,27 @@ export function clientGone(reply: FastifyReply): AbortSignal {
   return controller.signal;
 }
 
+/** Status of a stream the client closed before its end (nginx's convention; also the CANCELLED code's status). */
+export const CLIENT_CLOSED = 499;
+
+/**
+ * Fastify records a request (log line, metric) when its response finishes or errors; a stream the client closes does
+ * neither, so it is recorded here, as 499.
+ */
+function recordClientClose(reply: FastifyReply): void {
+  let errored = false;
+  reply.raw.once('error', () => { errored = true; });
+  reply.raw.once('close', () => {
+    if (reply.raw.writableFinished || errored) return;
+    const ms = reply.elapsedTime;
+    reply.request.log.info({ res: { statusCode: CLIENT_CLOSED }, responseTime: ms, reason: 'client closed the stream' }, 'request completed');
+    reply.server.geul.metrics.recordRequest(reply.request.routeOptions.url ?? 'unmatched', reply.request.method, CLIENT_CLOSED, ms / 1000);
+  });
+}
+
 export function startSse(reply: FastifyReply): SseStream {
   const signal = clientGone(reply);
+  recordClientClose(reply);
   const headers = { ...reply.getHeaders() } as Record<string, string>;
   delete headers['content-length'];
   reply.hijack();

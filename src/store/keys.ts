@@ -1,7 +1,7 @@
 // API keys and daily usage in SQLite: keys are stored only as SHA-256 hashes, shown once, compared in constant time.
 import Database from 'better-sqlite3';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { geulError } from '../core/errors.js';
 
@@ -71,9 +71,9 @@ export function keysDbPath(dataDir: string): string {
 export class KeyStore {
   private readonly db: Database.Database;
 
-  constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    this.db = new Database(path);
+  constructor(path: string, options: { mustExist?: boolean } = {}) {
+    if (path !== ':memory:' && !options.mustExist) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    this.db = new Database(path, { fileMustExist: options.mustExist === true });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 2000');
     this.db.exec(`
@@ -88,6 +88,12 @@ export class KeyStore {
     return new KeyStore(keysDbPath(dataDir));
   }
 
+  /** The store if the data dir already has one, else undefined; never creates a folder or a file (for reading commands). */
+  static openExisting(dataDir: string): KeyStore | undefined {
+    const path = keysDbPath(dataDir);
+    return existsSync(path) ? new KeyStore(path, { mustExist: true }) : undefined;
+  }
+
   /** Creates a key; the returned secret is shown once and never stored. */
   create(options: { name: string; scopes: Scope[]; rate?: Rate; quota?: Quota; now?: number }): { key: string; info: ApiKey } {
     if (!/^[\w .@-]{1,64}$/.test(options.name)) throw geulError('INVALID_INPUT', { detail: 'key name: 1-64 letters, digits, spaces, "_", "-", ".", "@"' });
@@ -96,10 +102,17 @@ export class KeyStore {
     const secret = randomBytes(32).toString('base64url');
     const key = `geul_${id}_${secret}`;
     const createdAt = new Date(options.now ?? Date.now()).toISOString();
-    this.db.prepare('INSERT INTO api_keys (id, name, hash, scopes, rate, quota, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-      id, options.name, hash(key), options.scopes.join(','),
-      options.rate ? JSON.stringify(options.rate) : null, options.quota ? JSON.stringify(options.quota) : null, createdAt,
-    );
+    // Check and insert in one write transaction, so two CLI processes cannot both take a name.
+    this.db.transaction(() => {
+      const taken = this.activeNamed(options.name);
+      if (taken.length > 0) {
+        throw geulError('INVALID_INPUT', { detail: `an active key is already named "${options.name}" (${taken.map((k) => k.id).join(', ')}); choose another name or revoke it first` });
+      }
+      this.db.prepare('INSERT INTO api_keys (id, name, hash, scopes, rate, quota, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+        id, options.name, hash(key), options.scopes.join(','),
+        options.rate ? JSON.stringify(options.rate) : null, options.quota ? JSON.stringify(options.quota) : null, createdAt,
+      );
+    }).immediate();
     return { key, info: this.get(id)! };
   }
 
@@ -116,10 +129,25 @@ export class KeyStore {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM api_keys WHERE revoked_at IS NULL').get() as { n: number }).n;
   }
 
-  /** Revokes by id or name; returns how many keys were revoked. */
+  private activeNamed(name: string): ApiKey[] {
+    return (this.db.prepare('SELECT * FROM api_keys WHERE name = ? AND revoked_at IS NULL ORDER BY created_at, id').all(name) as KeyRow[]).map(toKey);
+  }
+
+  /**
+   * Revokes one active key, by id or else by name; returns how many were revoked (0 or 1). A name that several active
+   * keys share (possible in stores made before names were unique) is refused: revoke those by id.
+   */
   revoke(idOrName: string, now = Date.now()): number {
-    return this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL')
-      .run(new Date(now).toISOString(), idOrName, idOrName).changes;
+    const at = new Date(now).toISOString();
+    return this.db.transaction(() => {
+      const byId = this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, idOrName).changes;
+      if (byId > 0) return byId;
+      const named = this.activeNamed(idOrName);
+      if (named.length > 1) {
+        throw geulError('INVALID_INPUT', { detail: `${named.length} active keys are named "${idOrName}" (${named.map((k) => k.id).join(', ')}); revoke one by its id` });
+      }
+      return named.length === 0 ? 0 : this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(at, named[0].id).changes;
+    }).immediate();
   }
 
   /** The active key matching a presented secret, or undefined. Constant-time in the secret. */
@@ -149,6 +177,11 @@ export class KeyStore {
         .run(id, day, amount);
       return true;
     })();
+  }
+
+  /** Gives back an earlier charge (a request that failed on the server's side); usage never goes below zero. */
+  refund(id: string, day: string, amount: number): void {
+    this.db.prepare('UPDATE usage SET amount = MAX(0, amount - ?) WHERE key_id = ? AND day = ?').run(amount, id, day);
   }
 
   close(): void {

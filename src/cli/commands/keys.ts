@@ -9,8 +9,16 @@ function describe(k: ApiKey): string {
   return `${k.id}\t${k.name}\t${k.scopes.join(',')}\t${rate}\t${quota}\t${k.revokedAt ? `revoked ${k.revokedAt}` : 'active'}`;
 }
 
-function withStore<T>(cmd: Command, fn: (store: KeyStore) => T): T {
-  const store = KeyStore.open(configFromCommand(cmd).dataDir);
+/** Runs `fn` on the key store; `existing` commands (list, revoke) never create one and get undefined when there is none. */
+function withStore<T>(cmd: Command, fn: (store: KeyStore) => T): T;
+function withStore<T>(cmd: Command, fn: (store: KeyStore | undefined) => T, existing: 'existing'): T;
+function withStore<T>(cmd: Command, fn: (store: KeyStore) => T, existing?: 'existing'): T {
+  const { dataDir } = configFromCommand(cmd);
+  const store = existing ? KeyStore.openExisting(dataDir) : KeyStore.open(dataDir);
+  if (!store) {
+    process.stderr.write(`geul: no key store in ${dataDir} yet (\`geul keys create\` makes one)\n`);
+    return (fn as (store: KeyStore | undefined) => T)(undefined);
+  }
   try {
     return fn(store);
   } finally {
@@ -43,15 +51,15 @@ export function register(program: Command): void {
     .description('List keys (never their secrets)')
     .option('--json', 'one JSON object per key')
     .action((flags: { json?: boolean }, cmd: Command) => {
-      for (const k of withStore(cmd, (store) => store.list())) {
+      for (const k of withStore(cmd, (store) => store?.list() ?? [], 'existing')) {
         if (flags.json) printJson(k);
         else process.stdout.write(`${describe(k)}\n`);
       }
     });
   keys.command('revoke <idOrName>')
-    .description('Revoke a key by id or name')
+    .description('Revoke a key by id, or by name (names are unique among active keys)')
     .action((idOrName: string, _flags: unknown, cmd: Command) => {
-      const n = withStore(cmd, (store) => store.revoke(idOrName));
+      const n = withStore(cmd, (store) => store?.revoke(idOrName) ?? 0, 'existing');
       process.stderr.write(`geul: revoked ${n} key${n === 1 ? '' : 's'}\n`);
       if (n === 0) process.exitCode = 2;
     });

@@ -76,6 +76,7 @@ export function register(program: Command): void {
       }).filter(([, v]) => v !== undefined));
       const config = configFromCommand(cmd, { server });
       const running = await startServer(config, {}, { handleSignals: true });
-      process.stderr.write(`geul: serving on ${running.url} (docs: ${running.url}/docs)\n`);
+      const everywhere = /^(0\.0\.0\.0|\[::\]):/.test(running.bound) ? ', every interface' : '';
+      process.stderr.write(`geul: serving on ${running.url} (bound to ${running.bound}${everywhere}; docs: ${running.url}/docs)\n`);
     });
 }
