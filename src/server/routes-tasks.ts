@@ -18,6 +18,15 @@ export function taskRequestSchema(task: Task): Record<string, unknown> {
   return clientSchema(schema);
 }
 
+// The route also names `stream` where nothing streams: the body parser keeps only named fields, and `stream: true`
+// there must be a clear 400, not silently answered without streaming. /v1/tasks leaves it out (no form should offer it).
+const NoStreamField = Type.Optional(Type.Boolean({ default: false, description: 'This task does not stream: `true` is a 400' }));
+
+function routeBodySchema(task: Task): Record<string, unknown> {
+  if (task.streams) return taskRequestSchema(task);
+  return clientSchema(Type.Object({ ...task.request.properties, stream: NoStreamField }, { description: task.summary }));
+}
+
 /** What POST /v1/<task> answers: one result for one input, an array for a batch. */
 export function taskResponseSchema(task: Task): Record<string, unknown> {
   return clientSchema(Type.Union([task.result, Type.Array(task.result)], { description: 'One result for one input, an array for a batch' }));
@@ -76,7 +85,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: ServerContext): vo
     // Another API's request on the same path (OpenAI's embeddings): the body decides which, the answer follows it.
     const face = SHARED_PATH_FACES[task.id];
     // OpenAPI 3.1 schemas take JSON Schema's `examples`: the registry's HTTP examples show in /docs.
-    const body = { ...taskRequestSchema(task), examples: task.examples.http } as TSchema;
+    const body = { ...routeBodySchema(task), examples: task.examples.http } as TSchema;
     app.post(`/v1/${task.id}`, {
       schema: {
         summary: task.summary,
