@@ -1,7 +1,10 @@
 // What a trainable model is: a graph-building function over a context that owns parameters, dropout and inputs.
 import type { GraphBuilder, Value } from '../graph/builder.js';
-import { float } from '../graph/builder.js';
+import { seededUniformLike } from '../graph/random.js';
 import type { Rng } from '../core/random.js';
+
+/** The int64 scalar input training graphs with dropout declare: the step's seed, from which every mask is hashed. */
+export const DROPOUT_SEED_INPUT = 'train/seed';
 
 export type Init = 'zeros' | 'ones' | 'glorot' | { normal: number } | { uniform: number } | { data: Float32Array };
 
@@ -17,6 +20,8 @@ export interface ParamInfo {
 export class ModelContext {
   readonly params: ParamInfo[] = [];
   readonly paramValues: Value[] = [];
+  private seed?: Value;
+  private dropoutSites = 0;
 
   constructor(
     readonly g: GraphBuilder,
@@ -26,8 +31,6 @@ export class ModelContext {
     private readonly values: ReadonlyMap<string, Float32Array> = new Map(),
     /** Parameters become graph inputs (training and evaluation sessions) or initializers (export). */
     private readonly asInputs = true,
-    /** Seeds of the dropout masks (apart from initialisation, so a resumed run draws the same masks). */
-    private readonly dropoutRng: Rng = rng,
   ) {}
 
   param(name: string, shape: number[], init: Init): Value {
@@ -57,12 +60,16 @@ export class ModelContext {
     return g.op1('Gather', [rows, g.op1('Reshape', [inverse, g.op1('Shape', [ids])])], {}, { dtype: 'float32', shape: outShape });
   }
 
-  /** Inverted dropout with an in-graph seeded mask while training; identity otherwise. */
+  /**
+   * Inverted dropout while training; identity otherwise. The mask is hashed in-graph from the DROPOUT_SEED_INPUT fed
+   * each step and this site's number, so one session serves a whole run and a resumed run draws the same masks.
+   */
   dropout(x: Value, rate: number): Value {
     if (!this.train || rate <= 0) return x;
     const { g } = this;
-    const u = g.op1('RandomUniformLike', [x], { seed: float(this.dropoutRng.int(1 << 24)) }, { shape: x.shape });
-    const keep = g.op1('Cast', [g.op1('Greater', [u, g.scalar(rate)])], { to: 1 });
+    this.seed ??= g.input(DROPOUT_SEED_INPUT, 'int64', []);
+    const u = seededUniformLike(g, x, this.seed, this.dropoutSites++);
+    const keep = g.cast(g.op1('Greater', [u, g.scalar(rate)]), 'float32');
     return g.op1('Mul', [x, g.op1('Mul', [keep, g.scalar(1 / (1 - rate))])], {}, { shape: x.shape });
   }
 
