@@ -35,7 +35,9 @@ export class ModelContext {
 
   param(name: string, shape: number[], init: Init): Value {
     const size = shape.reduce((a, b) => a * b, 1);
-    const data = this.values.get(name) ?? initialise(this.rng, size, shape, init);
+    // Always drawn, so the initial values of later parameters do not depend on which ones a checkpoint supplied.
+    const fresh = initialise(this.rng, size, shape, init);
+    const data = this.values.get(name) ?? fresh;
     this.params.push({ name, shape, data });
     const value = this.asInputs ? this.g.input(name, 'float32', shape) : this.g.param(name, data, shape);
     this.paramValues.push(value);
@@ -51,7 +53,9 @@ export class ModelContext {
     const outShape = ids.shape ? [...ids.shape, shape[1]] : undefined;
     if (!this.train || !this.asInputs) return g.op1('Gather', [this.param(name, shape, init), ids], {}, { shape: outShape });
     const size = shape[0] * shape[1];
-    const data = this.values.get(name) ?? initialise(this.rng, size, shape, init);
+    // Always drawn, so the initial values of later parameters do not depend on which ones a checkpoint supplied.
+    const fresh = initialise(this.rng, size, shape, init);
+    const data = this.values.get(name) ?? fresh;
     const table = g.input(name, 'float32', shape);
     const [uniq, , inverse] = g.op('Unique', [g.op1('Reshape', [ids, g.ints([-1])])], { sorted: 1 }, { outputs: 4, dtype: 'int64' });
     const rows = g.op1('Gather', [table, uniq], {}, { dtype: 'float32', shape: ['rows', shape[1]] });

@@ -36,6 +36,13 @@ export interface TrainState {
   step: number;
   params: Map<string, Float32Array>;
   states: Map<string, Float32Array[]>;
+  /**
+   * Sparse (embedding) tables: 1 for each row some step updated. The other rows still hold their initial values and
+   * zero optimizer state, so a checkpoint stores only the touched rows and a resume re-initialises the rest from the seed.
+   */
+  touched?: Map<string, Uint8Array>;
+  /** A checkpoint's touched rows of sparse tables (ids, width, then param and state rows), applied by Trainer.create. */
+  rows?: Map<string, { ids: Int32Array; width: number; slots: Float32Array[] }>;
 }
 
 export class Trainer {
@@ -85,11 +92,13 @@ export class Trainer {
     for (const [name, saved] of resume?.states ?? []) {
       if (saved.length !== slots.length) throw geulError('INVALID_INPUT', { detail: `the checkpoint holds ${saved.length} optimizer state tensors for ${name}, ${optimizer.name} needs ${slots.length}: resume with the optimizer it was trained with` });
     }
-    const state: TrainState = resume ?? {
+    const state: TrainState = resume ? withSparseRows(resume, ctx.params, slots.length) : {
       step: 0,
       params: new Map(ctx.params.map((p) => [p.name, p.data])),
       states: new Map(ctx.params.map((p) => [p.name, slots.map(() => new Float32Array(p.data.length))])),
     };
+    state.touched ??= new Map();
+    for (const p of ctx.params) if (p.rows && !state.touched.has(p.name)) state.touched.set(p.name, new Uint8Array(p.shape[0]));
     const shapes = new Map(ctx.params.map((p) => [p.name, p.shape]));
     const sparse = new Set(ctx.params.filter((p) => p.rows).map((p) => p.name));
     const spare = new Map(ctx.params.filter((p) => !p.rows).map((p) => [p.name, [p, ...slots].map(() => new Float32Array(p.data.length))]));
@@ -137,6 +146,8 @@ export class Trainer {
       if (!spare) {
         const ids = out[`rows/${name}`].data as BigInt64Array;
         const width = (this.shapes.get(name) as number[])[1];
+        const touched = state.touched?.get(name);
+        if (touched) for (const id of ids) touched[Number(id)] = 1;
         scatterRows(state.params.get(name) as Float32Array, ids, out[`new/${name}`].data as Float32Array, width);
         (state.states.get(name) ?? []).forEach((table, j) => scatterRows(table, ids, out[`new/${name}/${slots[j]}`].data as Float32Array, width));
         continue;
@@ -189,6 +200,28 @@ export class Trainer {
       return [n, t];
     }));
   }
+}
+
+/**
+ * A resumed state with full tables: sparse tables the checkpoint stored by rows start from their initial values
+ * (`params`, drawn from the seed) and zero optimizer state, then get the stored rows.
+ */
+function withSparseRows(resume: TrainState, params: readonly { name: string; data: Float32Array }[], slotCount: number): TrainState {
+  const state: TrainState = { step: resume.step, params: new Map(resume.params), states: new Map(resume.states), touched: new Map(resume.touched) };
+  for (const [name, rows] of resume.rows ?? []) {
+    const initial = params.find((p) => p.name === name);
+    if (!initial) throw geulError('INVALID_INPUT', { detail: `the checkpoint holds rows of "${name}", which this model does not have` });
+    if (rows.slots.length !== slotCount + 1) throw geulError('INVALID_INPUT', { detail: `the checkpoint holds ${rows.slots.length - 1} optimizer state tensors for ${name}, this optimizer needs ${slotCount}: resume with the optimizer it was trained with` });
+    const tables = [Float32Array.from(initial.data), ...Array.from({ length: slotCount }, () => new Float32Array(initial.data.length))];
+    const ids = BigInt64Array.from(rows.ids, (i) => BigInt(i));
+    tables.forEach((table, j) => scatterRows(table, ids, rows.slots[j], rows.width));
+    const touched = new Uint8Array(initial.data.length / rows.width);
+    for (const id of rows.ids) touched[id] = 1;
+    state.params.set(name, tables[0]);
+    state.states.set(name, tables.slice(1));
+    state.touched?.set(name, touched);
+  }
+  return state;
 }
 
 /** table[ids[u]] = rows[u] for rows of `width` floats. */
