@@ -1,6 +1,6 @@
 // What a trainable model is: a graph-building function over a context that owns parameters, dropout and inputs.
 import type { GraphBuilder, Value } from '../graph/builder.js';
-import { seededUniformLike } from '../graph/random.js';
+import { seededKeepMask } from '../graph/random.js';
 import type { Rng } from '../core/random.js';
 
 /** The int64 scalar input training graphs with dropout declare: the step's seed, from which every mask is hashed. */
@@ -72,8 +72,7 @@ export class ModelContext {
     if (!this.train || rate <= 0) return x;
     const { g } = this;
     this.seed ??= g.input(DROPOUT_SEED_INPUT, 'int64', []);
-    const u = seededUniformLike(g, x, this.seed, this.dropoutSites++);
-    const keep = g.cast(g.op1('Greater', [u, g.scalar(rate)]), 'float32');
+    const keep = seededKeepMask(g, x, this.seed, this.dropoutSites++, 1 - rate);
     return g.op1('Mul', [x, g.op1('Mul', [keep, g.scalar(1 / (1 - rate))])], {}, { shape: x.shape });
   }
 
