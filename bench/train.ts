@@ -116,7 +116,7 @@ async function speed(): Promise<string> {
 async function quality(): Promise<string> {
   const data = sharedData('imdb', 'train.jsonl');
   if (!data) return 'IMDb data not found (../shared/data/imdb/train.jsonl); quality part skipped.';
-  const runs: { model: TextModelName; epochs: number; maxLength: number; extra: Record<string, unknown>; goal: number }[] = [
+  const runs: { model: TextModelName; epochs: number; maxLength: number; extra: { pooling?: 'max' }; goal: number }[] = [
     { model: 'bow', epochs: Number(args['bow-epochs']), maxLength: 800, extra: {}, goal: 0.88 },
     { model: args.rnn as TextModelName, epochs: Number(args['rnn-epochs']), maxLength: Number(args['rnn-max-length']), extra: { pooling: 'max' }, goal: 0.86 },
   ];
@@ -131,9 +131,9 @@ async function quality(): Promise<string> {
     const out = mkdtempSync(join(tmpdir(), `geul-bench-${run.model}-`));
     const started = performance.now();
     const r = await trainText({
-      model: run.model, data, text: 'text', label: 'label', out, epochs: run.epochs, batchSize: 32, maxLength: run.maxLength,
-      vocabSize: 30000, seed: 42, patience: 1, ...run.extra,
-    }, { onEpoch: (e) => process.stderr.write(`${run.model} epoch ${e.epoch}: valid acc ${e.validAccuracy.toFixed(4)} (${e.seconds.toFixed(0)} s)\n`) });
+      data: { source: data, maxLength: run.maxLength, vocabSize: 30000 }, model: { name: run.model, ...run.extra },
+      run: { epochs: run.epochs, batchSize: 32, seed: 42, patience: 1 }, output: { dir: out },
+    }, { onEvent: (e) => e.type === 'epoch' && process.stderr.write(`${run.model} epoch ${e.epoch}: valid acc ${e.valid_accuracy.toFixed(4)} (${e.seconds.toFixed(0)} s)\n`) });
     const seconds = (performance.now() - started) / 1000;
     const settings = run.model === 'bow' ? 'dim 64, 2^18 bigram buckets, lr 0.005, max 800 tokens' : `emb 128, hidden 128, ${run.extra.pooling} pooling, dropout 0.2, lr 0.002, max ${run.maxLength} tokens`;
     lines.push(`| ${run.model} | ${settings} | ${r.history.length} of ${run.epochs} | ${(r.best * 100).toFixed(2)} % | ≥ ${run.goal * 100} % ${r.best >= run.goal ? 'met' : '**missed**'} | ${seconds.toFixed(0)} s |`);

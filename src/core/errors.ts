@@ -28,6 +28,7 @@ export const ERROR_CATALOG = {
   DATA_LABEL_UNKNOWN: { status: 400, message: 'Label "{label}" in {path}{where} is not in the label set ({labels})' },
   DATA_EMPTY_TEXT: { status: 400, message: 'Empty text in {path}{where} (column "{column}")' },
   TRAINING_FAILED: { status: 500, message: 'Training failed: {detail}' },
+  OUTPUT_INVALID: { status: 400, message: 'Cannot write the output folder {path}: {detail}' },
   GRAPH_INVALID: { status: 500, message: 'Cannot build the model graph: {detail}' },
   UNAUTHORIZED: { status: 401, message: 'Missing or invalid API key' },
   FORBIDDEN: { status: 403, message: 'This API key lacks the "{scope}" scope' },

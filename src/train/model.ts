@@ -1,7 +1,10 @@
 // What a trainable model is: a graph-building function over a context that owns parameters, dropout and inputs.
 import type { GraphBuilder, Value } from '../graph/builder.js';
-import { float } from '../graph/builder.js';
+import { seededKeepMask } from '../graph/random.js';
 import type { Rng } from '../core/random.js';
+
+/** The int64 scalar input training graphs with dropout declare: the step's seed, from which every mask is hashed. */
+export const DROPOUT_SEED_INPUT = 'train/seed';
 
 export type Init = 'zeros' | 'ones' | 'glorot' | { normal: number } | { uniform: number } | { data: Float32Array };
 
@@ -17,6 +20,8 @@ export interface ParamInfo {
 export class ModelContext {
   readonly params: ParamInfo[] = [];
   readonly paramValues: Value[] = [];
+  private seed?: Value;
+  private dropoutSites = 0;
 
   constructor(
     readonly g: GraphBuilder,
@@ -26,13 +31,13 @@ export class ModelContext {
     private readonly values: ReadonlyMap<string, Float32Array> = new Map(),
     /** Parameters become graph inputs (training and evaluation sessions) or initializers (export). */
     private readonly asInputs = true,
-    /** Seeds of the dropout masks (apart from initialisation, so a resumed run draws the same masks). */
-    private readonly dropoutRng: Rng = rng,
   ) {}
 
   param(name: string, shape: number[], init: Init): Value {
     const size = shape.reduce((a, b) => a * b, 1);
-    const data = this.values.get(name) ?? initialise(this.rng, size, shape, init);
+    // Always drawn, so the initial values of later parameters do not depend on which ones a checkpoint supplied.
+    const fresh = initialise(this.rng, size, shape, init);
+    const data = this.values.get(name) ?? fresh;
     this.params.push({ name, shape, data });
     const value = this.asInputs ? this.g.input(name, 'float32', shape) : this.g.param(name, data, shape);
     this.paramValues.push(value);
@@ -48,7 +53,9 @@ export class ModelContext {
     const outShape = ids.shape ? [...ids.shape, shape[1]] : undefined;
     if (!this.train || !this.asInputs) return g.op1('Gather', [this.param(name, shape, init), ids], {}, { shape: outShape });
     const size = shape[0] * shape[1];
-    const data = this.values.get(name) ?? initialise(this.rng, size, shape, init);
+    // Always drawn, so the initial values of later parameters do not depend on which ones a checkpoint supplied.
+    const fresh = initialise(this.rng, size, shape, init);
+    const data = this.values.get(name) ?? fresh;
     const table = g.input(name, 'float32', shape);
     const [uniq, , inverse] = g.op('Unique', [g.op1('Reshape', [ids, g.ints([-1])])], { sorted: 1 }, { outputs: 4, dtype: 'int64' });
     const rows = g.op1('Gather', [table, uniq], {}, { dtype: 'float32', shape: ['rows', shape[1]] });
@@ -57,12 +64,15 @@ export class ModelContext {
     return g.op1('Gather', [rows, g.op1('Reshape', [inverse, g.op1('Shape', [ids])])], {}, { dtype: 'float32', shape: outShape });
   }
 
-  /** Inverted dropout with an in-graph seeded mask while training; identity otherwise. */
+  /**
+   * Inverted dropout while training; identity otherwise. The mask is hashed in-graph from the DROPOUT_SEED_INPUT fed
+   * each step and this site's number, so one session serves a whole run and a resumed run draws the same masks.
+   */
   dropout(x: Value, rate: number): Value {
     if (!this.train || rate <= 0) return x;
     const { g } = this;
-    const u = g.op1('RandomUniformLike', [x], { seed: float(this.dropoutRng.int(1 << 24)) }, { shape: x.shape });
-    const keep = g.op1('Cast', [g.op1('Greater', [u, g.scalar(rate)])], { to: 1 });
+    this.seed ??= g.input(DROPOUT_SEED_INPUT, 'int64', []);
+    const keep = seededKeepMask(g, x, this.seed, this.dropoutSites++, 1 - rate);
     return g.op1('Mul', [x, g.op1('Mul', [keep, g.scalar(1 / (1 - rate))])], {}, { shape: x.shape });
   }
 

@@ -84,11 +84,11 @@ export async function writeVocabFile(out: string, vocab: TextVocab, labels: stri
   await writeFile(join(out, 'vocab.json'), JSON.stringify({ ...vocab.toJSON(), labels }));
 }
 
-function readOptions(o: TextDataOptions, valid: boolean, warn: boolean): DataOptions {
+function readOptions(o: TextDataOptions, valid: boolean, warn: boolean, onLabelNames?: (names: string[]) => void): DataOptions {
   return {
     text: o.text, label: o.label, format: valid ? undefined : o.format, encoding: o.encoding, emptyText: o.emptyText, hub: o.hub,
     split: valid ? (o.validSplit ?? 'validation') : o.split, onWarning: warn ? o.onWarning : undefined,
-    onProgress: warn && !valid ? o.onProgress : undefined,
+    onProgress: warn && !valid ? o.onProgress : undefined, onLabelNames,
   };
 }
 
@@ -107,7 +107,9 @@ export async function prepareTextData(o: TextDataOptions, saved?: SavedVocab): P
   // Rows are kept from the first pass while they fit the budget, so data that fits in memory is read once.
   let kept: Example[] | undefined = [];
   let chars = 0;
-  for await (const e of readExamples(o.data, readOptions(o, false, true))) {
+  // Integer labels with class names in the file (Hugging Face ClassLabel) are named by them, unless `labels` says otherwise.
+  let declared: string[] | undefined;
+  for await (const e of readExamples(o.data, readOptions(o, false, true, (names) => (declared = names)))) {
     rawLabels.push(e.label);
     if (o.valid && !saved && !pretrained) counter.add(e.text);
     if (kept && (chars += e.text.length) <= (o.memoryBudget ?? DEFAULT_MEMORY_BUDGET)) kept.push(e);
@@ -116,7 +118,7 @@ export async function prepareTextData(o: TextDataOptions, saved?: SavedVocab): P
   const data = (): AsyncIterable<Example> | Example[] => kept ?? readExamples(o.data, readOptions(o, false, false));
   const inValid = o.valid ? undefined : stratifiedMask(rawLabels, o.validFraction ?? 0.2, o.seed);
   const trainLabels = inValid ? rawLabels.filter((_, i) => inValid[i] === 0) : rawLabels;
-  const labelSet = saved ? new LabelSet(saved.labels, o.data) : LabelSet.fromData(trainLabels, o.data, o.labels);
+  const labelSet = saved ? new LabelSet(saved.labels, o.data) : LabelSet.fromData(trainLabels, o.data, o.labels?.length ? o.labels : declared);
   if (inValid && !saved && !pretrained) {
     let i = 0;
     for await (const e of data()) if (inValid[i++] === 0) counter.add(e.text);

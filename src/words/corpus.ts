@@ -17,7 +17,14 @@ export interface CorpusOptions {
   stripGutenberg?: boolean;
   /** Called with bytes read so far (over all files) and the total size. */
   onBytes?: (read: number, total: number) => void;
+  /** Told once per file about lines that are not text (invalid UTF-8 or NUL bytes), which are skipped. */
+  onWarning?: (message: string) => void;
+  /** Stops reading between lines (CANCELLED). */
+  signal?: AbortSignal;
 }
+
+/** U+FFFD (what invalid UTF-8 decodes to) or NUL: the line is not text, so its "words" would be noise. */
+const notText = (line: string): boolean => line.includes('\uFFFD') || line.includes('\u0000');
 
 const WORD = /[\p{L}\p{M}\p{N}]+(?:['’][\p{L}\p{M}\p{N}]+)*/gu;
 
@@ -127,7 +134,15 @@ export async function* sentences(paths: string[], options: CorpusOptions = {}): 
   const onBytes = options.onBytes ? (delta: number) => { read += delta; options.onBytes?.(read, total); } : undefined;
   for (const path of paths) {
     const filter = options.stripGutenberg ? new GutenbergFilter() : undefined;
+    let lines = 0;
+    let skipped = 0;
     for await (const line of readLines(path, onBytes)) {
+      if (options.signal?.aborted) throw geulError('CANCELLED');
+      lines++;
+      if (notText(line)) {
+        skipped++;
+        continue;
+      }
       for (const kept of filter ? filter.push(line) : [line]) {
         const tokens = tokenizeLine(kept);
         if (tokens.length > 0) yield tokens;
@@ -136,6 +151,10 @@ export async function* sentences(paths: string[], options: CorpusOptions = {}): 
     for (const kept of filter?.end() ?? []) {
       const tokens = tokenizeLine(kept);
       if (tokens.length > 0) yield tokens;
+    }
+    if (skipped > 0) {
+      const binary = skipped * 2 > lines ? ' (a binary file?)' : '';
+      options.onWarning?.(`${path}: skipped ${skipped} of ${lines} lines that are not UTF-8 text${binary}`);
     }
   }
 }

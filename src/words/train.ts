@@ -7,21 +7,16 @@ import { Rng } from '../core/random.js';
 import { siblingWorker } from '../runtime/pool.js';
 import { encodeCorpus, slices, type EncodeOptions } from './encode.js';
 import { decayedAlpha, unigramTable, type SharedModel, type TrainParams } from './sgd.js';
+import { parseWord2VecSpec, type Word2VecEvent } from './train-spec.js';
 import { createWasmModel, wasmVectors } from './train-wasm.js';
 import type { ThreadData } from './train-thread.js';
 import { buildVocab, cumulativeTable, huffman, keepProbabilities, type Vocab } from './vocab.js';
 import { WordVectors } from './vectors.js';
 
-export interface TrainProgress {
-  /** 'encode': reading the corpus (done/total in bytes); 'train': training (done/total in words over all epochs). */
-  phase: 'encode' | 'train';
-  done: number;
-  total: number;
-  alpha: number;
-  wordsPerSecond: number;
-}
+export type { Word2VecEvent } from './train-spec.js';
 
-export interface Word2VecOptions extends EncodeOptions {
+/** Word2VecSpecSchema (src/words/train-spec.ts) validates and bounds these options; the callbacks and signal are not part of it. */
+export interface Word2VecOptions extends Omit<EncodeOptions, 'onBytes' | 'onWarning' | 'signal'> {
   vectorSize?: number;
   /** Maximum distance between the centre and a context word; each position samples its window in [1, window]. */
   window?: number;
@@ -44,7 +39,12 @@ export interface Word2VecOptions extends EncodeOptions {
   threads?: number;
   /** 'wasm' (WebAssembly SIMD, default when available) or 'js' (plain JavaScript loop). */
   kernel?: 'auto' | 'wasm' | 'js';
-  onProgress?: (info: TrainProgress) => void;
+  /** Progress as JSON events: read (bytes), step (words, alpha, words/s), log (warnings: binary or invalid input), done. */
+  onEvent?: (event: Word2VecEvent) => void;
+  /** Stops reading or training (worker threads are terminated); the promise rejects with CANCELLED. */
+  signal?: AbortSignal;
+  /** The caller's name for an option in error messages (the CLI: "vectorSize" → "--vector-size"). */
+  optionName?: (key: string) => string;
 }
 
 export interface TrainResult {
@@ -59,7 +59,7 @@ function sharedFloat32(n: number): Float32Array {
 }
 
 /** Starts a training thread; from TypeScript sources (tests, benchmarks) it registers tsx first. */
-function startWorker(data: ThreadData): Promise<void> {
+function startWorker(data: ThreadData, started: Worker[]): Promise<void> {
   const { filename } = siblingWorker(import.meta.url, 'train-worker');
   const fromSource = filename.endsWith('.ts');
   const entry = fromSource
@@ -67,6 +67,7 @@ function startWorker(data: ThreadData): Promise<void> {
     : filename;
   return new Promise<void>((resolve, reject) => {
     const worker = new Worker(entry, { eval: fromSource, workerData: data });
+    started.push(worker);
     let done = false;
     worker.once('message', () => { done = true; resolve(); });
     worker.once('error', (err) => reject(geulError('TRAINING_FAILED', { detail: err.message }, err)));
@@ -74,39 +75,34 @@ function startWorker(data: ThreadData): Promise<void> {
   });
 }
 
-function validate(o: Word2VecOptions): void {
-  const positive = (name: string, v: number | undefined) => {
-    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw geulError('INVALID_INPUT', { detail: `${name} must be a whole number ≥ 1, got ${v}` });
-  };
-  positive('vectorSize', o.vectorSize);
-  positive('window', o.window);
-  positive('epochs', o.epochs);
-  positive('threads', o.threads);
-  if ((o.negative ?? 5) === 0 && !o.hs) throw geulError('INVALID_INPUT', { detail: 'use negative sampling (--negative > 0) or hierarchical softmax (--hs)' });
-  if ((o.sample ?? 1e-3) < 0 || (o.alpha ?? 0.025) <= 0 || (o.minAlpha ?? 0.0001) < 0) throw geulError('INVALID_INPUT', { detail: 'sample, alpha and min_alpha must be non-negative (alpha > 0)' });
-}
-
 /** Trains Word2Vec on UTF-8 text files (one sentence per line) and returns the vectors, most frequent word first. */
 export async function trainWord2Vec(paths: string[], options: Word2VecOptions = {}): Promise<WordVectors> {
   return (await trainWord2VecDetailed(paths, options)).vectors;
 }
 
-export async function trainWord2VecDetailed(paths: string[], options: Word2VecOptions = {}): Promise<TrainResult> {
-  validate(options);
-  const dim = options.vectorSize ?? 100;
-  const epochs = options.epochs ?? 5;
+export async function trainWord2VecDetailed(paths: string[], input: Word2VecOptions = {}): Promise<TrainResult> {
+  const options = { ...input, ...parseWord2VecSpec({ ...input }, input.optionName) };
+  const { signal } = input;
+  const emit = input.onEvent ?? (() => {});
+  const dim = options.vectorSize;
+  const epochs = options.epochs;
   const threads = options.threads ?? availableParallelism();
-  const negative = options.negative ?? 5;
-  const hs = options.hs ?? false;
-  const seed = options.seed ?? 1;
-  const minCount = options.minCount ?? 5;
+  const { negative, hs, seed, minCount } = options;
   const encodeStart = Date.now();
+  const cancelled = () => {
+    emit({ type: 'done', reason: 'cancelled', words: 0, seconds: (Date.now() - encodeStart) / 1000 });
+    return geulError('CANCELLED');
+  };
 
   const encoded = await encodeCorpus(paths, {
-    ...options,
-    onBytes: (done, total) => options.onProgress?.({ phase: 'encode', done, total, alpha: options.alpha ?? 0.025, wordsPerSecond: 0 }),
+    ...options, signal,
+    onBytes: (done, total) => emit({ type: 'read', done, total }),
+    onWarning: (message) => emit({ type: 'log', level: 'warning', message }),
+  }).catch((err: unknown) => {
+    throw signal?.aborted ? cancelled() : err;
   });
   try {
+    if (encoded.words === 0) throw geulError('DATA_INVALID', { path: paths.join(', '), where: '', detail: 'no text to train on (empty, binary or not UTF-8)' });
     const vocab = buildVocab(new Map(encoded.tokens.map((t, i) => [t, encoded.counts[i]])), minCount, options.maxVocab ?? 0);
     if (vocab.words.length < 2) throw geulError('INVALID_INPUT', { detail: `only ${vocab.words.length} distinct words occur at least ${minCount} times (min_count)` });
     const remap = new Int32Array(new SharedArrayBuffer(Math.max(1, encoded.tokens.length) * 4));
@@ -118,8 +114,8 @@ export async function trainWord2VecDetailed(paths: string[], options: Word2VecOp
       for (let d = 0; d < row.length; d++) row[d] = (rng.next() - 0.5) / dim;
     };
     const tree = hs ? huffman(vocab) : undefined;
-    const keep = keepProbabilities(vocab, options.sample ?? 1e-3);
-    const wantWasm = (options.kernel ?? 'auto') !== 'js';
+    const keep = keepProbabilities(vocab, options.sample);
+    const wantWasm = options.kernel !== 'js';
     const wasm = wantWasm ? createWasmModel({ vocabCounts: vocab.counts, dim, negative, hs, threads, tree, keep, init }) : undefined;
     if (options.kernel === 'wasm' && !wasm) throw geulError('INVALID_INPUT', { detail: 'the WebAssembly kernel is unavailable here (no SIMD, or the model needs more than 4 GiB)' });
     let js: SharedModel | undefined;
@@ -138,30 +134,44 @@ export async function trainWord2VecDetailed(paths: string[], options: Word2VecOp
       };
     }
     const params: TrainParams = {
-      dim, window: options.window ?? 5, negative, hs, sg: options.sg ?? true,
-      alpha: options.alpha ?? 0.025, minAlpha: options.minAlpha ?? 0.0001, totalWork: vocab.totalWords * epochs,
+      dim, window: options.window, negative, hs, sg: options.sg,
+      alpha: options.alpha, minAlpha: options.minAlpha, totalWork: vocab.totalWords * epochs,
     };
     const progress = (wasm?.progress ?? js?.progress) as Int32Array;
     const trainStart = Date.now();
     const report = (): void => {
       const done = Atomics.load(progress, 0);
       const alpha = decayedAlpha(params, done);
-      options.onProgress?.({ phase: 'train', done, total: params.totalWork, alpha, wordsPerSecond: done / Math.max((Date.now() - trainStart) / 1000, 1e-3) });
+      const total = params.totalWork;
+      emit({ type: 'step', step: done, total, progress: total > 0 ? Math.min(1, done / total) : 1, alpha, words_per_s: done / Math.max((Date.now() - trainStart) / 1000, 1e-3) });
     };
     const timer = setInterval(report, 250);
+    const workers: Worker[] = [];
+    let aborted = false;
+    const stop = () => {
+      aborted = true;
+      for (const w of workers) void w.terminate();
+    };
+    if (signal?.aborted) throw cancelled();
+    signal?.addEventListener('abort', stop, { once: true });
     try {
       const parts = slices(encoded.store, threads);
       await Promise.all(parts.map(([start, end], t) => startWorker({
         params, wasm, js, store: encoded.store, remap, start, end, epochs, thread: t,
         // Thread 0 of a given seed always draws the same numbers, so one thread is reproducible.
         seed: (seed + 7919 * (t + 1)) | 0,
-      })));
+      }, workers)));
+    } catch (err) {
+      throw aborted ? cancelled() : err;
     } finally {
       clearInterval(timer);
+      signal?.removeEventListener('abort', stop);
     }
+    if (aborted) throw cancelled();
     report();
     const trainSeconds = (Date.now() - trainStart) / 1000;
     const data = wasm ? wasmVectors(wasm) : Float32Array.from((js as SharedModel).syn0);
+    emit({ type: 'done', reason: 'completed', words: params.totalWork, seconds: (Date.now() - encodeStart) / 1000 });
     return {
       vectors: new WordVectors(vocab.words, dim, data),
       vocab,

@@ -69,8 +69,8 @@ test('tiny fixture model: numeric labels map to NEGATIVE/POSITIVE; predictions a
 test('a model trained here: eval on its validation file reproduces metrics.json; Parquet with named labels too', async () => {
   const out = join(work, 'run');
   await trainText({
-    model: 'bow', data: join(work, 'train.tsv'), valid: join(work, 'dev.tsv'), text: 'text', label: 'label', out,
-    epochs: 4, batchSize: 16, maxLength: 16, vocabSize: 100, dim: 8, buckets: 0, seed: 1, threads: 1, lr: 0.05,
+    data: { source: join(work, 'train.tsv'), valid: join(work, 'dev.tsv'), maxLength: 16, vocabSize: 100 }, model: { name: 'bow', dim: 8, buckets: 0 },
+    optim: { lr: 0.05 }, run: { epochs: 4, batchSize: 16, seed: 1, threads: 1 }, output: { dir: out },
   });
   const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as EvalJson & { history: unknown[] };
   assert.ok(metrics.accuracy >= 0.9, `validation accuracy ${metrics.accuracy}`);

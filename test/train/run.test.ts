@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
-import { trainText, type TextRunOptions } from '../../src/train/run.js';
+import { trainText } from '../../src/train/run.js';
+import type { TrainSpecInput } from '../../src/train/spec.js';
 import { jsonLines, runCli } from '../helpers/cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'geul-train-'));
@@ -26,9 +27,24 @@ before(() => {
   writeFileSync(data, `${lines.join('\n')}\n`);
 });
 
-const options = (out: string, extra: Partial<TextRunOptions> = {}): TextRunOptions => ({
-  model: 'lstm', data, text: 'text', label: 'label', out, epochs: 2, batchSize: 16, maxLength: 12, vocabSize: 100,
-  dim: 8, hidden: 8, dropout: 0.3, seed: 3, threads: 1, lr: 0.02, ...extra,
+interface Extra {
+  model?: TrainSpecInput['model']['name'];
+  epochs?: number;
+  lr?: number;
+  resume?: boolean;
+  patience?: number;
+  optimizer?: 'sgd' | 'adam' | 'adamw';
+  dim?: number;
+  hidden?: number;
+  layers?: number;
+}
+
+const options = (out: string, extra: Extra = {}): TrainSpecInput => ({
+  data: { source: data, maxLength: 12, vocabSize: 100 },
+  model: { name: extra.model ?? 'lstm', dim: extra.dim ?? 8, hidden: extra.hidden ?? 8, layers: extra.layers, dropout: 0.3 },
+  optim: { name: extra.optimizer, lr: extra.lr ?? 0.02 },
+  run: { epochs: extra.epochs ?? 2, batchSize: 16, seed: 3, threads: 1, resume: extra.resume, patience: extra.patience },
+  output: { dir: out },
 });
 
 test('resume after epoch 1 ends with exactly the weights of an uninterrupted run (dropout on)', async () => {

@@ -56,7 +56,9 @@ const learners: [string, ModelDef][] = [
 for (const [name, model] of learners) {
   test(`${name}: fits the toy batch; the export computes the trainer's logits`, async () => {
     const { features, labels } = toyBatch();
-    const trainer = await Trainer.create(model, { name: 'adam', lr: 0.05, clipNorm: 5 }, { seed: 2, threads: 1 });
+    // Post-LayerNorm attention diverges at 0.05 with dropout on (it passed by luck of the masks before).
+    const lr = model.kind === 'transformer' ? 0.02 : 0.05;
+    const trainer = await Trainer.create(model, { name: 'adam', lr, clipNorm: 5 }, { seed: 2, threads: 1 });
     const losses: number[] = [];
     for (let i = 0; i < 60; i++) losses.push((await trainer.step(features, labels)).loss);
     assert.ok(losses[59] < 0.2, `loss ${losses[0]} -> ${losses[59]}`);

@@ -75,7 +75,10 @@ export function register(program: Command): void {
       const emptyText = oneOf('empty-text', flags.emptyText, ['skip', 'error'] as const);
       const labels = flags.labels?.split(',').map((s) => s.trim()).filter((s) => s !== '');
       const reading = readingProgress();
+      // Integer labels the file names (Hugging Face ClassLabel) are matched to the model's labels by those names.
+      let declared: string[] | undefined;
       const examples = await loadExamples(flags.data, {
+        onLabelNames: (names) => (declared = names),
         text: flags.text, label: flags.label, format, encoding: flags.encoding, split: flags.split, hub: config, limit: count('limit', flags.limit), emptyText,
         onWarning: (message) => process.stderr.write(`geul: warning: ${message}\n`), onProgress: reading.update,
       }).finally(() => reading.stop());
@@ -85,7 +88,7 @@ export function register(program: Command): void {
         const loaded = await models.load(flags.model, classifyTask.kind, classifyTask.id);
         const progress = createProgress('eval', examples.length);
         const result = await evaluateClassifier(loaded, examples, {
-          labels, longText, batchSize: count('batch-size', flags.batchSize), source: flags.data, onItemDone: () => progress.increment(),
+          labels: labels?.length ? labels : declared, longText, batchSize: count('batch-size', flags.batchSize), source: flags.data, onItemDone: () => progress.increment(),
         });
         progress.stop();
         const { accuracy, f1_macro, precision, recall, per_class, confusion, roc_auc, examples: n, labels: names, f1_weighted, label_map } = result;

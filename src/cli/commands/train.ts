@@ -1,32 +1,93 @@
 // `geul train xor` (perceptron vs MLP) and `geul train --model bow|mlp|rnn|gru|bigru|lstm|bilstm|transformer --data FILE --out DIR`.
 import type { Command } from 'commander';
 import { geulError } from '../../core/errors.js';
-import { POOLINGS, TEXT_MODELS, trainText, type TextModelName } from '../../train/run.js';
-import type { Pooling } from '../../train/models/text.js';
+import type { TrainEvent } from '../../train/events.js';
+import { TEXT_MODEL_TABLE } from '../../train/models/table.js';
+import { trainText } from '../../train/run.js';
+import { OPTIMIZERS, POOLINGS, TEXT_MODELS, type TrainSpecInput } from '../../train/spec.js';
 import { xorDemo } from '../../train/xor.js';
-import { DATA_FORMATS, type DataFormat } from '../../train/data/formats.js';
+import { DATA_FORMATS } from '../../train/data/formats.js';
 import { configFromCommand, printJson } from '../context.js';
 import { createProgress, readingProgress, type Progress } from '../progress.js';
 
-function num(name: string, integer = false) {
+/** Numbers are parsed here; their bounds and integrality are the run spec's (one schema, the same on every face). */
+function num(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) throw geulError('INVALID_INPUT', { detail: `--${name} must be a ${integer ? 'whole' : 'non-negative'} number, got "${value}"` });
+    if (value.trim() === '' || !Number.isFinite(n)) throw geulError('INVALID_INPUT', { detail: `--${name} must be a number, got "${value}"` });
     return n;
   };
 }
 
 interface TrainFlags {
   model?: string; data?: string; valid?: string; text: string; label: string; out?: string; epochs: number; batchSize: number;
-  lr?: number; optimizer?: 'sgd' | 'adam' | 'adamw'; maxLength: number; vocabSize: number; dim?: number; hidden?: number; layers?: number;
+  lr?: number; optimizer: string; maxLength: number; vocabSize: number; dim?: number; hidden?: number; layers?: number;
   buckets?: number; dropout?: number; pooling?: string; seed: number; patience?: number; resume?: boolean; threads?: number; json?: boolean;
   labels?: string; format?: string; encoding?: string; tokenizer?: string; split: string; validSplit: string; emptyText: string; minCount?: number; lowercase: boolean;
+}
+
+/** Spec path → the flag that sets it, so spec errors name the option the user typed. */
+const FLAG_OF: Record<string, string> = {
+  'data.source': 'data', 'data.valid': 'valid', 'data.text': 'text', 'data.label': 'label', 'data.labels': 'labels', 'data.format': 'format',
+  'data.encoding': 'encoding', 'data.split': 'split', 'data.validSplit': 'valid-split', 'data.emptyText': 'empty-text', 'data.minCount': 'min-count',
+  'data.lowercase': 'no-lowercase', 'data.tokenizer': 'tokenizer', 'data.maxLength': 'max-length', 'data.vocabSize': 'vocab-size',
+  'model.name': 'model', 'model.dim': 'dim', 'model.hidden': 'hidden', 'model.layers': 'layers', 'model.buckets': 'buckets',
+  'model.dropout': 'dropout', 'model.pooling': 'pooling', 'optim.name': 'optimizer', 'optim.lr': 'lr', 'run.epochs': 'epochs',
+  'run.batchSize': 'batch-size', 'run.seed': 'seed', 'run.patience': 'patience', 'run.resume': 'resume', 'run.threads': 'threads', 'output.dir': 'out',
+};
+export const flagName = (path: string): string => (FLAG_OF[path] ? `--${FLAG_OF[path]}` : path);
+
+/** The run spec the flags describe (validated by trainText through the spec schema). */
+export function specFromFlags(flags: TrainFlags): TrainSpecInput {
+  const labels = flags.labels?.split(',').map((l) => l.trim()).filter((l) => l !== '');
+  return {
+    data: {
+      source: flags.data as string, valid: flags.valid, text: flags.text, label: flags.label, labels, format: flags.format as never, encoding: flags.encoding,
+      split: flags.split, validSplit: flags.validSplit, emptyText: flags.emptyText as never, minCount: flags.minCount as number, lowercase: flags.lowercase,
+      tokenizer: flags.tokenizer, maxLength: flags.maxLength, vocabSize: flags.vocabSize,
+    },
+    model: { name: flags.model as never, dim: flags.dim, hidden: flags.hidden, layers: flags.layers, buckets: flags.buckets, dropout: flags.dropout, pooling: flags.pooling as never },
+    optim: { name: flags.optimizer as never, lr: flags.lr },
+    run: { epochs: flags.epochs, batchSize: flags.batchSize, seed: flags.seed, patience: flags.patience, resume: flags.resume ?? false, threads: flags.threads },
+    output: { dir: flags.out as string },
+  };
+}
+
+/** Drops undefined fields, so the schema's defaults apply to what the user left out. */
+function defined<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** Progress bars and epoch lines on stderr, driven by the run's events. */
+function progressReporter(json: boolean): (e: TrainEvent) => void {
+  const reading = readingProgress();
+  let bar: Progress | undefined;
+  let loss = 0;
+  let acc = 0;
+  return (e) => {
+    if (e.type === 'read') reading.update(e.done, e.total);
+    else if (e.type === 'log') process.stderr.write(`geul: ${e.level === 'warning' ? 'warning: ' : ''}${e.message}\n`);
+    else if (e.type === 'start') {
+      reading.stop();
+      bar = createProgress(`epoch ${e.epoch}`, e.steps, `epoch ${e.epoch} {bar} {percentage}% | loss {loss} | acc {acc} | {rate} ex/s | ETA {eta_formatted}`);
+    } else if (e.type === 'step') {
+      loss = loss === 0 ? e.loss : 0.98 * loss + 0.02 * e.loss;
+      acc = acc === 0 ? e.accuracy : 0.98 * acc + 0.02 * e.accuracy;
+      bar?.increment(1, { loss: loss.toFixed(4), acc: acc.toFixed(3), rate: e.examples_per_s.toFixed(0) });
+    } else if (e.type === 'epoch') {
+      bar?.stop();
+      if (!json) process.stderr.write(`epoch ${e.epoch}: train loss ${e.train_loss.toFixed(4)} acc ${e.train_accuracy.toFixed(4)} | valid acc ${e.valid_accuracy.toFixed(4)} f1 ${e.valid_f1_macro.toFixed(4)} | ${e.seconds.toFixed(1)} s, ${e.examples_per_s.toFixed(0)} ex/s\n`);
+    } else if (e.type === 'done') {
+      bar?.stop();
+      if (e.reason === 'cancelled') process.stderr.write(`geul: cancelled after step ${e.step}; the checkpoint in ${e.out} resumes with --resume\n`);
+    }
+  };
 }
 
 export function register(program: Command): void {
   program.command('train [example]')
     .description('Train a text classifier from scratch (or `geul train xor`: a perceptron fails on XOR, an MLP solves it)')
-    .option('--model <name>', `model: ${TEXT_MODELS.join(', ')}`)
+    .option('--model <name>', `model: ${TEXT_MODELS.map((m) => `${m} (${TEXT_MODEL_TABLE[m].description})`).join('; ')}`)
     .option('--data <source>', 'training data: .jsonl, .csv, .tsv, .parquet (text formats may be .gz), an aclImdb-style folder (DIR/<label>/*.txt) or hf://datasets/owner/name')
     .option('--valid <source>', 'validation data (default: a stratified 20 % of --data)')
     .option('--text <column>', 'text column', 'text')
@@ -37,26 +98,26 @@ export function register(program: Command): void {
     .option('--split <name>', 'Hub datasets: split of --data', 'train')
     .option('--valid-split <name>', 'Hub datasets: split of --valid', 'validation')
     .option('--empty-text <how>', 'rows with empty text: skip (with a warning) or error', 'skip')
-    .option('--min-count <n>', 'drop words seen fewer times in the training rows', num('min-count', true))
+    .option('--min-count <n>', 'drop words seen fewer times in the training rows', num('min-count'))
     .option('--no-lowercase', 'keep the case of words (default: lower-case)')
     .option('--tokenizer <model>', 'use this pretrained tokenizer (a local folder or hub id with tokenizer.json: WordPiece, BPE …) instead of a word vocabulary')
     .option('--out <dir>', 'output folder (model, checkpoint, metrics.json)')
-    .option('--epochs <n>', 'epochs', num('epochs', true), 5)
-    .option('--batch-size <n>', 'examples per step', num('batch-size', true), 32)
+    .option('--epochs <n>', 'epochs (1 or more)', num('epochs'), 5)
+    .option('--batch-size <n>', 'examples per step (1 or more)', num('batch-size'), 32)
     .option('--lr <x>', 'learning rate (default per model)', num('lr'))
-    .option('--optimizer <name>', 'sgd, adam or adamw', 'adam')
-    .option('--max-length <n>', 'tokens kept per text', num('max-length', true), 256)
-    .option('--vocab-size <n>', 'most frequent words kept', num('vocab-size', true), 30000)
-    .option('--dim <n>', 'embedding size (transformer: model width; heads = width / 64)', num('dim', true))
-    .option('--hidden <n>', 'recurrent state size (mlp: hidden layer width, transformer: feed-forward width)', num('hidden', true))
-    .option('--layers <n>', 'stacked recurrent layers (mlp: hidden layers, transformer: encoder layers)', num('layers', true))
+    .option('--optimizer <name>', OPTIMIZERS.join(', '), 'adam')
+    .option('--max-length <n>', 'tokens kept per text', num('max-length'), 256)
+    .option('--vocab-size <n>', 'most frequent words kept', num('vocab-size'), 30000)
+    .option('--dim <n>', 'embedding size (transformer: model width; heads = width / 64)', num('dim'))
+    .option('--hidden <n>', 'recurrent state size (mlp: hidden layer width, transformer: feed-forward width)', num('hidden'))
+    .option('--layers <n>', 'stacked recurrent layers (mlp: hidden layers, transformer: encoder layers)', num('layers'))
     .option('--pooling <how>', `recurrent models: ${POOLINGS.join(', ')} (default last state)`)
-    .option('--buckets <n>', 'bigram hash buckets for bow (0: unigrams only)', num('buckets', true))
-    .option('--dropout <x>', 'dropout rate', num('dropout'))
-    .option('--seed <n>', 'random seed (same seed, same run)', num('seed', true), 42)
-    .option('--patience <n>', 'stop after N epochs without a better validation accuracy', num('patience', true))
-    .option('--resume', 'continue from the checkpoint in --out')
-    .option('--threads <n>', 'ONNX Runtime threads', num('threads', true))
+    .option('--buckets <n>', 'bigram hash buckets for bow (0: unigrams only)', num('buckets'))
+    .option('--dropout <x>', 'dropout rate, 0 ≤ x < 1', num('dropout'))
+    .option('--seed <n>', 'random seed (same seed, same run)', num('seed'), 42)
+    .option('--patience <n>', 'stop after N epochs without a better validation accuracy', num('patience'))
+    .option('--resume', 'continue from the checkpoint in --out (also after Ctrl-C)')
+    .option('--threads <n>', 'ONNX Runtime threads', num('threads'))
     .option('--json', 'print the result as JSON')
     .action(async (example: string | undefined, flags: TrainFlags, cmd: Command) => {
       if (example === 'xor') {
@@ -66,36 +127,23 @@ export function register(program: Command): void {
         return;
       }
       if (example) throw geulError('INVALID_INPUT', { detail: `unknown example "${example}" (try: xor)` });
-      if (!flags.model || !(TEXT_MODELS as readonly string[]).includes(flags.model)) throw geulError('INVALID_INPUT', { detail: `--model must be one of ${TEXT_MODELS.join(', ')}` });
+      if (!flags.model) throw geulError('INVALID_INPUT', { detail: `--model is required: one of ${TEXT_MODELS.join(', ')}` });
       if (!flags.data || !flags.out) throw geulError('INVALID_INPUT', { detail: '--data and --out are required' });
-      if (flags.pooling !== undefined && !POOLINGS.includes(flags.pooling as Pooling)) throw geulError('INVALID_INPUT', { detail: `--pooling must be one of ${POOLINGS.join(', ')}` });
-      if (flags.format !== undefined && !(DATA_FORMATS as readonly string[]).includes(flags.format)) throw geulError('INVALID_INPUT', { detail: `--format must be one of ${DATA_FORMATS.join(', ')}` });
-      if (flags.emptyText !== 'skip' && flags.emptyText !== 'error') throw geulError('INVALID_INPUT', { detail: '--empty-text must be skip or error' });
-      const reading = readingProgress();
-      const data = {
-        labels: flags.labels?.split(',').map((l) => l.trim()).filter((l) => l !== ''), format: flags.format as DataFormat | undefined,
-        emptyText: flags.emptyText as 'skip' | 'error', hub: configFromCommand(cmd, { threads: undefined }),
-        onWarning: (message: string) => process.stderr.write(`geul: warning: ${message}\n`), onProgress: reading.update,
+      // Ctrl-C stops between steps after writing a checkpoint; a second one exits at once.
+      const controller = new AbortController();
+      const onSigint = () => {
+        if (controller.signal.aborted) process.exit(130);
+        controller.abort();
       };
-      let bar: Progress | undefined;
-      let loss = 0;
-      let acc = 0;
-      const result = await trainText({ ...flags, ...data, model: flags.model as TextModelName, data: flags.data, out: flags.out, pooling: flags.pooling as Pooling | undefined }, {
-        onStart: (info) => {
-          reading.stop();
-          bar = createProgress(`epoch ${info.epoch}`, info.examples, `epoch ${info.epoch} {bar} {percentage}% | loss {loss} | acc {acc} | {rate} ex/s | ETA {eta_formatted}`);
-        },
-        onStep: (s) => {
-          loss = loss === 0 ? s.loss : 0.98 * loss + 0.02 * s.loss;
-          acc = acc === 0 ? s.accuracy : 0.98 * acc + 0.02 * s.accuracy;
-          bar?.increment(s.examples, { loss: loss.toFixed(4), acc: acc.toFixed(3) });
-        },
-        onEpoch: (r) => {
-          bar?.stop();
-          if (!flags.json) process.stderr.write(`epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)} acc ${r.trainAccuracy.toFixed(4)} | valid acc ${r.validAccuracy.toFixed(4)} f1 ${r.validF1Macro.toFixed(4)} | ${r.seconds.toFixed(1)} s, ${r.examplesPerSecond.toFixed(0)} ex/s\n`);
-        },
-      });
-      if (flags.json) printJson(result);
-      else process.stdout.write(`best validation accuracy ${result.best.toFixed(4)}; model in ${result.out}\n`);
+      process.on('SIGINT', onSigint);
+      try {
+        const result = await trainText(defined(specFromFlags(flags)), {
+          signal: controller.signal, onEvent: progressReporter(flags.json ?? false), hub: configFromCommand(cmd, { threads: undefined }), optionName: flagName,
+        });
+        if (flags.json) printJson(result);
+        else process.stdout.write(`best validation accuracy ${result.best.toFixed(4)}; model in ${result.out}\n`);
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
     });
 }

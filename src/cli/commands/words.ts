@@ -5,7 +5,7 @@ import { geulError } from '../../core/errors.js';
 import { readVectors, writeVectors, type ReadOptions } from '../../words/formats.js';
 import { evaluateAnalogies, evaluateSimilarity, similaritySetName } from '../../words/evaluate.js';
 import { parseHubVectors, resolveVectorsPath } from '../../words/source.js';
-import { trainWord2VecDetailed, type TrainProgress } from '../../words/train.js';
+import { trainWord2VecDetailed, type Word2VecEvent } from '../../words/train.js';
 import type { Scored, WordVectors } from '../../words/vectors.js';
 import { configFromCommand, printJson, type GlobalFlags } from '../context.js';
 import { createProgress, type Progress } from '../progress.js';
@@ -86,26 +86,36 @@ function printScored(result: Scored[], json?: boolean): void {
   else for (const r of result) process.stdout.write(`${r.word}\t${r.score.toFixed(4)}\n`);
 }
 
-function trainProgress(): { onProgress: (p: TrainProgress) => void; stop(): void } {
-  let phase: TrainProgress['phase'] | undefined;
+/** Progress bars (reading, training) and warnings on stderr, driven by the training events. */
+function trainProgress(): { onEvent: (e: Word2VecEvent) => void; stop(): void } {
+  let phase: 'read' | 'step' | undefined;
   let bar: Progress | undefined;
   let shown = 0;
   return {
-    onProgress(p) {
-      if (p.phase !== phase) {
-        bar?.stop();
-        phase = p.phase;
-        shown = 0;
-        bar = p.phase === 'encode'
-          ? createProgress('reading corpus', p.total, `reading corpus {bar} {percentage}% | {mb}/${MB(p.total)} MB | ETA {eta_formatted}`)
-          : createProgress('training', p.total, 'training {bar} {percentage}% | {words_s} words/s | alpha {alpha} | ETA {eta_formatted}');
+    onEvent(e) {
+      if (e.type === 'log') {
+        process.stderr.write(`geul: ${e.level === 'warning' ? 'warning: ' : ''}${e.message}\n`);
+        return;
       }
-      bar?.increment(p.done - shown, { mb: MB(p.done), words_s: Math.round(p.wordsPerSecond).toLocaleString('en'), alpha: p.alpha.toFixed(6) });
-      shown = p.done;
+      if (e.type === 'done') return;
+      if (e.type !== phase) {
+        bar?.stop();
+        phase = e.type;
+        shown = 0;
+        bar = e.type === 'read'
+          ? createProgress('reading corpus', e.total, `reading corpus {bar} {percentage}% | {mb}/${MB(e.total)} MB | ETA {eta_formatted}`)
+          : createProgress('training', e.total, 'training {bar} {percentage}% | {words_s} words/s | alpha {alpha} | ETA {eta_formatted}');
+      }
+      const done = e.type === 'read' ? e.done : e.step;
+      bar?.increment(done - shown, e.type === 'read' ? { mb: MB(e.done) } : { words_s: Math.round(e.words_per_s).toLocaleString('en'), alpha: e.alpha.toFixed(6) });
+      shown = done;
     },
     stop() { bar?.stop(); },
   };
 }
+
+/** A spec key ("vectorSize") as its flag ("--vector-size"); sg is the inverse of --cbow. */
+const w2vFlag = (key: string): string => (key === 'sg' ? '--cbow' : key === 'stripGutenberg' ? '--gutenberg' : `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
 
 const TRAIN_HELP = `
 Corpus: UTF-8 text files, one sentence per line, streamed once and encoded to word ids.
@@ -148,6 +158,9 @@ function registerWord2Vec(program: Command): void {
       const threads = threadsFlag === undefined || Number(threadsFlag) === 0 ? availableParallelism() : int('threads', 1)(threadsFlag);
       const progress = trainProgress();
       const started = Date.now();
+      const controller = new AbortController();
+      const onSigint = () => controller.abort();
+      process.once('SIGINT', onSigint);
       let result;
       try {
         result = await trainWord2VecDetailed(corpus, {
@@ -155,10 +168,11 @@ function registerWord2Vec(program: Command): void {
           sample: o.sample as number, minCount: o.minCount as number, maxVocab: o.maxVocab as number, alpha: o.alpha as number,
           minAlpha: o.minAlpha as number, epochs: o.epochs as number, threads, seed: o.seed as number,
           lowercase: o.lowercase as boolean, tokenizer: o.tokenizer as string, stripGutenberg: Boolean(o.gutenberg),
-          kernel: oneOf('kernel', String(o.kernel), ['auto', 'wasm', 'js'] as const), onProgress: progress.onProgress,
+          kernel: oneOf('kernel', String(o.kernel), ['auto', 'wasm', 'js'] as const), onEvent: progress.onEvent, signal: controller.signal, optionName: w2vFlag,
         });
       } finally {
         progress.stop();
+        process.off('SIGINT', onSigint);
       }
       const { vectors, stats } = result;
       await writeVectors(o.out as string, vectors, format);

@@ -38,6 +38,8 @@ export interface DataOptions {
   onProgress?: ReadProgress;
   /** Hub datasets: download progress per file. */
   onDownload?: (file: string, received: number, total: number | undefined) => void;
+  /** Told the class names the file declares for integer labels (Hugging Face Parquet ClassLabel), before the first row. */
+  onLabelNames?: (names: string[]) => void;
 }
 
 interface Part {
@@ -88,6 +90,8 @@ export async function* readExamples(source: string, options: DataOptions = {}): 
     const columns = await reader.columns();
     const isFolder = part.format === 'folder';
     const [tk, lk] = isFolder ? ['text', 'label'] : [textKey, labelKey];
+    const declared = options.onLabelNames && part === parts[0] ? (await reader.classNames?.())?.[lk] : undefined;
+    if (declared && declared.length >= 2) options.onLabelNames?.(declared);
     for (const key of [tk, lk]) {
       if (part.format !== 'jsonl' && !columns.includes(key)) throw geulError('DATA_COLUMN_MISSING', { column: key, path: display, where: '', columns: columns.join(', ') || 'none' });
     }

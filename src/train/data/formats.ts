@@ -25,6 +25,8 @@ export type ReadProgress = (done: number, total: number) => void;
 export interface RowReader {
   /** Column names, read before the first row (JSONL: the first record's keys). */
   columns(): Promise<string[]>;
+  /** Class names of integer label columns where the file declares them (Hugging Face Parquet: ClassLabel features). */
+  classNames?(): Promise<Record<string, string[]>>;
   rows(): AsyncGenerator<RawRow>;
 }
 
@@ -226,6 +228,25 @@ function csvReader(path: string, io: TextIo): RowReader {
   };
 }
 
+/**
+ * The ClassLabel names the `datasets` library writes into Parquet metadata (key "huggingface":
+ * {"info": {"features": {"label": {"_type": "ClassLabel", "names": [...]}}}}), by column.
+ */
+export function classLabelNames(metadata: { key: string; value?: string }[] | undefined): Record<string, string[]> {
+  const entry = metadata?.find((kv) => kv.key === 'huggingface')?.value;
+  if (!entry) return {};
+  try {
+    const info = JSON.parse(entry) as { info?: { features?: Record<string, { _type?: string; names?: unknown }> } };
+    const out: Record<string, string[]> = {};
+    for (const [column, feature] of Object.entries(info.info?.features ?? {})) {
+      if (feature?._type === 'ClassLabel' && Array.isArray(feature.names) && feature.names.every((n) => typeof n === 'string')) out[column] = feature.names as string[];
+    }
+    return out;
+  } catch {
+    return {}; // metadata we cannot read only costs the names
+  }
+}
+
 /** Parquet via hyparquet, one row group at a time (only the needed columns are decoded). */
 function parquetReader(path: string, onProgress?: ReadProgress, wanted?: string[]): RowReader {
   const open = async () => {
@@ -240,6 +261,7 @@ function parquetReader(path: string, onProgress?: ReadProgress, wanted?: string[
   };
   return {
     columns: async () => (await open()).names,
+    classNames: async () => classLabelNames((await open()).metadata.key_value_metadata),
     async *rows() {
       const { file, metadata, names } = await open();
       const columns = wanted?.filter((c) => names.includes(c));
