@@ -1,5 +1,4 @@
 // Loads models for tasks: resolves the reference (hub id or folder), checks the model can do the task, caches loads.
-import { isMainThread } from 'node:worker_threads';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GeulConfig } from '../core/config.js';
@@ -93,11 +92,7 @@ export class ModelStore {
       local_files_only: true,
       dtype,
       device: 'cpu' as const,
-      session_options: {
-        ...(this.config.threads > 0 ? { intraOpNumThreads: this.config.threads, interOpNumThreads: 1 } : {}),
-        // In a worker thread (the server's pool) the event loop needs the same cores: idle ORT threads sleep, not spin.
-        ...(isMainThread ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
-      },
+      ...(this.config.threads > 0 ? { session_options: { intraOpNumThreads: this.config.threads, interOpNumThreads: 1 } } : {}),
     };
     try {
       const [tokenizer, model] = await Promise.all([
