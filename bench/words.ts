@@ -202,6 +202,8 @@ async function run(): Promise<void> {
     `| top-k selection of 400k scores, k = 10 / 1000 | ${fmt(topk[10], 2)} / ${fmt(topk[1000], 2)} ms (\`topIndices\`) | ${fmt(gensimTopk['10'], 2)} / ${fmt(gensimTopk['1000'], 2)} ms (\`matutils.argsort\`) | |`,
     `| load: read the file (+ build the int8 screen) | ${fmt(geulLoad)} s (+ ${fmt(screenBuild)} s); server: ${fmt(serverLoad)} s to the first answer | ${fmt(gensimLoad)} s (+ fill_norms) | |`,
     '',
+    'How: `WordVectors.prepareSearch()` (the server does it at load) keeps an int8 copy of the unit matrix (+25 % memory); one ONNX Runtime `MatMulInteger` pass (all cores) screens every row for all waiting queries, a proven bound on the quantisation error keeps every row that could be in the top k (typically 30–80 of 400k), and those are rescored in float64 — the answers equal a brute-force pass (test/words/screen.test.ts). Without it (or where the bound cannot narrow down) the SIMD pass answers; its kernels now come in widths 1, 2 and 4, so a lone query no longer pays for four (125 → 40 ms). Before this branch: `POST /v1/words/similar` ~128 ms per lone query.',
+    '',
     `Errors over HTTP: ${rounds.reduce((n, r) => n + CONCURRENCY.reduce((m, c) => m + r.concurrent[c].errors, 0), 0)}. Rounds: ${rounds.map((r) => `gensim ${fmt(r.gensim)} / sync ${fmt(r.sync)} / screened ${fmt(r.screened)} / http ${fmt(r.http)} ms, ${CONCURRENCY.map((c) => `c=${c} ${fmt(r.concurrent[c].qps, 0)}/s`).join(', ')}`).join('; ')}.`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
