@@ -5,7 +5,8 @@
 //   q·x = s·t·(c·d) + f·x̂ + q·e,  so  |q·x − s·t·(c·d)| ≤ ‖f‖·(‖x‖ + ‖e‖) + ‖q‖·‖e‖ = bound.
 // c·d is an exact integer. Let L be the k-th largest lower bound (approx − bound) among allowed rows: k rows score at
 // least L, so a row whose upper bound is below L cannot be in the top k. The rest (typically tens to a few hundred of
-// 400k rows) are rescored exactly. Query codes use 7 bits (|d| ≤ 63) so that x86 kernels without VNNI, which add pairs
+// 400k rows) are rescored exactly. The same session also returns the few hundred best approximate rows per query
+// (TopK); only when the last of them could still make the cut are all rows scanned here. Query codes use 7 bits (|d| ≤ 63) so that x86 kernels without VNNI, which add pairs
 // of u8·s8 products in 16 bits, cannot saturate (255·63·2 < 2^15).
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
@@ -25,8 +26,11 @@ export interface Hit { index: number; score: number }
 
 const ROW_LEVELS = 127;
 const QUERY_LEVELS = 63;
-/** Covers the rounding of the float64 arithmetic in the bounds (the integer part is exact). */
-const SLACK = 1e-9;
+/**
+ * Covers rounding outside the exact integer part: float32 scale·dot in ONNX Runtime (|score| ≲ 1, relative 2^-24)
+ * and the float64 bounds.
+ */
+const SLACK = 1e-6;
 /** More candidates than this (near-duplicate rows, a tiny vocabulary) and a full exact pass is cheaper than rescoring. */
 const MAX_CANDIDATES = 20_000;
 
@@ -41,8 +45,16 @@ function screenGraph(dim: number): Uint8Array {
   const g = new GraphBuilder('int8_screen');
   const rows = g.input('rows', 'uint8', ['n_rows', dim]);
   const queries = g.input('queries', 'int8', [dim, 'n_queries']);
+  const scales = g.input('scales', 'float32', ['n_rows', 1]);
+  const k = g.input('k', 'int64', [1]);
   const zero = g.constant(Uint8Array.of(128), []);
-  g.output(g.op1('MatMulInteger', [rows, queries, zero], {}, { dtype: 'int32', shape: ['n_rows', 'n_queries'] }), 'dots');
+  const dots = g.op1('MatMulInteger', [rows, queries, zero], {}, { dtype: 'int32', shape: ['n_rows', 'n_queries'] });
+  g.output(dots, 'dots');
+  // The k best approximate scores (scale·dot) per query, best first (transposed: TopK runs along contiguous rows): most queries need nothing else.
+  const approx = g.op1('Transpose', [g.mul(g.cast(dots, 'float32'), scales)], { perm: [1, 0] });
+  const [values, indices] = g.op('TopK', [approx, k], { axis: 1, largest: 1, sorted: 1 }, { outputs: 2, dtype: 'float32' });
+  g.output(values, 'values', { dtype: 'float32' });
+  g.output(indices, 'indices', { dtype: 'int64' });
   return g.serialize();
 }
 
@@ -126,12 +138,53 @@ export class Int8Screen {
       queryErrors.push(Number.isFinite(max) ? Math.sqrt(err) : Infinity);
       norms.push(Math.sqrt(norm));
     });
+    // Enough of the best approximate rows that the candidates (within the bound of the k-th) usually all fit.
+    const top = Math.min(limit, Math.max(...queries.map((q) => 4 * (Math.min(q.topn, q.limit) + q.exclude.size) + 128)));
     const feeds = {
       rows: new ort.Tensor('uint8', this.codes.subarray(0, limit * this.dim), [limit, this.dim]),
       queries: new ort.Tensor('int8', codes, [this.dim, n]),
+      scales: new ort.Tensor('float32', this.scales.subarray(0, limit), [limit, 1]),
+      k: new ort.Tensor('int64', BigInt64Array.of(BigInt(top)), [1]),
     };
-    const dots = (await this.session.run(feeds)).dots.data as Int32Array;
-    return this.select(queries, dots, limit, steps, queryErrors, norms);
+    const margins = queries.map((_, j) => (steps[j] > 0 ? (2 * (queryErrors[j] * (1 + this.maxError) + norms[j] * this.maxError) + SLACK) / steps[j] : NaN));
+    const out = await this.session.run(feeds, ['values', 'indices']);
+    const values = out.values.data as Float32Array;
+    const indices = out.indices.data as BigInt64Array;
+    const answers = queries.map((q, j) => this.fromTop(q, j, top, limit, values, indices, margins[j]));
+    if (!answers.includes('incomplete')) return answers as (Hit[] | undefined)[];
+    // Some query's candidates reach past the returned rows: scan all rows for it (rare; exactness first).
+    const dots = (await this.session.run(feeds, ['dots'])).dots.data as Int32Array;
+    const scanned = this.select(queries, dots, limit, margins);
+    return answers.map((a, j) => (a === 'incomplete' ? scanned[j] : a));
+  }
+
+  /** Candidates from the TopK output when it provably holds them all, else 'incomplete'. */
+  private fromTop(query: ScreenQuery, j: number, top: number, limit: number, values: Float32Array, indices: BigInt64Array, margin: number): Hit[] | undefined | 'incomplete' {
+    const k = Math.min(query.topn, query.limit, limit);
+    if (k <= 0) return [];
+    if (!(margin >= 0) || !Number.isFinite(margin)) return undefined;
+    const rows = Math.min(query.limit, limit);
+    const allowed: { index: number; approx: number }[] = [];
+    for (let i = 0; i < top; i++) {
+      const index = Number(indices[j * top + i]);
+      if (index < rows && !query.exclude.has(index)) allowed.push({ index, approx: values[j * top + i] });
+    }
+    if (allowed.length < k) return top === limit ? this.rescore(query, allowed.map((a) => a.index), k) : 'incomplete';
+    const cut = allowed[k - 1].approx - margin;
+    // A row left out scores at most the last returned value; if that could still make the cut, look further.
+    if (top < limit && values[j * top + top - 1] >= cut) return 'incomplete';
+    return this.rescore(query, allowed.filter((a) => a.approx >= cut).map((a) => a.index), k);
+  }
+
+  /** The exact top k of `candidates`, best first; equal scores keep row order (as the full pass). */
+  private rescore(query: ScreenQuery, candidates: number[], k: number): Hit[] {
+    const hits: Hit[] = [];
+    for (const index of candidates) {
+      const score = exactScore(this.unitRow(index), query.vector);
+      if (!Number.isNaN(score)) hits.push({ index, score });
+    }
+    hits.sort((a, b) => b.score - a.score || a.index - b.index);
+    return hits.slice(0, k);
   }
 
   release(): Promise<void> {
@@ -144,14 +197,13 @@ export class Int8Screen {
    * scanning: the final candidates are rows with approx ≥ k-th best approx − 2B, and since the running k-th best
    * only rises, every such row is kept when it is met; the surplus is dropped at the end.
    */
-  private select(queries: ScreenQuery[], dots: Int32Array, limit: number, steps: number[], fErrs: number[], norms: number[]): (Hit[] | undefined)[] {
+  private select(queries: ScreenQuery[], dots: Int32Array, limit: number, margins: number[]): (Hit[] | undefined)[] {
     const n = queries.length;
     const { scales } = this;
     const states = queries.map((q, j) => {
       const k = Math.min(q.topn, q.limit, limit);
-      const t = steps[j];
-      const margin = t > 0 ? (2 * (fErrs[j] * (1 + this.maxError) + norms[j] * this.maxError) + SLACK) / t : NaN;
-      return { k, t, margin, heap: new MinHeap(Math.max(k, 1)), index: [] as number[], approx: [] as number[], overflow: !(margin >= 0) || !Number.isFinite(margin) };
+      const margin = margins[j];
+      return { k, margin, heap: new MinHeap(Math.max(k, 1)), index: [] as number[], approx: [] as number[], overflow: !(margin >= 0) || !Number.isFinite(margin) };
     });
     const cuts = new Float64Array(n).fill(-Infinity);
     const rowsOf = Int32Array.from(queries, (q) => Math.min(q.limit, limit));
@@ -181,15 +233,7 @@ export class Int8Screen {
       const st = states[j];
       if (st.k <= 0) return [];
       if (st.overflow) return undefined;
-      const hits: Hit[] = [];
-      st.index.forEach((index, c) => {
-        if (st.approx[c] < cuts[j]) return;
-        const score = exactScore(this.unitRow(index), query.vector);
-        if (!Number.isNaN(score)) hits.push({ index, score });
-      });
-      // Best first; equal scores keep row order (as the full pass).
-      hits.sort((a, b) => b.score - a.score || a.index - b.index);
-      return hits.slice(0, st.k);
+      return this.rescore(query, st.index.filter((_, c) => st.approx[c] >= cuts[j]), st.k);
     });
   }
 }
