@@ -14,13 +14,16 @@ export type WorkerReply = ({ ok: true; value: unknown } | { ok: false; code: Err
 /** The last message a worker posts on a call's port; the pool waits for it so no streamed piece is lost. */
 export const END_OF_MESSAGES = '\u0000geul:end';
 
-/** What the pool sends a worker for one call. `port` carries streamed messages out and "abort" in. */
+/**
+ * What the pool sends a worker for one call. `port` carries streamed messages out and "abort" in; calls that can
+ * neither stream nor be aborted (merged encoder batches) go without one, which saves a channel per call.
+ */
 export interface WorkerCall {
   op: string;
   payload: unknown;
-  port: MessagePort;
+  port?: MessagePort;
   /** Int32Array over a SharedArrayBuffer; [0] becomes 1 once the caller aborted (checked before work starts). */
-  abortFlag: Int32Array;
+  abortFlag?: Int32Array;
 }
 
 export interface PoolOptions {
@@ -109,6 +112,14 @@ export class WorkerPool {
     if (this.closing) throw geulError('OVERLOADED', { retryAfter: 5 });
     if (this.full) throw geulError('OVERLOADED', { retryAfter: 1 });
     if (options.signal?.aborted) throw geulError('CANCELLED');
+    this.active++;
+    if (!options.signal && !options.onMessage) {
+      try {
+        return unwrap<T>(await this.dispatch({ op, payload }), this.onLoad);
+      } finally {
+        this.active--;
+      }
+    }
     const { port1, port2 } = new MessageChannel();
     const abortFlag = new Int32Array(new SharedArrayBuffer(4));
     const onAbort = (): void => {
@@ -124,20 +135,11 @@ export class WorkerPool {
         port1.on('close', () => resolve());
       });
     }
-    this.active++;
     try {
-      const call: WorkerCall = { op, payload, port: port2, abortFlag };
-      let reply: WorkerReply;
-      try {
-        reply = (await this.piscina.run(call, { transferList: [port2] })) as WorkerReply;
-      } catch (err) {
-        throw geulError('INTERNAL', {}, err);
-      }
+      const reply = await this.dispatch({ op, payload, port: port2, abortFlag }, [port2]);
       // The result can overtake the streamed messages; deliver them all before answering.
       await allMessages;
-      for (const l of reply.loads ?? []) this.onLoad?.(l.model, l.seconds);
-      if (!reply.ok) throw geulError(reply.code, reply.params, reply.detail);
-      return reply.value as T;
+      return unwrap<T>(reply, this.onLoad);
     } finally {
       this.active--;
       options.signal?.removeEventListener('abort', onAbort);
@@ -145,8 +147,22 @@ export class WorkerPool {
     }
   }
 
+  private async dispatch(call: WorkerCall, transferList?: MessagePort[]): Promise<WorkerReply> {
+    try {
+      return (await this.piscina.run(call, transferList ? { transferList } : {})) as WorkerReply;
+    } catch (err) {
+      throw geulError('INTERNAL', {}, err);
+    }
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     await this.piscina.close({ force: true });
   }
+}
+
+function unwrap<T>(reply: WorkerReply, onLoad?: (model: string, seconds: number) => void): T {
+  for (const l of reply.loads ?? []) onLoad?.(l.model, l.seconds);
+  if (!reply.ok) throw geulError(reply.code, reply.params, reply.detail);
+  return reply.value as T;
 }

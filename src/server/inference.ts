@@ -63,9 +63,10 @@ export class Inference {
   async run(task: Task, items: unknown[], options: Record<string, unknown>, signal?: AbortSignal): Promise<unknown[]> {
     return this.publicErrors(options.model, () => {
       if (task.batches) {
-        const cost = items.reduce<number>((n, t) => n + Math.ceil(String(t).length / 4) + 2, 0);
+        // Estimated tokens per item: the batcher budgets padded tokens and cuts mixed lengths apart.
+        const costs = items.map((t) => Math.ceil(String(t).length / 4) + 2);
         const key = `${task.id}\u0000${JSON.stringify(options)}`;
-        return this.batcher.submit(key, { task: task.id, options }, items, cost);
+        return this.batcher.submit(key, { task: task.id, options }, items, costs);
       }
       return this.pool.run<unknown[]>('task', { task: task.id, items, options }, { signal });
     });

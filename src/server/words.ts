@@ -5,8 +5,9 @@
 // multiply-adds, tens of ms even with the WASM SIMD kernel, and inline that would stall every other request (health
 // checks, SSE streams) for as long. The piscina pool's workers would each need their own copy of each set (~0.5 GB for
 // 400k × 300 as a query-only unit matrix). So the event loop only validates and forwards; the thread scores queries that
-// arrive together in shared matrix passes. Bounds: one pass (≈ 30 ms for 400k × 300) answers up to four queries per
-// set, at most `server.queueSize` wait (then 503 OVERLOADED), and loading never blocks the event loop.
+// arrive together in shared passes: an int8 screening pass (words/screen.ts, exact after rescoring; ≈ 8 ms for 400k × 300
+// on 2 cores) answers up to 32 queries per set, at most `server.queueSize` wait (then 503 OVERLOADED), and loading never
+// blocks the event loop.
 import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { GeulConfig } from '../core/config.js';
@@ -106,9 +107,9 @@ export class WordSets {
       const hub = { hubUrl: this.config.hubUrl, hubToken: this.config.hubToken, revision: this.config.revision, cacheDir: this.config.cacheDir, offline: this.config.offline };
       const started = performance.now();
       try {
-        const info = (await this.call({ op: 'load', name: e.name, path, limit, format, hub } satisfies LoadCall)) as { words: number; dim: number };
+        const info = (await this.call({ op: 'load', name: e.name, path, limit, format, hub } satisfies LoadCall)) as { words: number; dim: number; screened: boolean };
         Object.assign(e, { state: 'ready', words: info.words, dim: info.dim, error: undefined, failedAt: undefined });
-        this.log?.info({ vectors: e.name, words: info.words, dim: info.dim, seconds: (performance.now() - started) / 1000 }, 'word vectors loaded');
+        this.log?.info({ vectors: e.name, words: info.words, dim: info.dim, screened: info.screened, seconds: (performance.now() - started) / 1000 }, 'word vectors loaded');
       } catch (err) {
         Object.assign(e, { state: 'failed', error: err, failedAt: Date.now() });
         if (!this.closed) this.log?.error({ vectors: e.name, err }, 'word vectors failed to load');

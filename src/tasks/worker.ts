@@ -48,7 +48,7 @@ function taskOf(id: string): Task {
 
 async function handle(call: WorkerCall, signal: AbortSignal): Promise<unknown> {
   if (testDelayMs > 0) await sleep(testDelayMs);
-  if (signal.aborted || Atomics.load(call.abortFlag, 0) === 1) throw geulError('CANCELLED');
+  if (signal.aborted || (call.abortFlag && Atomics.load(call.abortFlag, 0) === 1)) throw geulError('CANCELLED');
   switch (call.op) {
     case 'task': {
       const p = call.payload as TaskPayload;
@@ -59,7 +59,7 @@ async function handle(call: WorkerCall, signal: AbortSignal): Promise<unknown> {
       const stream = streamTask(taskOf(p.task), p.item, p.options, { models, signal });
       let step = await stream.next();
       while (!step.done) {
-        call.port.postMessage({ text: step.value });
+        call.port?.postMessage({ text: step.value });
         step = await stream.next();
       }
       return step.value;
@@ -82,7 +82,7 @@ async function handle(call: WorkerCall, signal: AbortSignal): Promise<unknown> {
 /** piscina entry: never throws; errors travel as catalog codes so the main thread can rebuild them. */
 export default async function run(call: WorkerCall): Promise<WorkerReply> {
   const controller = new AbortController();
-  call.port.on('message', (m) => { if (m === 'abort') controller.abort(); });
+  call.port?.on('message', (m) => { if (m === 'abort') controller.abort(); });
   let reply: WorkerReply;
   try {
     reply = { ok: true, value: await handle(call, controller.signal) };
@@ -91,8 +91,8 @@ export default async function run(call: WorkerCall): Promise<WorkerReply> {
     else reply = { ok: false, code: 'INTERNAL', params: {}, detail: err instanceof Error ? err.message.split('\n')[0] : String(err) };
   } finally {
     // Messages on the port and the task's result travel separately: this marker tells the pool every message is out.
-    call.port.postMessage(END_OF_MESSAGES);
-    call.port.close();
+    call.port?.postMessage(END_OF_MESSAGES);
+    call.port?.close();
   }
   if (loads.length > 0) {
     reply.loads = loads;

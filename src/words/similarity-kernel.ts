@@ -1,4 +1,4 @@
-// Cosine scores of query vectors against every unit-length word vector: WebAssembly SIMD, four queries per matrix pass.
+// Cosine scores of query vectors against every unit-length word vector: WebAssembly SIMD, up to four queries per matrix pass.
 import { Fn, assemble, wasm, wasmSimdAvailable, type WasmMemory } from './wasm.js';
 
 const PAGE = 65536;
@@ -6,34 +6,42 @@ const MAX_BYTES = 65536 * PAGE;
 /** Queries scored per pass over the matrix (each row is loaded once for all of them). */
 export const QUERIES = 4;
 
-/** dots4(mat, rows, rowBytes, q, out): out[j·rows + r] = ⟨mat_r, q_j⟩ for j < 4. */
-function dots4(): Fn {
-  const f = new Fn('dots4', ['i32', 'i32', 'i32', 'i32', 'i32']);
+/**
+ * dotsN(mat, rows, rowBytes, q, out): out[j·rows + r] = ⟨mat_r, q_j⟩ for j < n. Rows are padded to 8 floats, and each
+ * step reads 8 of them into two accumulators per query, so the adds of one step do not wait on each other.
+ */
+function dots(n: number): Fn {
+  const f = new Fn(`dots${n}`, ['i32', 'i32', 'i32', 'i32', 'i32']);
   const [mat, rows, rowBytes, q, out] = [0, 1, 2, 3, 4];
   const r = f.local('i32'); const k = f.local('i32'); const row = f.local('i32'); const o = f.local('i32');
-  const qs = [q, f.local('i32'), f.local('i32'), f.local('i32')];
-  const acc = [f.local('v128'), f.local('v128'), f.local('v128'), f.local('v128')];
-  const v = f.local('v128');
-  for (let j = 1; j < QUERIES; j++) f.get(q).get(rowBytes).i32(j).op('i32.mul', 'i32.add').set(qs[j]);
+  const qs = [q, ...Array.from({ length: n - 1 }, () => f.local('i32'))];
+  const acc = Array.from({ length: 2 * n }, () => f.local('v128'));
+  const lo = f.local('v128'); const hi = f.local('v128');
+  for (let j = 1; j < n; j++) f.get(q).get(rowBytes).i32(j).op('i32.mul', 'i32.add').set(qs[j]);
   f.for(r, () => f.i32(0), () => f.get(rows), 1, () => {
     for (const a of acc) f.v128f(0).set(a);
     f.get(mat).get(r).get(rowBytes).op('i32.mul', 'i32.add').set(row);
-    f.for(k, () => f.i32(0), () => f.get(rowBytes), 16, () => {
-      f.get(row).get(k).op('i32.add').mem('v128.load').set(v);
-      acc.forEach((a, j) => { f.get(a).get(v).get(qs[j]).get(k).op('i32.add').mem('v128.load').op('f32x4.mul', 'f32x4.add').set(a); });
+    f.for(k, () => f.i32(0), () => f.get(rowBytes), 32, () => {
+      f.get(row).get(k).op('i32.add').tee(o).mem('v128.load').set(lo);
+      f.get(o).mem('v128.load', 16).set(hi);
+      qs.forEach((qj, j) => {
+        f.get(acc[2 * j]).get(lo).get(qj).get(k).op('i32.add').tee(o).mem('v128.load').op('f32x4.mul', 'f32x4.add').set(acc[2 * j]);
+        f.get(acc[2 * j + 1]).get(hi).get(o).mem('v128.load', 16).op('f32x4.mul', 'f32x4.add').set(acc[2 * j + 1]);
+      });
     });
-    acc.forEach((a, j) => {
-      f.get(out).get(r).i32(2).op('i32.shl', 'i32.add').set(o);
-      f.get(o);
-      f.get(a).lane(0).get(a).lane(1).op('f32.add').get(a).lane(2).get(a).lane(3).op('f32.add', 'f32.add');
+    for (let j = 0; j < n; j++) {
+      // out + (j·rows + r)·4
+      f.get(out).get(rows).i32(j).op('i32.mul').get(r).op('i32.add').i32(2).op('i32.shl', 'i32.add');
+      f.get(acc[2 * j]).get(acc[2 * j + 1]).op('f32x4.add').set(lo);
+      f.get(lo).lane(0).get(lo).lane(1).op('f32.add').get(lo).lane(2).get(lo).lane(3).op('f32.add', 'f32.add');
       f.mem('f32.store', 0);
-      if (j < QUERIES - 1) f.get(out).get(rows).i32(2).op('i32.shl', 'i32.add').set(out);
-    });
-    // Back to query 0's output row for the next matrix row.
-    f.get(out).get(rows).i32(2 + 0).op('i32.shl').i32(QUERIES - 1).op('i32.mul', 'i32.sub').set(out);
+    }
   });
   return f;
 }
+
+/** Kernel widths: a group of queries uses the narrowest kernel that holds it, so a lone query pays for one, not four. */
+const WIDTHS = [1, 2, QUERIES];
 
 /** Scores against a fixed matrix of unit rows; the matrix lives in wasm memory, padded to 8-float rows. */
 export interface Scorer {
@@ -74,13 +82,15 @@ class JsScorer implements Scorer {
 }
 
 class WasmScorer implements Scorer {
-  private readonly run: (mat: number, rows: number, rowBytes: number, q: number, out: number) => void;
+  private readonly kernels: ((mat: number, rows: number, rowBytes: number, q: number, out: number) => void)[];
 
   constructor(private readonly memory: WasmMemory, readonly rows: number, private readonly dim: number, private readonly stride: number,
     private readonly queryAt: number, private readonly outAt: number) {
-    const bytes = assemble({ memory: { initial: memory.buffer.byteLength / PAGE, maximum: memory.buffer.byteLength / PAGE }, globals: [], functions: [dots4()], exports: ['dots4'] });
+    const pages = memory.buffer.byteLength / PAGE;
+    const functions = WIDTHS.map(dots);
+    const bytes = assemble({ memory: { initial: pages, maximum: pages }, globals: [], functions, exports: functions.map((f) => f.name) });
     const instance = new wasm.Instance(new wasm.Module(bytes), { env: { memory } });
-    this.run = instance.exports.dots4 as WasmScorer['run'];
+    this.kernels = functions.map((f) => instance.exports[f.name] as WasmScorer['kernels'][number]);
   }
 
   unitRow(i: number): Float32Array {
@@ -95,7 +105,8 @@ class WasmScorer implements Scorer {
       q.fill(0);
       const group = queries.slice(i, i + QUERIES);
       group.forEach((v, j) => q.set(v.subarray(0, this.dim), j * this.stride));
-      this.run(64, limit, rowBytes, this.queryAt, this.outAt);
+      const width = WIDTHS.findIndex((w) => w >= group.length);
+      this.kernels[width](64, limit, rowBytes, this.queryAt, this.outAt);
       group.forEach((_, j) => out.push(new Float32Array(this.memory.buffer, this.outAt + j * limit * 4, limit).slice()));
     }
     return out;

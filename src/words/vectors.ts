@@ -1,5 +1,6 @@
 // Word vectors in memory with gensim's query semantics: most_similar, similarity, 3CosAdd/3CosMul analogies, doesnt_match.
 import { geulError } from '../core/errors.js';
+import { Int8Screen, type ScreenOptions, type ScreenQuery } from './screen.js';
 import { createScorer, type Scorer } from './similarity-kernel.js';
 
 export interface Scored { word: string; score: number }
@@ -19,6 +20,7 @@ export class WordVectors {
   readonly index = new Map<string, number>();
   private scorer?: Scorer;
   private raw?: Float32Array;
+  private screen?: Promise<Int8Screen>;
 
   constructor(readonly words: string[], readonly dim: number, data: Float32Array) {
     if (data.length !== words.length * dim) throw geulError('INVALID_INPUT', { detail: `expected ${words.length}×${dim} values, got ${data.length}` });
@@ -82,6 +84,53 @@ export class WordVectors {
   /** Dot products of each query with the first `limit` unit rows (cosines, when the queries are unit length). */
   scores(queries: Float32Array[], limit = this.size): Float32Array[] {
     return this.unit.scores(queries, Math.min(limit, this.size));
+  }
+
+  /**
+   * Builds the int8 screening index (screen.ts, +25 % memory) that `search` and `similar` then use: a lone query reads
+   * a quarter of the bytes of a full pass and many queries share one pass. Answers stay exact.
+   */
+  async prepareSearch(options: ScreenOptions = {}): Promise<this> {
+    this.screen ??= Int8Screen.build(this.size, this.dim, (i) => this.unitRow(i), options);
+    await this.screen;
+    return this;
+  }
+
+  /** Releases the screening index's ONNX Runtime session (queries then scan in full again). */
+  async releaseSearch(): Promise<void> {
+    const screen = this.screen;
+    this.screen = undefined;
+    await (await screen)?.release();
+  }
+
+  /**
+   * The exact top-k rows of each query vector, best first, queries answered together: screened with the int8 index
+   * after prepareSearch(), else one SIMD pass per four queries.
+   */
+  async search(queries: ScreenQuery[]): Promise<Scored[][]> {
+    const screened = this.screen ? await (await this.screen).search(queries) : [];
+    const missing = queries.flatMap((q, j) => (screened[j] ? [] : [j]));
+    const full = new Map<number, Scored[]>();
+    for (const limit of new Set(missing.map((j) => Math.min(queries[j].limit, this.size)))) {
+      const group = missing.filter((j) => Math.min(queries[j].limit, this.size) === limit);
+      const scores = this.scores(group.map((j) => queries[j].vector), limit);
+      group.forEach((j, g) => full.set(j, this.top(scores[g], queries[j].exclude, queries[j].topn)));
+    }
+    return queries.map((_, j) => full.get(j) ?? screened[j]!.map((h) => ({ word: this.words[h.index], score: h.score })));
+  }
+
+  /** most_similar through `search` (async; fastest after prepareSearch()). */
+  async similar(options: SimilarOptions): Promise<Scored[]> {
+    const [query] = this.similarQueries([options]);
+    return (await this.search([query]))[0];
+  }
+
+  /** The search queries of most_similar calls: the normalised mean, the input words excluded. */
+  similarQueries(calls: SimilarOptions[]): ScreenQuery[] {
+    return calls.map((o) => {
+      const { mean, used } = this.meanVector(o.positive ?? [], o.negative ?? []);
+      return { vector: mean, exclude: used, topn: o.topn ?? 10, limit: this.limit(o.restrictVocab) };
+    });
   }
 
   similarity(a: string, b: string): number {
