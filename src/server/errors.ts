@@ -1,4 +1,5 @@
-// HTTP error mapping: every failure becomes a catalog error `{error: {code, message}}` with its status; never a stack.
+// HTTP error mapping: every failure becomes a catalog error `{error: {code, message}}` with its status (OpenAI's shape
+// and statuses on the OpenAI routes); never a stack.
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -35,10 +36,48 @@ export function toHttpError(err: unknown): GeulError {
   return geulError('INTERNAL', {}, err);
 }
 
-/** Writes a catalog error, with Retry-After when the error carries one. */
-export function sendError(reply: FastifyReply, error: GeulError): FastifyReply {
+/** OpenAI's error body: the SDKs build their error classes from the status and read `error.message`. */
+export const OpenAIErrorBody = Type.Object({
+  error: Type.Object({
+    message: Type.String(),
+    type: Type.String({ description: 'invalid_request_error, authentication_error, permission_error, rate_limit_error or server_error' }),
+    param: Type.Union([Type.String(), Type.Null()], { description: 'The request field at fault, when known' }),
+    code: Type.String({ description: 'geul\'s stable error code (docs/errors.md)' }),
+  }),
+}, { description: 'An error in OpenAI\'s shape (the OpenAI-compatible routes)' });
+
+/** Routes that always answer errors in OpenAI's shape; /v1/embeddings does when the body was OpenAI's (markOpenAI). */
+const OPENAI_ROUTES = new Set(['/v1/completions', '/v1/chat/completions', '/v1/models']);
+const openAIRequests = new WeakSet<FastifyRequest>();
+
+/** Marks a request on a shared path as OpenAI's, so its errors take OpenAI's shape. */
+export function markOpenAI(request: FastifyRequest): void {
+  openAIRequests.add(request);
+}
+
+export function speaksOpenAI(request: FastifyRequest): boolean {
+  return openAIRequests.has(request) || OPENAI_ROUTES.has(request.routeOptions?.url ?? '');
+}
+
+const OPENAI_TYPES: Record<number, string> = { 401: 'authentication_error', 403: 'permission_error', 429: 'rate_limit_error' };
+
+/**
+ * A catalog error as OpenAI answers it: a request the model cannot serve (422 here) is OpenAI's 400
+ * invalid_request_error; auth, unknown models, limits and server failures keep their status.
+ */
+export function toOpenAIError(error: GeulError): { status: number; body: { error: { message: string; type: string; param: string | null; code: string } } } {
+  const status = error.status === 422 ? 400 : error.status;
+  const type = OPENAI_TYPES[status] ?? (status >= 500 ? 'server_error' : 'invalid_request_error');
+  const detail = typeof error.params.detail === 'string' ? /^(?:request\.)?([a-z_]+(?:\.\w+)*):/.exec(error.params.detail) : null;
+  const param = detail ? detail[1] : error.params.model !== undefined ? 'model' : null;
+  return { status, body: { error: { message: error.message, type, param, code: error.code } } };
+}
+
+/** Writes a catalog error (OpenAI's shape on its routes), with Retry-After when the error carries one. */
+export function sendError(reply: FastifyReply, error: GeulError, request?: FastifyRequest): FastifyReply {
   if (error.params.retryAfter !== undefined) reply.header('retry-after', String(error.params.retryAfter));
-  return reply.status(error.status).type('application/json; charset=utf-8').send(error.toJSON());
+  const openAI = request && speaksOpenAI(request) ? toOpenAIError(error) : undefined;
+  return reply.status(openAI?.status ?? error.status).type('application/json; charset=utf-8').send(openAI?.body ?? error.toJSON());
 }
 
 export function installErrorHandling(app: FastifyInstance): void {
@@ -46,7 +85,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     const error = toHttpError(err);
     if (error.status >= 500 && error.code !== 'OVERLOADED') request.log.error({ err: error.cause ?? err, code: error.code }, 'request failed');
     else request.log.info({ code: error.code, status: error.status }, error.message);
-    return sendError(reply, error);
+    return sendError(reply, error, request);
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, geulError('NOT_FOUND', { what: `Route ${request.method} ${request.url.split('?')[0].slice(0, 200)}` })));
 }

@@ -7,6 +7,7 @@ import { geulError, isGeulError } from '../core/errors.js';
 import { ModelStore } from '../runtime/models.js';
 import { END_OF_MESSAGES, type WorkerCall, type WorkerReply } from '../runtime/pool.js';
 import { getTask } from './registry.js';
+import { countTokens, renderChat, type ChatMessage } from './chat.js';
 import { runMode, streamTask } from './run.js';
 import type { Task } from './types.js';
 
@@ -39,6 +40,10 @@ export interface StreamPayload { task: string; item: unknown; options: Record<st
 /** A CLI-style whole-run mode of a task (e.g. translate's `languages`). */
 export interface ModePayload { task: string; mode: string; texts: string[]; options: Record<string, unknown> }
 export interface LoadPayload { task: string; model: string }
+/** Renders a chat with the model's template (the model loaded as the task's kind). */
+export interface ChatPromptPayload { task: string; model: string; publicName: string; messages: ChatMessage[] }
+/** Counts tokens of texts with the model's tokenizer (usage reports). */
+export interface CountTokensPayload { task: string; model: string; texts: string[]; specialTokens: boolean }
 
 function taskOf(id: string): Task {
   const task = getTask(id);
@@ -73,6 +78,16 @@ async function handle(call: WorkerCall, signal: AbortSignal): Promise<unknown> {
       const task = taskOf(p.task);
       await models.load(p.model, task.kind, task.id);
       return true;
+    }
+    case 'chat-prompt': {
+      const p = call.payload as ChatPromptPayload;
+      const task = taskOf(p.task);
+      return renderChat(await models.load(p.model, task.kind, task.id), p.messages, p.publicName);
+    }
+    case 'count-tokens': {
+      const p = call.payload as CountTokensPayload;
+      const task = taskOf(p.task);
+      return countTokens(await models.load(p.model, task.kind, task.id), p.texts, p.specialTokens);
     }
     default:
       throw geulError('INTERNAL');

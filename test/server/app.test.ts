@@ -61,7 +61,7 @@ describe('open server (loopback, auth auto)', () => {
     ['a local folder name', '/v1/classify', { inputs: 'x', model: 'src' }, 400, 'INVALID_MODEL_ID'],
     ['an unknown model', '/v1/classify', { inputs: 'x', model: 'acme/unknown' }, 404, 'MODEL_NOT_FOUND'],
     ['stream on a non-generate task', '/v1/classify', { inputs: 'x', stream: true, model: 'acme/unknown' }, 404, 'MODEL_NOT_FOUND'],
-    ['an unsupported OpenAI encoding', '/v1/embeddings', { input: 'x', encoding_format: 'base64' }, 400, 'INVALID_INPUT'],
+    ['an unsupported OpenAI encoding', '/v1/embeddings', { input: 'x', encoding_format: 'int8' }, 400, 'INVALID_INPUT'],
     ['a LibreTranslate request without target', '/translate', { q: 'x', source: 'en' }, 400, 'INVALID_INPUT'],
   ];
   for (const [what, url, body, status, code] of bad) {
