@@ -11,6 +11,7 @@
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../graph/builder.js';
+import { createSession, type GraphSession } from '../runtime/sessions.js';
 
 export interface ScreenQuery {
   /** The query (dim floats; any length, scores are dot products with the unit rows). */
@@ -65,7 +66,7 @@ export interface ScreenOptions {
 
 export class Int8Screen {
   /** `maxError`: the largest row error ‖e‖ (the scan uses one bound for all rows). */
-  private constructor(private readonly session: ort.InferenceSession, private readonly codes: Uint8Array,
+  private constructor(private readonly session: GraphSession, private readonly codes: Uint8Array,
     private readonly scales: Float32Array, private readonly maxError: number, readonly rows: number, readonly dim: number,
     private readonly unitRow: (i: number) => Float32Array) {}
 
@@ -94,10 +95,10 @@ export class Int8Screen {
       maxError = Math.max(maxError, Math.sqrt(err));
     }
     const threads = options.threads ?? Math.min(4, availableParallelism());
-    const session = await ort.InferenceSession.create(screenGraph(dim), {
-      intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all',
+    const session = await createSession(screenGraph(dim), {
+      threads,
       // Idle pool threads sleep instead of spinning: the cores are shared with the inference workers.
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
+      extra: { extra: { session: { intra_op: { allow_spinning: '0' } } } },
     });
     return new Int8Screen(session, codes, scales, maxError, rows, dim, unitRow);
   }
@@ -147,13 +148,13 @@ export class Int8Screen {
       k: new ort.Tensor('int64', BigInt64Array.of(BigInt(top)), [1]),
     };
     const margins = queries.map((_, j) => (steps[j] > 0 ? (2 * (queryErrors[j] * (1 + this.maxError) + norms[j] * this.maxError) + SLACK) / steps[j] : NaN));
-    const out = await this.session.run(feeds, ['values', 'indices']);
+    const out = await this.session.run(feeds, { values: null, indices: null });
     const values = out.values.data as Float32Array;
     const indices = out.indices.data as BigInt64Array;
     const answers = queries.map((q, j) => this.fromTop(q, j, top, limit, values, indices, margins[j]));
     if (!answers.includes('incomplete')) return answers as (Hit[] | undefined)[];
     // Some query's candidates reach past the returned rows: scan all rows for it (rare; exactness first).
-    const dots = (await this.session.run(feeds, ['dots'])).dots.data as Int32Array;
+    const dots = (await this.session.run(feeds, { dots: null })).dots.data as Int32Array;
     const scanned = this.select(queries, dots, limit, margins);
     return answers.map((a, j) => (a === 'incomplete' ? scanned[j] : a));
   }
