@@ -2,7 +2,7 @@
 import { Type } from '../core/schema.js';
 import type { LoadedModel } from '../runtime/models.js';
 import { ModelField, textInputs, textItem } from './common.js';
-import { chunkText, encodeTexts, forward, inputsFromIds, slices, softmax } from './encoder.js';
+import { chunkText, encodeTexts, forward, inputsFromIds, lengthSortedSlices, slices, softmax } from './encoder.js';
 import { defineTask } from './types.js';
 
 const Text = textItem({ allowed: true, says: 'An empty text is classified like any other (the model sees only its special tokens).' });
@@ -44,11 +44,12 @@ async function logitsRows(loaded: LoadedModel, inputs: Record<string, import('..
 export async function classifyTexts(loaded: LoadedModel, texts: string[], options: Options, onItemDone?: () => void): Promise<{ label: string; score: number }[][]> {
   const results: { label: string; score: number }[][] = [];
   if (options.long_text === 'truncate') {
-    for (const batch of slices(texts)) {
-      for (const row of await logitsRows(loaded, encodeTexts(loaded, batch).inputs)) {
-        results.push(labelled(loaded, probabilities(loaded, row), options.top_k));
+    for (const indices of lengthSortedSlices(texts)) {
+      const rows = await logitsRows(loaded, encodeTexts(loaded, indices.map((i) => texts[i])).inputs);
+      rows.forEach((row, r) => {
+        results[indices[r]] = labelled(loaded, probabilities(loaded, row), options.top_k);
         onItemDone?.();
-      }
+      });
     }
     return results;
   }

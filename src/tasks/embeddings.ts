@@ -3,7 +3,7 @@ import { Type } from '../core/schema.js';
 import { geulError } from '../core/errors.js';
 import type { LoadedModel } from '../runtime/models.js';
 import { ModelField, textInputs, textItem } from './common.js';
-import { encodeTexts, forward, slices } from './encoder.js';
+import { encodeTexts, forward, lengthSortedSlices } from './encoder.js';
 import { defineTask } from './types.js';
 
 const Pooling = Type.Enum(['mean', 'cls'], { default: 'mean', description: 'How token vectors become one sentence vector' });
@@ -16,9 +16,9 @@ export interface EmbedOptions {
 
 /** Embeds texts in batches; rows are plain number arrays (JSON-ready). */
 export async function embedTexts(loaded: LoadedModel, texts: string[], options: EmbedOptions, onItemDone?: () => void): Promise<number[][]> {
-  const out: number[][] = [];
-  for (const batch of slices(texts)) {
-    const { inputs } = encodeTexts(loaded, batch);
+  const out: number[][] = new Array(texts.length);
+  for (const indices of lengthSortedSlices(texts)) {
+    const { inputs } = encodeTexts(loaded, indices.map((i) => texts[i]));
     const outputs = await forward(loaded, inputs);
     const hidden = outputs.last_hidden_state ?? outputs.token_embeddings ?? Object.values(outputs)[0];
     const [rows, width, dim] = hidden.dims;
@@ -39,7 +39,7 @@ export async function embedTexts(loaded: LoadedModel, texts: string[], options: 
         for (let d = 0; d < dim; d++) vector[d] /= Math.max(count, 1);
       }
       if (options.normalize) normalizeInPlace(vector);
-      out.push(Array.from(vector, (v) => Math.fround(v)));
+      out[indices[r]] = Array.from(vector, (v) => Math.fround(v));
       onItemDone?.();
     }
   }

@@ -81,6 +81,15 @@ export function slices<T>(items: T[], size = ENCODER_BATCH): T[][] {
   return out;
 }
 
+/**
+ * Slices of `items`' indices with similar lengths together (longest first), so each forward pass pads little: a batch of
+ * mixed sentences padded to its longest wastes most of its compute. Callers write results back by index.
+ */
+export function lengthSortedSlices(items: readonly { length: number }[], size = ENCODER_BATCH): number[][] {
+  const order = items.map((_, i) => i).sort((a, b) => items[b].length - items[a].length || a - b);
+  return slices(order, size);
+}
+
 export function softmax(row: ArrayLike<number>): number[] {
   let max = -Infinity;
   for (let i = 0; i < row.length; i++) max = Math.max(max, row[i]);
