@@ -130,7 +130,10 @@ async function streamGeneration(ctx: ServerContext, reply: FastifyReply, prompt:
     const result = (await ctx.inference.stream(generateTask, prompt, options, (text) => sse.send(chunk(text)), sse.signal)) as GenerateResult;
     for (const event of last(result)) sse.send(event);
   } catch (err) {
-    if (!sse.signal.aborted) sse.send(toOpenAIError(toGeulError(err)).body);
+    const error = toGeulError(err);
+    // The 200 is already sent: a server-side failure mid-stream is refunded here, as a 5xx answer would be.
+    if (error.status >= 500) ctx.guard.refund(reply.request);
+    if (!sse.signal.aborted) sse.send(toOpenAIError(error).body);
   }
   sse.end(true);
 }

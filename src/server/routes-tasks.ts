@@ -40,6 +40,8 @@ async function streamTask(ctx: ServerContext, reply: FastifyReply, task: Task, i
     sse.send({ done: true, ...(result as Record<string, unknown>) });
   } catch (err) {
     const error = toGeulError(err);
+    // The 200 is already sent: a server-side failure mid-stream is refunded here, as a 5xx answer would be.
+    if (error.status >= 500) ctx.guard.refund(reply.request);
     if (!sse.signal.aborted) sse.send(error.toJSON());
   }
   sse.end();
