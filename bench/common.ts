@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cpus } from 'node:os';
+import { execFileSync, spawnSync } from 'node:child_process';
 
 export function sharedData(...parts: string[]): string | undefined {
   const dir = resolve(process.env.GEUL_SHARED_DATA ?? join(process.cwd(), '..', 'shared', 'data'));
@@ -40,4 +41,15 @@ export function writeReadmeSection(title: string, body: string): void {
     next = `${text.slice(0, start)}${section}${end < 0 ? '' : text.slice(end)}`;
   }
   writeFileSync(path, next);
+}
+
+/** Debian's python3, where the benchmark anchors (gensim, torch) are installed. */
+export const PYTHON = '/usr/bin/python3';
+
+/** Installs python3-gensim with apt-get when missing: an anchor of the benchmarks only, never a runtime or test dependency. */
+export function ensureGensim(): void {
+  if (spawnSync(PYTHON, ['-c', 'import gensim'], { stdio: 'ignore' }).status === 0) return;
+  console.log('installing python3-gensim (for this benchmark only)…');
+  execFileSync('apt-get', ['update'], { stdio: 'inherit' });
+  execFileSync('apt-get', ['install', '-y', 'python3-gensim'], { stdio: 'inherit' });
 }

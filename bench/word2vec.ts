@@ -1,5 +1,5 @@
 // `npm run bench:word2vec`: geul's Word2Vec vs gensim 4 (Debian python3-gensim) on the same corpus, parameters and threads.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -8,19 +8,12 @@ import { trainWord2VecDetailed } from '../src/words/train.js';
 import { readVectors, writeVectors } from '../src/words/formats.js';
 import { evaluateAnalogies, evaluateSimilarity } from '../src/words/evaluate.js';
 import { machine, sharedData, writeReadmeSection } from './common.js';
+import { ensureGensim, PYTHON } from './common.js';
 
 const OUT = resolve('bench', 'out', 'word2vec');
 const PARAMS = { vectorSize: 100, window: 5, negative: 5, sample: 1e-3, minCount: 5, epochs: 5, seed: 1 };
 const SIZES = (process.env.BENCH_W2V_SIZES ?? '1,3').split(',').map(Number);
 const THREADS = (process.env.BENCH_W2V_THREADS ?? '1,2').split(',').map(Number);
-const PYTHON = '/usr/bin/python3';
-
-function ensureGensim(): void {
-  if (spawnSync(PYTHON, ['-c', 'import gensim'], { stdio: 'ignore' }).status === 0) return;
-  console.log('installing python3-gensim (for this benchmark only)…');
-  execFileSync('apt-get', ['update'], { stdio: 'inherit' });
-  execFileSync('apt-get', ['install', '-y', 'python3-gensim'], { stdio: 'inherit' });
-}
 
 /** The Gutenberg books, stripped and tokenised once by geul, repeated `times`, so both trainers read the same tokens. */
 async function corpus(times: number): Promise<{ path: string; words: number }> {

@@ -1,7 +1,7 @@
 // `npm run bench:words`: word-vector queries (most_similar) on a 400k × 300 set: geul in-process and over HTTP vs gensim 4, side by side.
 // Usage: npm run bench:words -- [--file F.bin] [--rounds 3] [--queries 30] [--duration 4] [--no-readme]
 // Without --file a 400k × 300 word2vec binary file of clustered Gaussian vectors is generated once (bench/out/words/).
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { existsSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -12,6 +12,7 @@ import { buildServer } from '../src/server/app.js';
 import { readVectors, writeVectors } from '../src/words/formats.js';
 import { WordVectors, topIndices } from '../src/words/vectors.js';
 import { machine, median, writeReadmeSection } from './common.js';
+import { ensureGensim, PYTHON } from './common.js';
 
 const { values } = parseArgs({
   options: {
@@ -26,14 +27,6 @@ const ROUNDS = Number(values.rounds);
 const QUERIES = Number(values.queries);
 const DURATION = Number(values.duration);
 const CONCURRENCY = [8, 32];
-const PYTHON = '/usr/bin/python3';
-
-function ensureGensim(): void {
-  if (spawnSync(PYTHON, ['-c', 'import gensim'], { stdio: 'ignore' }).status === 0) return;
-  console.log('installing python3-gensim (for this benchmark only)…');
-  execFileSync('apt-get', ['update'], { stdio: 'inherit' });
-  execFileSync('apt-get', ['install', '-y', 'python3-gensim'], { stdio: 'inherit' });
-}
 
 /** 400k × 300 vectors around 4,000 cluster centres (so that neighbours are near, as in trained sets), words w0 … w399999. */
 async function generated(): Promise<string> {
