@@ -7,8 +7,7 @@ import { sentences } from '../src/words/corpus.js';
 import { trainWord2VecDetailed } from '../src/words/train.js';
 import { readVectors, writeVectors } from '../src/words/formats.js';
 import { evaluateAnalogies, evaluateSimilarity } from '../src/words/evaluate.js';
-import { machine, sharedData, writeReadmeSection } from './common.js';
-import { ensureGensim, PYTHON } from './common.js';
+import { ensureGensim, machine, PYTHON, sharedData, writeReadmeSection } from './common.js';
 
 const OUT = resolve('bench', 'out', 'word2vec');
 const PARAMS = { vectorSize: 100, window: 5, negative: 5, sample: 1e-3, minCount: 5, epochs: 5, seed: 1 };

@@ -11,8 +11,7 @@ import { loadConfig } from '../src/core/config.js';
 import { buildServer } from '../src/server/app.js';
 import { readVectors, writeVectors } from '../src/words/formats.js';
 import { WordVectors, topIndices } from '../src/words/vectors.js';
-import { machine, median, writeReadmeSection } from './common.js';
-import { ensureGensim, PYTHON } from './common.js';
+import { ensureGensim, machine, median, PYTHON, writeReadmeSection } from './common.js';
 
 const { values } = parseArgs({
   options: {
