@@ -71,8 +71,10 @@ async function handle(call: WorkerCall, signal: AbortSignal): Promise<unknown> {
     case 'load': {
       const p = call.payload as LoadPayload;
       const task = taskOf(p.task);
-      await models.load(p.model, task.kind, task.id);
-      return true;
+      // A built-in task (kind null, e.g. detect) has no model: it is always ready.
+      if (task.kind === null) return {};
+      const loaded = await models.load(p.model, task.kind, task.id);
+      return { max_length: loaded.maxLength };
     }
     default:
       throw geulError('INTERNAL');
