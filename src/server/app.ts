@@ -17,6 +17,7 @@ import { Guard, authEnabled } from './guard.js';
 import { Inference } from './inference.js';
 import { Metrics } from './metrics.js';
 import { registerCompatRoutes } from './routes-compat.js';
+import { registerLibreTranslateRoutes } from './routes-libretranslate.js';
 import { registerSystemRoutes } from './routes-system.js';
 import { registerTaskRoutes } from './routes-tasks.js';
 import { registerWordRoutes } from './routes-words.js';
@@ -147,6 +148,7 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
   registerSystemRoutes(app, ctx);
   registerTaskRoutes(app, ctx);
   registerCompatRoutes(app, ctx);
+  registerLibreTranslateRoutes(app, ctx);
   registerWordRoutes(app, ctx);
   words.preload();
 

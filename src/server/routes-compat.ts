@@ -1,4 +1,4 @@
-// Compatible faces so existing clients work unchanged: OpenAI embeddings and completions, LibreTranslate translate/languages.
+// Compatible faces so existing clients work unchanged: OpenAI embeddings and completions (LibreTranslate: routes-libretranslate.ts).
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { geulError, toGeulError } from '../core/errors.js';
@@ -10,7 +10,7 @@ import { admitTask, asObject, errorResponses } from './admit.js';
 import { estimateTokens } from './guard.js';
 import { clientGone, startSse } from './sse.js';
 
-const { embeddings: embedTask, generate: generateTask, translate: translateTask } = TASKS;
+const { embeddings: embedTask, generate: generateTask } = TASKS;
 
 export const OpenAIEmbeddingsRequest = Type.Object({
   model: Type.Optional(Type.String({ maxLength: 512, description: 'Model name (the server default when omitted)' })),
@@ -106,34 +106,6 @@ async function completions(ctx: ServerContext, request: FastifyRequest, reply: F
   };
 }
 
-const LibreTranslateRequest = Type.Object({
-  q: Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })], { description: 'Text or texts to translate' }),
-  source: Type.String({ description: 'Source language code ("auto" = the model decides)' }),
-  target: Type.String({ description: 'Target language code' }),
-  format: Type.Optional(Type.Enum(['text', 'html'])),
-  api_key: Type.Optional(Type.String({ description: 'API key (instead of Authorization: Bearer)' })),
-}, { description: 'LibreTranslate-compatible translate request' });
-const LibreTranslateResponse = Type.Object({ translatedText: Type.Union([Type.String(), Type.Array(Type.String())]) });
-const LibreLanguages = Type.Array(Type.Object({ code: Type.String(), name: Type.String(), targets: Type.Array(Type.String()) }));
-
-async function libreTranslate(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply) {
-  const raw = asObject(request.body);
-  if (raw.format === 'html') throw geulError('INVALID_INPUT', { detail: 'format "html" is not supported; send plain text' });
-  if (typeof raw.target !== 'string') throw geulError('INVALID_INPUT', { detail: 'target: required' });
-  if (typeof raw.source !== 'string') throw geulError('INVALID_INPUT', { detail: 'source: required' });
-  const { items, single, options } = admitTask(ctx, request, translateTask, {
-    inputs: raw.q, to: raw.target, ...(raw.source === 'auto' ? {} : { from: raw.source }),
-  });
-  const results = (await ctx.inference.run(translateTask, items, options, clientGone(reply))) as { text: string }[];
-  return { translatedText: single ? results[0].text : results.map((r) => r.text) };
-}
-
-/** The languages of a translation model (the default when none is named), from the translate task's `languages` mode. */
-export async function translationLanguages(ctx: ServerContext, requested?: string): Promise<{ code: string; name: string }[]> {
-  const model = ctx.inference.catalog.resolve(translateTask, requested);
-  return (await ctx.inference.mode(translateTask, 'languages', { model })) as { code: string; name: string }[];
-}
-
 /** Other APIs' requests that share a geul task's path; the body tells them apart. */
 export const SHARED_PATH_FACES: Record<string, {
   request: typeof OpenAIEmbeddingsRequest;
@@ -156,16 +128,4 @@ export function registerCompatRoutes(app: FastifyInstance, ctx: ServerContext): 
     schema: { summary: 'OpenAI-compatible text completion (with `stream`: SSE ending in `data: [DONE]`)', tags: ['openai'], body: CompletionsRequest, response: { 200: CompletionsResponse, ...errorResponses } },
     preHandler: ctx.requireScope('tasks'),
   }, (request, reply) => completions(ctx, request, reply));
-  app.post('/translate', {
-    schema: { summary: 'LibreTranslate-compatible translation', tags: ['libretranslate'], body: LibreTranslateRequest, response: { 200: LibreTranslateResponse, ...errorResponses } },
-    preHandler: ctx.requireScope('tasks'),
-  }, (request, reply) => libreTranslate(ctx, request, reply));
-  app.get('/languages', {
-    schema: { summary: 'LibreTranslate-compatible language list of the default translation model', tags: ['libretranslate'], response: { 200: LibreLanguages, ...errorResponses } },
-    preHandler: ctx.requireScope('tasks'),
-  }, async () => {
-    const languages = await translationLanguages(ctx);
-    const codes = languages.map((l) => l.code);
-    return languages.map((l) => ({ code: l.code, name: l.name, targets: codes }));
-  });
 }
