@@ -19,6 +19,7 @@ import { Metrics } from './metrics.js';
 import { registerCompatRoutes } from './routes-compat.js';
 import { registerLibreTranslateRoutes } from './routes-libretranslate.js';
 import { registerSystemRoutes } from './routes-system.js';
+import { registerTeiRoutes } from './routes-tei.js';
 import { registerTaskRoutes } from './routes-tasks.js';
 import { registerWordRoutes } from './routes-words.js';
 import { WordSets } from './words.js';
@@ -149,6 +150,7 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
   registerTaskRoutes(app, ctx);
   registerCompatRoutes(app, ctx);
   registerLibreTranslateRoutes(app, ctx);
+  registerTeiRoutes(app, ctx);
   registerWordRoutes(app, ctx);
   words.preload();
 
