@@ -6,6 +6,7 @@ import { TASKS } from '../tasks/registry.js';
 import type { DetectedLanguage } from '../tasks/detect.js';
 import type { ServerContext } from './context.js';
 import { admitTask, asObject, errorResponses } from './admit.js';
+import { escapeText, isTranslatable, splitHtml } from './html-text.js';
 import { clientGone } from './sse.js';
 
 const { translate: translateTask, detect: detectTask } = TASKS;
@@ -19,7 +20,7 @@ const TranslateRequest = Type.Object({
   q: Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })], { description: 'Text or texts to translate' }),
   source: Type.String({ description: 'Source language code, or "auto" to detect it first' }),
   target: Type.String({ description: 'Target language code' }),
-  format: Type.Optional(Type.Enum(['text', 'html'], { description: 'Only "text" is supported' })),
+  format: Type.Optional(Type.Enum(['text', 'html'], { description: '"html": only text nodes are translated; tags, attributes, comments, script and style are kept' })),
   alternatives: Type.Optional(Type.Integer({ minimum: 0, description: 'Only 0 is supported (no n-best list yet)' })),
   ...ApiKeys,
 }, { description: 'LibreTranslate-compatible translate request (JSON or form body)' });
@@ -43,34 +44,59 @@ async function detectAll(ctx: ServerContext, texts: unknown[], reply: FastifyRep
   return (await ctx.inference.run(detectTask, texts, options, clientGone(reply))) as DetectedLanguage[][];
 }
 
+/** What one `q` becomes: the texts to translate, and how to put their translations back (HTML keeps its markup). */
+interface Plan { texts: string[]; render(translated: string[]): string; sample: string }
+
+function planText(text: string): Plan {
+  return { texts: [text], render: (t) => t[0], sample: text };
+}
+
+function planHtml(html: string): Plan {
+  const pieces = splitHtml(html);
+  const texts: string[] = [];
+  const parts = pieces.map((piece) => {
+    if (piece.kind === 'markup') return () => piece.value;
+    if (!isTranslatable(piece.value)) return () => escapeText(piece.value);
+    // Spaces around a text node are layout: kept as they are, only the words go to the model.
+    const [, lead, core, trail] = /^(\s*)([\s\S]*?)(\s*)$/.exec(piece.value) as RegExpExecArray;
+    const at = texts.push(core) - 1;
+    return (translated: string[]) => `${lead}${escapeText(translated[at])}${trail}`;
+  });
+  return { texts, render: (t) => parts.map((part) => part(t)).join(''), sample: texts.join(' ') };
+}
+
 async function translate(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply) {
   const raw = asObject(request.body);
-  if (raw.format === 'html') throw geulError('INVALID_INPUT', { detail: 'format "html" is not supported yet; send plain text' });
   // Form bodies carry numbers as strings.
   if (raw.alternatives !== undefined && Number(raw.alternatives) !== 0) throw geulError('INVALID_INPUT', { detail: 'alternatives: only 0 is supported (this server returns no n-best list)' });
   if (typeof raw.target !== 'string') throw geulError('INVALID_INPUT', { detail: 'target: required' });
   if (typeof raw.source !== 'string') throw geulError('INVALID_INPUT', { detail: 'source: required' });
   const auto = raw.source === 'auto';
   const { items, single, options } = admitTask(ctx, request, translateTask, { inputs: raw.q, to: raw.target, ...(auto ? {} : { from: raw.source }) });
-  if (!auto) {
-    const results = (await ctx.inference.run(translateTask, items, options, clientGone(reply))) as { text: string }[];
-    return { translatedText: single ? results[0].text : results.map((r) => r.text) };
-  }
-  const detected = (await detectAll(ctx, items, reply, 1)).map((candidates, i) => {
-    if (candidates.length === 0) throw geulError('INVALID_INPUT', { detail: `source "auto": the language of ${single ? 'q' : `q[${i}]`} could not be detected` });
-    return candidates[0];
-  });
+  const plans = (items as string[]).map(raw.format === 'html' ? planHtml : planText);
+  let sources: (string | undefined)[] = plans.map(() => options.from as string | undefined);
+  let detected: DetectedLanguage[] | undefined;
   const model = options.model as string;
-  const codes = ((await ctx.inference.mode(translateTask, 'languages', { model })) as { code: string }[]).map((l) => l.code);
-  const texts: string[] = new Array(items.length);
-  // One translate call per detected language: the task takes one source language per request.
-  for (const language of new Set(detected.map((d) => d.language))) {
-    if (codes.length > 0 && !codes.includes(language)) throw geulError('UNKNOWN_LANGUAGE', { language, model: ctx.inference.catalog.publicName(model) });
-    const at = detected.flatMap((d, i) => (d.language === language ? [i] : []));
-    const results = (await ctx.inference.run(translateTask, at.map((i) => items[i]), { ...options, from: language }, clientGone(reply))) as { text: string }[];
-    at.forEach((i, j) => { texts[i] = results[j].text; });
+  if (auto) {
+    detected = (await detectAll(ctx, plans.map((p) => p.sample), reply, 1)).map((candidates, i) => {
+      if (candidates.length === 0) throw geulError('INVALID_INPUT', { detail: `source "auto": the language of ${single ? 'q' : `q[${i}]`} could not be detected` });
+      return candidates[0];
+    });
+    const codes = ((await ctx.inference.mode(translateTask, 'languages', { model })) as { code: string }[]).map((l) => l.code);
+    for (const d of detected) if (codes.length > 0 && !codes.includes(d.language)) throw geulError('UNKNOWN_LANGUAGE', { language: d.language, model: ctx.inference.catalog.publicName(model) });
+    sources = detected.map((d) => d.language);
   }
-  return single ? { translatedText: texts[0], detectedLanguage: detected[0] } : { translatedText: texts, detectedLanguage: detected };
+  const translated: string[][] = plans.map((p) => new Array<string>(p.texts.length));
+  // One translate call per source language: the task takes one source language per request.
+  for (const source of new Set(sources)) {
+    const at = plans.flatMap((plan, i) => (sources[i] === source ? plan.texts.map((_, j) => [i, j] as const) : []));
+    if (at.length === 0) continue;
+    const results = (await ctx.inference.run(translateTask, at.map(([i, j]) => plans[i].texts[j]), { ...options, from: source }, clientGone(reply))) as { text: string }[];
+    at.forEach(([i, j], k) => { translated[i][j] = results[k].text; });
+  }
+  const texts = plans.map((plan, i) => plan.render(translated[i]));
+  const answer = { translatedText: single ? texts[0] : texts };
+  return detected ? { ...answer, detectedLanguage: single ? detected[0] : detected } : answer;
 }
 
 async function detect(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply) {
