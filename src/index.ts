@@ -77,6 +77,8 @@ export function createGeul(overrides: ConfigOverrides = {}, options: ModelStoreO
       return (await runMode(TASKS.translate, 'languages', [], options, { models })).value as Language[];
     },
     fillMask: <I extends string | string[]>(inputs: I, opts?: TaskCallOptions<'fill-mask'>) => call<'fill-mask', Answer<I, 'fill-mask'>>('fill-mask', inputs, opts),
+    /** Language identification (built in, no model): candidates `{language, confidence 0–100}`, best first. */
+    detect: <I extends string | string[]>(inputs: I, opts?: TaskCallOptions<'detect'>) => call<'detect', Answer<I, 'detect'>>('detect', inputs, opts),
     /** Runs any registry task with a raw request (what the HTTP API does). */
     run: (task: string, request: unknown, signal?: AbortSignal) => runTask(task, request, { models, signal }),
     dispose: () => models.dispose(),

@@ -16,9 +16,10 @@ import { clientErrorHandler, installErrorHandling } from './errors.js';
 import { Guard, authEnabled } from './guard.js';
 import { Inference } from './inference.js';
 import { Metrics } from './metrics.js';
-import { registerCompatRoutes } from './routes-compat.js';
 import { registerOpenAIRoutes } from './routes-openai.js';
+import { registerLibreTranslateRoutes } from './routes-libretranslate.js';
 import { registerSystemRoutes } from './routes-system.js';
+import { registerTeiRoutes } from './routes-tei.js';
 import { registerTaskRoutes } from './routes-tasks.js';
 import { registerWordRoutes } from './routes-words.js';
 import { WordSets } from './words.js';
@@ -147,8 +148,9 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
 
   registerSystemRoutes(app, ctx);
   registerTaskRoutes(app, ctx);
-  registerCompatRoutes(app, ctx);
   registerOpenAIRoutes(app, ctx);
+  registerLibreTranslateRoutes(app, ctx);
+  registerTeiRoutes(app, ctx);
   registerWordRoutes(app, ctx);
   words.preload();
 

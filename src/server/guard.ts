@@ -28,8 +28,10 @@ function presentedKey(request: FastifyRequest): string | undefined {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     return m ? m[1] : undefined;
   }
-  const body = request.body as { api_key?: unknown } | undefined;
+  const body = request.body as { api_key?: unknown; apiKey?: unknown } | undefined;
   if (body && typeof body === 'object' && typeof body.api_key === 'string') return body.api_key;
+  // Some LibreTranslate clients spell it apiKey.
+  if (body && typeof body === 'object' && typeof body.apiKey === 'string') return body.apiKey;
   return undefined;
 }
 

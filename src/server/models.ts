@@ -21,7 +21,7 @@ function guessTasks(dir: string): string[] {
   try {
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as KindConfig;
     const kinds = servableKinds(config);
-    return TASK_LIST.filter((t) => kinds.includes(t.kind)).map((t) => t.id);
+    return TASK_LIST.filter((t) => t.kind !== null && kinds.includes(t.kind)).map((t) => t.id);
   } catch {
     return [];
   }
@@ -98,6 +98,8 @@ export class ModelCatalog {
     const out = new Map<string, ServedModel>();
     for (const [name, path] of this.local) out.set(name, { id: name, tasks: guessTasks(path), defaultFor: [] });
     for (const task of TASK_LIST) {
+      // Built-in tasks (detect) load no model: nothing to list.
+      if (task.kind === null) continue;
       const name = this.publicName(this.defaultName(task));
       const entry = out.get(name) ?? { id: name, tasks: [task.id], defaultFor: [] };
       entry.defaultFor.push(task.id);

@@ -5,7 +5,7 @@ import { TASKS } from '../tasks/registry.js';
 import { ErrorBody } from './errors.js';
 import { errorResponses } from './admit.js';
 import type { ServerContext } from './context.js';
-import { translationLanguages } from './routes-compat.js';
+import { translationLanguages } from './routes-libretranslate.js';
 
 export function registerSystemRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get('/health', {

@@ -1,6 +1,7 @@
 // The task registry: one keyed table, task id → schemas, handler, model kind, default model, CLI and HTTP metadata.
 // CLI commands, HTTP routes, OpenAPI, GET /v1/tasks and the library's types are all generated from it.
 import { classifyTask } from './classify.js';
+import { detectTask } from './detect.js';
 import { embedTask, searchTask, similarityTask } from './embeddings.js';
 import { fillMaskTask } from './fill-mask.js';
 import { generateTask } from './generate.js';
@@ -16,6 +17,7 @@ export const TASKS = {
   search: searchTask,
   translate: translateTask,
   'fill-mask': fillMaskTask,
+  detect: detectTask,
 } as const satisfies Record<string, Task>;
 
 export type TaskTable = typeof TASKS;

@@ -1,5 +1,6 @@
 // The shape of a task, and defineTask(): checks a definition against its own schemas, then erases its types once.
 import type { TObject } from 'typebox';
+import { geulError } from '../core/errors.js';
 import type { Static, TSchema } from '../core/schema.js';
 import type { LoadedModel, ModelStore } from '../runtime/models.js';
 import type { ModelKind } from '../runtime/model-kinds.js';
@@ -48,17 +49,21 @@ export interface TaskMode {
   run(texts: string[], options: Readonly<Record<string, unknown>>, ctx: TaskContext): Promise<CliModeOutput>;
 }
 
+/** A task's model kind, or `null` for a task that runs built-in code and loads no model (language detection). */
+export type TaskKind = ModelKind | null;
+
 /** A task as written in its module: typed by its schemas. */
-export interface TaskDefinition<Req extends TObject, Item extends TSchema, Res extends TSchema> {
+export interface TaskDefinition<Req extends TObject, Item extends TSchema, Res extends TSchema, Kind extends TaskKind = TaskKind> {
   /** Stable id used in the registry, the HTTP path (/v1/<id>) and `--default <id>=…`. */
   id: string;
   /** CLI command name (may differ from id, e.g. `sentiment` for `classify`). */
   command: string;
   aliases?: string[];
   summary: string;
-  kind: ModelKind;
+  kind: Kind;
   /** Tasks of one family share their model: `--default <family>=X` serves all of them. Default: the task's own id. */
   family?: string;
+  /** The model used when none is named; for a built-in task (kind `null`), the name of its built-in code, for listings. */
   defaultModel: string;
   /** Items of several requests may share one model call (one result per item, no per-request state). */
   batches: boolean;
@@ -96,12 +101,12 @@ export interface TaskDefinition<Req extends TObject, Item extends TSchema, Res e
  * `Res` stay on the schema fields only, so the library can still derive precise types with `Static`.
  * `run`, `stream` and modes expect a request already validated by `prepareRequest` (src/tasks/request.ts).
  */
-export interface Task<Req extends TObject = TObject, Item extends TSchema = TSchema, Res extends TSchema = TSchema> {
+export interface Task<Req extends TObject = TObject, Item extends TSchema = TSchema, Res extends TSchema = TSchema, Kind extends TaskKind = TaskKind> {
   readonly id: string;
   readonly command: string;
   readonly aliases: readonly string[];
   readonly summary: string;
-  readonly kind: ModelKind;
+  readonly kind: Kind;
   readonly family: string;
   readonly defaultModel: string;
   readonly batches: boolean;
@@ -130,10 +135,14 @@ export type AnyTask = Task;
  * Builds a registry task from its typed definition. This is the one place where validated, untyped requests
  * meet a task's typed code: every consumer validates through `prepareRequest` first, so the narrowing holds.
  */
-export function defineTask<Req extends TObject, Item extends TSchema, Res extends TSchema>(def: TaskDefinition<Req, Item, Res>): Task<Req, Item, Res> {
+export function defineTask<Req extends TObject, Item extends TSchema, Res extends TSchema, Kind extends TaskKind>(def: TaskDefinition<Req, Item, Res, Kind>): Task<Req, Item, Res, Kind> {
+  const kind: TaskKind = def.kind;
   const context = (ctx: TaskContext): TaskRunContext => ({
     ...ctx,
-    load: (model) => ctx.models.load(model ?? def.defaultModel, def.kind, def.id),
+    load: (model) => {
+      if (kind === null) throw geulError('INVALID_INPUT', { detail: `task "${def.id}" uses no model` });
+      return ctx.models.load(model ?? def.defaultModel, kind, def.id);
+    },
   });
   const options = (raw: unknown) => raw as TaskOptions<Req>;
   const item = (raw: unknown) => raw as Static<Item>;

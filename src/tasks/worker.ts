@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { GeulConfig } from '../core/config.js';
 import { geulError, isGeulError } from '../core/errors.js';
 import { ModelStore } from '../runtime/models.js';
+import type { ModelKind } from '../runtime/model-kinds.js';
 import { END_OF_MESSAGES, type WorkerCall, type WorkerReply } from '../runtime/pool.js';
 import { getTask } from './registry.js';
 import { countTokens, renderChat, type ChatMessage } from './chat.js';
@@ -51,6 +52,12 @@ function taskOf(id: string): Task {
   return task;
 }
 
+/** The kind of model a task loads; a built-in task (kind null, e.g. detect) has none to render or count with. */
+function modelKind(task: Task): ModelKind {
+  if (task.kind === null) throw geulError('INVALID_INPUT', { detail: `task "${task.id}" uses no model` });
+  return task.kind;
+}
+
 async function handle(call: WorkerCall, signal: AbortSignal): Promise<unknown> {
   if (testDelayMs > 0) await sleep(testDelayMs);
   if (signal.aborted || (call.abortFlag && Atomics.load(call.abortFlag, 0) === 1)) throw geulError('CANCELLED');
@@ -76,18 +83,20 @@ async function handle(call: WorkerCall, signal: AbortSignal): Promise<unknown> {
     case 'load': {
       const p = call.payload as LoadPayload;
       const task = taskOf(p.task);
-      await models.load(p.model, task.kind, task.id);
-      return true;
+      // A built-in task (kind null, e.g. detect) has no model: it is always ready.
+      if (task.kind === null) return {};
+      const loaded = await models.load(p.model, task.kind, task.id);
+      return { max_length: loaded.maxLength };
     }
     case 'chat-prompt': {
       const p = call.payload as ChatPromptPayload;
       const task = taskOf(p.task);
-      return renderChat(await models.load(p.model, task.kind, task.id), p.messages, p.publicName);
+      return renderChat(await models.load(p.model, modelKind(task), task.id), p.messages, p.publicName);
     }
     case 'count-tokens': {
       const p = call.payload as CountTokensPayload;
       const task = taskOf(p.task);
-      return countTokens(await models.load(p.model, task.kind, task.id), p.texts, p.specialTokens);
+      return countTokens(await models.load(p.model, modelKind(task), task.id), p.texts, p.specialTokens);
     }
     default:
       throw geulError('INTERNAL');

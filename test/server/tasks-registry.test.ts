@@ -36,7 +36,7 @@ describe('GET /v1/tasks', () => {
     assert.equal(res.statusCode, 200, res.body);
     const body = res.json() as { object: string; data: TaskInfo[] };
     assert.equal(body.object, 'list');
-    assert.deepEqual(body.data.map((t) => t.id), ['generate', 'classify', 'embeddings', 'similarity', 'search', 'translate', 'fill-mask']);
+    assert.deepEqual(body.data.map((t) => t.id), ['generate', 'classify', 'embeddings', 'similarity', 'search', 'translate', 'fill-mask', 'detect']);
     const byId = Object.fromEntries(body.data.map((t) => [t.id, t]));
     for (const t of body.data) {
       assert.deepEqual(Object.keys(t).sort(), ['batches', 'default_model', 'description', 'examples', 'id', 'request_schema', 'response_schema', 'streams']);
@@ -182,7 +182,7 @@ test('/ready is false with a reason while a default model cannot load, and true 
     assert.equal(before.statusCode, 503, before.body);
     const state = before.json() as { ready: boolean; models: Record<string, string> };
     assert.equal(state.ready, false);
-    assert.deepEqual(Object.keys(state.models), ['generate', 'classify', 'embeddings', 'similarity', 'search', 'translate', 'fill-mask']);
+    assert.deepEqual(Object.keys(state.models), ['generate', 'classify', 'embeddings', 'similarity', 'search', 'translate', 'fill-mask', 'detect']);
     assert.equal(state.models.similarity, 'ok', 'similarity follows the embeddings default');
     assert.match(state.models['fill-mask'], /mlm-arrives-later/);
     assert.ok(!state.models['fill-mask'].includes(dir), `no server path: ${state.models['fill-mask']}`);

@@ -7,7 +7,7 @@ import { Type } from '../../src/core/schema.js';
 import type { TaskCallOptions, TaskResult } from '../../src/index.js';
 
 test('the table is keyed by task id, with today\'s ids in order', () => {
-  assert.deepEqual(Object.keys(TASKS), ['generate', 'classify', 'embeddings', 'similarity', 'search', 'translate', 'fill-mask']);
+  assert.deepEqual(Object.keys(TASKS), ['generate', 'classify', 'embeddings', 'similarity', 'search', 'translate', 'fill-mask', 'detect']);
   for (const [key, task] of Object.entries(TASKS)) assert.equal(task.id, key);
   assert.equal(getTask('embeddings'), TASKS.embeddings);
   assert.equal(getTask('toString'), undefined, 'no prototype keys');
@@ -33,7 +33,7 @@ test('every task has CLI and HTTP examples, and each HTTP example is a valid req
 });
 
 test('every task says in its schema what it does with an empty text, and the schema enforces it', () => {
-  const empty: Record<string, boolean> = { generate: true, classify: true, embeddings: false, similarity: false, search: false, translate: true, 'fill-mask': false };
+  const empty: Record<string, boolean> = { generate: true, classify: true, embeddings: false, similarity: false, search: false, translate: true, 'fill-mask': false, detect: true };
   for (const task of TASK_LIST) {
     const item = JSON.stringify(task.item);
     assert.match(item, /empty/i, `${task.id}: the input description mentions empty texts`);

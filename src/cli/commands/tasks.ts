@@ -26,8 +26,10 @@ interface TaskFlags {
 function registerTask(program: Command, task: Task): void {
   const command = program
     .command(`${task.command} ${task.cli.args}`)
-    .description(`${task.summary}\n\nDefault model: ${task.defaultModel}`)
-    .option('-m, --model <id>', 'hub model id (owner/name) or a local model folder')
+    .description(`${task.summary}\n\n${task.kind === null ? `Built in (${task.defaultModel}): no model to download` : `Default model: ${task.defaultModel}`}`);
+  // A built-in task (detect) loads no model, so it offers no --model.
+  if (task.kind !== null) command.option('-m, --model <id>', 'hub model id (owner/name) or a local model folder');
+  command
     .option('-f, --file <path>', 'read inputs from a file: one per line, or JSONL (.jsonl) with a "text" field; "-" for stdin')
     .option('--text-field <name>', 'field holding the text in JSONL input', 'text')
     .option('--json', 'print one JSON value per input, one per line');
