@@ -5,7 +5,7 @@
 
 /** ONNX TensorProto.DataType codes. */
 export const ONNX_DTYPE = {
-  float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11,
+  float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11, uint32: 12,
 } as const;
 export type DType = keyof typeof ONNX_DTYPE;
 

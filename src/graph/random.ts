@@ -5,8 +5,6 @@
 //   const keep = seededKeepMask(g, x, seed, 3, 0.9);          // float32 1/0 with the shape of x; dropout site 3
 import type { GraphBuilder, Value } from './builder.js';
 
-/** ONNX TensorProto.UINT32: unsigned arithmetic wraps modulo 2^32 by definition, which the hash relies on. */
-const UINT32 = 12;
 const GOLDEN = 0x9e3779b1;
 const SEED_KEY = 0xc8e4fd15;
 const ROUNDS = 3;
@@ -38,29 +36,31 @@ export function mix32(value: number): number {
   return squares32(value >>> 0, SEED_KEY);
 }
 
+/** A uint32 constant: unsigned arithmetic wraps modulo 2^32 by definition, which the hash relies on. */
 function u32(g: GraphBuilder, value: number): Value {
-  return g.op1('Cast', [g.int(value >>> 0)], { to: UINT32 });
+  return g.cast(g.int(value >>> 0), 'uint32');
 }
 
 function squaresInGraph(g: GraphBuilder, counter: Value, key: Value): Value {
-  const y = g.op1('Mul', [counter, key]);
-  const z = g.op1('Add', [y, key]);
+  const y = g.mul(counter, key);
+  const z = g.add(y, key);
   const sixteen = u32(g, 16);
   let x = y;
   for (let r = 0; r < ROUNDS; r++) {
-    x = g.op1('Add', [g.op1('Mul', [x, x]), r % 2 ? z : y]);
-    x = g.op1('Add', [x, g.op1('BitShift', [x, sixteen], { direction: 'RIGHT' })]);
+    x = g.add(g.mul(x, x), r % 2 ? z : y);
+    // BitShift has no typed helper.
+    x = g.add(x, g.op1('BitShift', [x, sixteen], { direction: 'RIGHT' }));
   }
   return x;
 }
 
 /** squares32(element index, siteKey(seed, site)) for every element of `like` (uint32, flat [count]). */
 export function seededHashLike(g: GraphBuilder, like: Value, seed: Value, site: number): Value {
-  const seed32 = g.op1('Cast', [seed], { to: UINT32 });
-  const mixed = squaresInGraph(g, g.op1('Add', [seed32, u32(g, Math.imul(site + 1, GOLDEN))]), u32(g, SEED_KEY));
-  const key = g.op1('Add', [g.op1('Mul', [mixed, u32(g, 2)]), u32(g, 1)]);
-  const count = g.op1('ReduceProd', [g.op1('Shape', [like])], { keepdims: 0 });
-  const index = g.op1('Cast', [g.op1('Range', [g.int(0), count, g.int(1)])], { to: UINT32 });
+  const seed32 = g.cast(seed, 'uint32');
+  const mixed = squaresInGraph(g, g.add(seed32, u32(g, Math.imul(site + 1, GOLDEN))), u32(g, SEED_KEY));
+  const key = g.add(g.mul(mixed, u32(g, 2)), u32(g, 1));
+  const count = g.size(like);
+  const index = g.cast(g.range(0, count, 1), 'uint32');
   return squaresInGraph(g, index, key);
 }
 
@@ -70,6 +70,7 @@ export function seededHashLike(g: GraphBuilder, like: Value, seed: Value, site: 
  */
 export function seededKeepMask(g: GraphBuilder, like: Value, seed: Value, site: number, keep: number): Value {
   const threshold = Math.max(0, Math.min(2 ** 32 - 1, Math.round((1 - keep) * 2 ** 32) - 1));
-  const kept = g.op1('Greater', [seededHashLike(g, like, seed, site), u32(g, threshold)]);
-  return g.op1('Reshape', [g.cast(kept, 'float32'), g.op1('Shape', [like])], {}, { dtype: 'float32', shape: like.shape });
+  const kept = g.greater(seededHashLike(g, like, seed, site), u32(g, threshold));
+  const mask = g.reshape(g.cast(kept, 'float32'), g.shape(like));
+  return like.shape ? g.withShape(mask, like.shape) : mask;
 }

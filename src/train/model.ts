@@ -51,17 +51,19 @@ export class ModelContext {
   embedding(name: string, shape: [number, number], ids: Value, init: Init): Value {
     const { g } = this;
     const outShape = ids.shape ? [...ids.shape, shape[1]] : undefined;
-    if (!this.train || !this.asInputs) return g.op1('Gather', [this.param(name, shape, init), ids], {}, { shape: outShape });
+    const declared = (v: Value) => (outShape ? g.withShape(v, outShape) : v);
+    if (!this.train || !this.asInputs) return declared(g.gather(this.param(name, shape, init), ids));
     const size = shape[0] * shape[1];
     // Always drawn, so the initial values of later parameters do not depend on which ones a checkpoint supplied.
     const fresh = initialise(this.rng, size, shape, init);
     const data = this.values.get(name) ?? fresh;
     const table = g.input(name, 'float32', shape);
-    const [uniq, , inverse] = g.op('Unique', [g.op1('Reshape', [ids, g.ints([-1])])], { sorted: 1 }, { outputs: 4, dtype: 'int64' });
-    const rows = g.op1('Gather', [table, uniq], {}, { dtype: 'float32', shape: ['rows', shape[1]] });
+    // Unique has no typed helper (four outputs: values, indices, inverse, counts).
+    const [uniq, , inverse] = g.op('Unique', [g.reshape(ids, [-1])], { sorted: 1 }, { outputs: 4, dtype: 'int64' });
+    const rows = g.withShape(g.gather(table, uniq), ['rows', shape[1]]);
     this.params.push({ name, shape, data, rows: uniq });
     this.paramValues.push(rows);
-    return g.op1('Gather', [rows, g.op1('Reshape', [inverse, g.op1('Shape', [ids])])], {}, { dtype: 'float32', shape: outShape });
+    return declared(g.gather(rows, g.reshape(inverse, g.shape(ids))));
   }
 
   /**
@@ -73,7 +75,8 @@ export class ModelContext {
     const { g } = this;
     this.seed ??= g.input(DROPOUT_SEED_INPUT, 'int64', []);
     const keep = seededKeepMask(g, x, this.seed, this.dropoutSites++, 1 - rate);
-    return g.op1('Mul', [x, g.op1('Mul', [keep, g.scalar(1 / (1 - rate))])], {}, { shape: x.shape });
+    const dropped = g.mul(x, g.mul(keep, g.scalar(1 / (1 - rate))));
+    return x.shape ? g.withShape(dropped, x.shape) : dropped;
   }
 
   /** y = x W + b for x [..., inDim]. */
@@ -81,7 +84,8 @@ export class ModelContext {
     const w = this.param(`${name}.weight`, [inDim, outDim], 'glorot');
     const b = this.param(`${name}.bias`, [outDim], 'zeros');
     const shape = x.shape ? [...x.shape.slice(0, -1), outDim] : undefined;
-    return this.g.op1('Add', [this.g.op1('MatMul', [x, w]), b], {}, { shape });
+    const y = this.g.add(this.g.matmul(x, w), b);
+    return shape ? this.g.withShape(y, shape) : y;
   }
 }
 

@@ -58,14 +58,15 @@ export interface ParamUpdate {
 
 /** Emits the update; returns the new parameters and the new states (same order as given). */
 export function emitUpdate(g: GraphBuilder, config: OptimizerConfig, updates: ParamUpdate[], step: { lr: Value; eps: Value; decay: Value }): { params: Value[]; states: Value[][] } {
-  const mul = (a: Value, b: Value) => g.op1('Mul', [a, b]);
-  const add = (a: Value, b: Value) => g.op1('Add', [a, b]);
+  const mul = (a: Value, b: Value) => g.mul(a, b);
+  const add = (a: Value, b: Value) => g.add(a, b);
   const c = (v: number) => g.scalar(v);
   let grads = updates.map((u) => u.grad);
   if (config.clipNorm) {
-    const sq = grads.map((d) => g.op1('ReduceSum', [mul(d, d)], { keepdims: 0 }));
-    const norm = g.op1('Sqrt', [sq.length > 1 ? g.op1('Sum', sq) : sq[0]]);
-    const scale = g.op1('Min', [c(1), g.op1('Div', [c(config.clipNorm), add(norm, c(1e-6))])]);
+    const sq = grads.map((d) => g.reduceSum(mul(d, d), undefined, false));
+    // Sum (variadic) and Min have no typed helpers.
+    const norm = g.sqrt(sq.length > 1 ? g.op1('Sum', sq) : sq[0]);
+    const scale = g.op1('Min', [c(1), g.div(c(config.clipNorm), add(norm, c(1e-6)))]);
     grads = grads.map((d) => mul(d, scale));
   }
   const l2 = config.name !== 'adamw' ? config.weightDecay ?? 0 : 0;
@@ -78,10 +79,10 @@ export function emitUpdate(g: GraphBuilder, config: OptimizerConfig, updates: Pa
       if (config.name === 'sgd') {
         if (config.momentum) {
           const v = add(mul(u.states[0], c(config.momentum)), d);
-          params.push(g.op1('Sub', [u.param, mul(v, step.lr)]));
+          params.push(g.sub(u.param, mul(v, step.lr)));
           states.push([v]);
         } else {
-          params.push(g.op1('Sub', [u.param, mul(d, step.lr)]));
+          params.push(g.sub(u.param, mul(d, step.lr)));
           states.push([]);
         }
         return;
@@ -90,9 +91,9 @@ export function emitUpdate(g: GraphBuilder, config: OptimizerConfig, updates: Pa
       const b2 = config.beta2 ?? 0.999;
       const m = add(mul(u.states[0], c(b1)), mul(d, c(1 - b1)));
       const v = add(mul(u.states[1], c(b2)), mul(mul(d, d), c(1 - b2)));
-      const stepValue = g.op1('Div', [mul(m, step.lr), add(g.op1('Sqrt', [v]), step.eps)]);
+      const stepValue = g.div(mul(m, step.lr), add(g.sqrt(v), step.eps));
       const decayed = config.name === 'adamw' ? mul(u.param, step.decay) : u.param;
-      params.push(g.op1('Sub', [decayed, stepValue]));
+      params.push(g.sub(decayed, stepValue));
       states.push([m, v]);
     });
   });

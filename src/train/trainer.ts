@@ -77,7 +77,7 @@ export class Trainer {
     // Sparse (embedding) parameters update only the gathered rows, and their optimizer states likewise.
     const updates = ctx.paramValues.map((param, i) => {
       const rows = ctx.params[i].rows;
-      return { param, grad: grads[i], states: rows ? stateInputs[i].map((st) => g.op1('Gather', [st, rows])) : stateInputs[i] };
+      return { param, grad: grads[i], states: rows ? stateInputs[i].map((st) => g.gather(st, rows)) : stateInputs[i] };
     });
     const next = emitUpdate(g, optimizer, updates, { lr, eps, decay });
     g.output(loss, 'loss', { dtype: 'float32', shape: [] });

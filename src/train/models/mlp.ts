@@ -1,9 +1,13 @@
 // Perceptron and multi-layer perceptron over dense feature vectors.
-import type { Value } from '../../graph/builder.js';
+import type { GraphBuilder, Value } from '../../graph/builder.js';
 import type { ModelDef } from '../model.js';
 
 export type Activation = 'relu' | 'tanh' | 'sigmoid';
-const ACTIVATION_OPS: Record<Activation, string> = { relu: 'Relu', tanh: 'Tanh', sigmoid: 'Sigmoid' };
+const ACTIVATIONS: Record<Activation, (g: GraphBuilder, x: Value) => Value> = {
+  relu: (g, x) => g.relu(x),
+  tanh: (g, x) => g.tanh(x),
+  sigmoid: (g, x) => g.sigmoid(x),
+};
 
 export interface MlpConfig {
   features: number;
@@ -24,7 +28,7 @@ export function mlp(config: MlpConfig): ModelDef {
       let h: Value = x;
       let width = config.features;
       config.hidden.forEach((size, i) => {
-        h = ctx.g.op1(ACTIVATION_OPS[config.activation ?? 'relu'], [ctx.linear(`layers.${i}`, h, width, size)], {}, { shape: ['batch', size] });
+        h = ctx.g.withShape(ACTIVATIONS[config.activation ?? 'relu'](ctx.g, ctx.linear(`layers.${i}`, h, width, size)), ['batch', size]);
         h = ctx.dropout(h, config.dropout ?? 0);
         width = size;
       });

@@ -49,15 +49,16 @@ function textInputs(ctx: ModelContext): [Value, Value] {
 /** An int64 attention mask [B, T] as float32 [B, T, 1], ready to multiply [B, T, D] activations. */
 function floatMask(ctx: ModelContext, mask: Value, tokens: string): Value {
   const { g } = ctx;
-  return g.op1('Unsqueeze', [g.op1('Cast', [mask], { to: 1 }), g.ints([-1])], {}, { shape: ['batch', tokens, 1] });
+  return g.withShape(g.unsqueeze(g.cast(mask, 'float32'), [-1]), ['batch', tokens, 1]);
 }
 
 /** Masked mean over axis 1 of x [B, T, D] with mask [B, T, 1] (float). */
 function maskedMean(ctx: ModelContext, x: Value, mask: Value, dim: number): Value {
   const { g } = ctx;
-  const total = g.op1('ReduceSum', [g.op1('Mul', [x, mask]), g.ints([1])], { keepdims: 0 }, { shape: ['batch', dim] });
-  const count = g.op1('Max', [g.op1('ReduceSum', [mask, g.ints([1])], { keepdims: 0 }), g.scalar(1)]);
-  return g.op1('Div', [total, count], {}, { shape: ['batch', dim] });
+  const total = g.withShape(g.reduceSum(g.mul(x, mask), [1], false), ['batch', dim]);
+  // Max has no typed helper: clamps the token count at 1 so an all-padding row divides by 1, not 0.
+  const count = g.op1('Max', [g.reduceSum(mask, [1], false), g.scalar(1)]);
+  return g.withShape(g.div(total, count), ['batch', dim]);
 }
 
 export function bagOfEmbeddings(config: BowConfig): ModelDef {
@@ -72,11 +73,12 @@ export function bagOfEmbeddings(config: BowConfig): ModelDef {
       let allIds = ids;
       let allMask = mask;
       if (buckets > 0) {
-        const head = (v: Value) => g.op1('Slice', [v, g.ints([0]), g.ints([-1]), g.ints([1])]);
-        const tail = (v: Value) => g.op1('Slice', [v, g.ints([1]), g.ints([Number.MAX_SAFE_INTEGER]), g.ints([1])]);
-        const hashed = g.op1('Mod', [g.op1('Add', [g.op1('Mul', [head(ids), g.int(BIGRAM_PRIME)]), tail(ids)]), g.int(buckets)]);
-        allIds = g.op1('Concat', [ids, g.op1('Add', [hashed, g.int(config.vocab)])], { axis: 1 });
-        allMask = g.op1('Concat', [mask, g.op1('Mul', [head(mask), tail(mask)])], { axis: 1 });
+        const head = (v: Value) => g.slice(v, [0], [-1], [1]);
+        const tail = (v: Value) => g.slice(v, [1], [Number.MAX_SAFE_INTEGER], [1]);
+        // Mod has no typed helper; int64 throughout, so the bigram hash is exact.
+        const hashed = g.op1('Mod', [g.add(g.mul(head(ids), g.int(BIGRAM_PRIME)), tail(ids)), g.int(buckets)]);
+        allIds = g.concat([ids, g.add(hashed, g.int(config.vocab))], 1);
+        allMask = g.concat([mask, g.mul(head(mask), tail(mask))], 1);
       }
       const emb = ctx.embedding('embeddings.weight', [config.vocab + buckets, config.dim], { ...allIds, shape: ['batch', 'tokens'] }, { uniform: 1 / config.dim });
       const maskF = floatMask(ctx, allMask, 'tokens');
@@ -100,7 +102,7 @@ export function embeddingMlp(config: EmbeddingMlpConfig): ModelDef {
       let h = ctx.dropout(maskedMean(ctx, emb, maskF, config.embedding), config.dropout ?? 0);
       let width = config.embedding;
       config.hidden.forEach((size, i) => {
-        h = ctx.dropout(g.op1('Relu', [ctx.linear(`layers.${i}`, h, width, size)], {}, { shape: ['batch', size] }), config.dropout ?? 0);
+        h = ctx.dropout(g.withShape(g.relu(ctx.linear(`layers.${i}`, h, width, size)), ['batch', size]), config.dropout ?? 0);
         width = size;
       });
       return { inputs: [ids, mask], logits: ctx.linear('classifier', h, width, config.classes) };
@@ -121,8 +123,8 @@ export function recurrentClassifier(config: RecurrentConfig): ModelDef {
       const { g } = ctx;
       const [ids, mask] = textInputs(ctx);
       const emb = ctx.embedding('embeddings.weight', [config.vocab, config.embedding], ids, { normal: 0.1 });
-      let x = ctx.dropout(g.op1('Transpose', [emb], { perm: [1, 0, 2] }, { shape: ['seq', 'batch', config.embedding] }), config.dropout ?? 0);
-      const maskT = g.op1('Unsqueeze', [g.op1('Cast', [g.op1('Transpose', [mask], { perm: [1, 0] })], { to: 1 }), g.ints([-1])], {}, { shape: ['seq', 'batch', 1] });
+      let x = ctx.dropout(g.withShape(g.transpose(emb, [1, 0, 2]), ['seq', 'batch', config.embedding]), config.dropout ?? 0);
+      const maskT = g.withShape(g.unsqueeze(g.cast(g.transpose(mask, [1, 0]), 'float32'), [-1]), ['seq', 'batch', 1]);
       let width = config.embedding;
       let lasts: Value[] = [];
       for (let l = 0; l < layers; l++) {
@@ -144,14 +146,14 @@ export function recurrentClassifier(config: RecurrentConfig): ModelDef {
           lasts.push(r.last);
         }
         width = H * directions;
-        x = outs.length > 1 ? g.op1('Concat', outs, { axis: 2 }, { shape: ['seq', 'batch', width] }) : outs[0];
+        x = outs.length > 1 ? g.withShape(g.concat(outs, 2), ['seq', 'batch', width]) : outs[0];
         if (l < layers - 1) x = ctx.dropout(x, config.dropout ?? 0);
       }
       let pooled: Value;
       const pooling = config.pooling ?? 'last';
-      if (pooling === 'last') pooled = lasts.length > 1 ? g.op1('Concat', lasts, { axis: 1 }, { shape: ['batch', width] }) : lasts[0];
-      else if (pooling === 'mean') pooled = maskedMean(ctx, g.op1('Transpose', [x], { perm: [1, 0, 2] }, { shape: ['batch', 'seq', width] }), g.op1('Transpose', [maskT], { perm: [1, 0, 2] }), width);
-      else pooled = g.op1('ReduceMax', [g.op1('Where', [g.op1('Greater', [maskT, g.scalar(0)]), x, g.scalar(-1e4)])], { axes: [0], keepdims: 0 }, { shape: ['batch', width] });
+      if (pooling === 'last') pooled = lasts.length > 1 ? g.withShape(g.concat(lasts, 1), ['batch', width]) : lasts[0];
+      else if (pooling === 'mean') pooled = maskedMean(ctx, g.withShape(g.transpose(x, [1, 0, 2]), ['batch', 'seq', width]), g.transpose(maskT, [1, 0, 2]), width);
+      else pooled = g.withShape(g.reduceMax(g.where(g.greater(maskT, 0), x, -1e4), [0], false), ['batch', width]);
       pooled = ctx.dropout(pooled, config.dropout ?? 0);
       return { inputs: [ids, mask], logits: ctx.linear('classifier', pooled, width, config.classes) };
     },

@@ -29,32 +29,33 @@ export function transformerClassifier(config: TransformerConfig): ModelDef {
       const mask = g.input('attention_mask', 'int64', ['batch', 'seq']);
       const BT = ['batch', 'seq', D];
       const tok = ctx.embedding('embeddings.word', [config.vocab, D], ids, { normal: 0.02 });
-      const positions = g.op1('Range', [g.int(0), g.op1('Gather', [g.op1('Shape', [ids]), g.int(1)]), g.int(1)]);
-      const pos = g.op1('Gather', [ctx.param('embeddings.position', [config.maxLength, D], { normal: 0.02 }), positions], {}, { shape: ['seq', D] });
-      let x = layerNorm(ctx, 'embeddings.norm', g.op1('Add', [tok, pos], {}, { shape: BT }), D);
+      const positions = g.range(0, g.dim(ids, 1), 1);
+      const pos = g.withShape(g.gather(ctx.param('embeddings.position', [config.maxLength, D], { normal: 0.02 }), positions), ['seq', D]);
+      let x = layerNorm(ctx, 'embeddings.norm', g.withShape(g.add(tok, pos), BT), D);
       x = ctx.dropout(x, drop);
-      const maskF = g.op1('Cast', [mask], { to: 1 }, { shape: ['batch', 'seq'] });
+      const maskF = g.withShape(g.cast(mask, 'float32'), ['batch', 'seq']);
       // Additive attention bias [B, 1, 1, T]: 0 for tokens, -1e4 for padding.
-      const bias = g.op1('Unsqueeze', [g.op1('Mul', [g.op1('Sub', [g.scalar(1), maskF]), g.scalar(-1e4)]), g.ints([1, 2])], {}, { shape: ['batch', 1, 1, 'seq'] });
-      const heads = (v: Value) => g.op1('Transpose', [g.op1('Reshape', [v, g.ints([0, 0, Hd, dh])], {}, { shape: ['batch', 'seq', Hd, dh] })], { perm: [0, 2, 1, 3] }, { shape: ['batch', Hd, 'seq', dh] });
+      const bias = g.withShape(g.unsqueeze(g.mul(g.sub(1, maskF), -1e4), [1, 2]), ['batch', 1, 1, 'seq']);
+      const heads = (v: Value) => g.withShape(g.transpose(g.withShape(g.reshape(v, [0, 0, Hd, dh]), ['batch', 'seq', Hd, dh]), [0, 2, 1, 3]), ['batch', Hd, 'seq', dh]);
       for (let l = 0; l < config.layers; l++) {
         const p = `layers.${l}`;
-        const [q, k, v] = g.op('Split', [ctx.linear(`${p}.attention.qkv`, x, D, 3 * D), g.ints([D, D, D])], { axis: 2 }, { outputs: 3 });
-        const kT = g.op1('Transpose', [heads(k)], { perm: [0, 1, 3, 2] }, { shape: ['batch', Hd, dh, 'seq'] });
-        const scores = g.op1('Add', [g.op1('Mul', [g.op1('MatMul', [heads(q), kT]), g.scalar(1 / Math.sqrt(dh))]), bias], {}, { shape: ['batch', Hd, 'seq', 'seq'] });
-        const probs = ctx.dropout(g.op1('Softmax', [scores], { axis: -1 }, { shape: ['batch', Hd, 'seq', 'seq'] }), drop);
-        const mixed = g.op1('MatMul', [probs, heads(v)], {}, { shape: ['batch', Hd, 'seq', dh] });
-        const merged = g.op1('Reshape', [g.op1('Transpose', [mixed], { perm: [0, 2, 1, 3] }), g.ints([0, 0, D])], {}, { shape: BT });
+        const [q, k, v] = g.split(ctx.linear(`${p}.attention.qkv`, x, D, 3 * D), [D, D, D], 2);
+        const kT = g.withShape(g.transpose(heads(k), [0, 1, 3, 2]), ['batch', Hd, dh, 'seq']);
+        const scores = g.withShape(g.add(g.mul(g.matmul(heads(q), kT), 1 / Math.sqrt(dh)), bias), ['batch', Hd, 'seq', 'seq']);
+        const probs = ctx.dropout(g.withShape(g.softmax(scores, -1), ['batch', Hd, 'seq', 'seq']), drop);
+        const mixed = g.withShape(g.matmul(probs, heads(v)), ['batch', Hd, 'seq', dh]);
+        const merged = g.withShape(g.reshape(g.transpose(mixed, [0, 2, 1, 3]), [0, 0, D]), BT);
         const attn = ctx.dropout(ctx.linear(`${p}.attention.out`, merged, D, D), drop);
-        x = layerNorm(ctx, `${p}.attention.norm`, g.op1('Add', [x, attn], {}, { shape: BT }), D);
+        x = layerNorm(ctx, `${p}.attention.norm`, g.withShape(g.add(x, attn), BT), D);
         const h = g.gelu(ctx.linear(`${p}.ffn.in`, x, D, F));
-        const ff = ctx.dropout(ctx.linear(`${p}.ffn.out`, { ...h, shape: ['batch', 'seq', F] }, F, D), drop);
-        x = layerNorm(ctx, `${p}.ffn.norm`, g.op1('Add', [x, ff], {}, { shape: BT }), D);
+        const ff = ctx.dropout(ctx.linear(`${p}.ffn.out`, g.withShape(h, ['batch', 'seq', F]), F, D), drop);
+        x = layerNorm(ctx, `${p}.ffn.norm`, g.withShape(g.add(x, ff), BT), D);
       }
-      const m3 = g.op1('Unsqueeze', [maskF, g.ints([-1])], {}, { shape: ['batch', 'seq', 1] });
-      const total = g.op1('ReduceSum', [g.op1('Mul', [x, m3]), g.ints([1])], { keepdims: 0 }, { shape: ['batch', D] });
-      const count = g.op1('Max', [g.op1('ReduceSum', [m3, g.ints([1])], { keepdims: 0 }), g.scalar(1)]);
-      const pooled = g.op1('Div', [total, count], {}, { shape: ['batch', D] });
+      const m3 = g.withShape(g.unsqueeze(maskF, [-1]), ['batch', 'seq', 1]);
+      const total = g.withShape(g.reduceSum(g.mul(x, m3), [1], false), ['batch', D]);
+      // Max has no typed helper: clamps the token count at 1 so an all-padding row divides by 1, not 0.
+      const count = g.op1('Max', [g.reduceSum(m3, [1], false), g.scalar(1)]);
+      const pooled = g.withShape(g.div(total, count), ['batch', D]);
       return { inputs: [ids, mask], logits: ctx.linear('classifier', ctx.dropout(pooled, drop), D, config.classes) };
     },
   };
