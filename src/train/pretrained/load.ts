@@ -1,0 +1,33 @@
+// Loads a Hugging Face encoder checkpoint folder: config.json → parameter spec → named float32 tensors.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { geulError } from '../../core/errors.js';
+import { openCheckpoint } from '../../core/weights/checkpoint.js';
+import { loadStateDict, type LoadedWeights, type ModelParameterSpec } from '../../core/weights/state-dict.js';
+import { parseEncoderConfig, type EncoderConfig, type EncoderHead } from './config.js';
+import { encoderParameterSpec } from './parameters.js';
+
+export interface PretrainedEncoder {
+  readonly config: EncoderConfig;
+  readonly spec: ModelParameterSpec;
+  readonly weights: LoadedWeights;
+}
+
+/** Reads `folder`'s config.json and weights; `head` asks for another head than the checkpoint's own (e.g. fine-tuning). */
+export function loadPretrainedEncoder(folder: string, head?: EncoderHead): PretrainedEncoder {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw geulError('MODEL_FILE_MISSING', { model: folder, file: 'config.json' });
+    throw geulError('MODEL_INVALID', { model: folder, detail: 'config.json is not valid JSON' });
+  }
+  const config = parseEncoderConfig(raw, folder, head);
+  const spec = encoderParameterSpec(config);
+  const source = openCheckpoint(folder);
+  try {
+    return { config, spec, weights: loadStateDict(source, spec, folder) };
+  } finally {
+    source.close();
+  }
+}
