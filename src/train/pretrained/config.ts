@@ -25,6 +25,9 @@ export interface EncoderConfig {
   readonly id2label: readonly string[];
 }
 
+/** HF ACT2FN names the encoder graph implements. */
+export const SUPPORTED_ACTIVATIONS = ['gelu', 'relu', 'gelu_new', 'gelu_pytorch_tanh', 'silu', 'swish'] as const;
+
 const HEAD_BY_SUFFIX: ReadonlyArray<[string, EncoderHead]> = [['ForSequenceClassification', 'sequence-classification'], ['ForMaskedLM', 'masked-lm']];
 
 /** Normalises `raw` (a parsed config.json); `model` names it in errors; `head` overrides the one `architectures` implies. */
@@ -50,6 +53,10 @@ export function parseEncoderConfig(raw: unknown, model: string, head?: EncoderHe
   if (distil && config['sinusoidal_pos_embds'] === true) throw geulError('MODEL_INVALID', { model, detail: 'sinusoidal position embeddings are not supported' });
   const positionType = config['position_embedding_type'] ?? 'absolute';
   if (positionType !== 'absolute') throw geulError('MODEL_INVALID', { model, detail: `position_embedding_type "${String(positionType)}" is not supported (only "absolute")` });
+  const hiddenAct = String(config[distil ? 'activation' : 'hidden_act'] ?? 'gelu');
+  if (!(SUPPORTED_ACTIVATIONS as readonly string[]).includes(hiddenAct)) {
+    throw geulError('MODEL_INVALID', { model, detail: `activation "${hiddenAct}" is not supported (${SUPPORTED_ACTIVATIONS.join(', ')})` });
+  }
   return {
     modelType: type,
     head: head ?? impliedHead,
@@ -62,7 +69,7 @@ export function parseEncoderConfig(raw: unknown, model: string, head?: EncoderHe
     typeVocabSize: distil ? 0 : number('type_vocab_size', 2),
     // DistilBERT hard-codes 1e-12 and has no config key.
     layerNormEps: distil ? 1e-12 : number('layer_norm_eps', 1e-12),
-    hiddenAct: String(config[distil ? 'activation' : 'hidden_act'] ?? 'gelu'),
+    hiddenAct,
     padTokenId: number('pad_token_id', type === 'bert' || distil ? 0 : 1),
     numLabels: id2label.length,
     id2label,

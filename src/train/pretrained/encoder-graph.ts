@@ -44,8 +44,15 @@ export function buildEncoder(g: GraphBuilder, config: EncoderConfig, param: Para
   const act = (x: Value, kind = config.hiddenAct): Value => activation(g, x, kind);
 
   const embeddingOutput = g.scope('embeddings', () => {
-    const words = g.gather(param(`${p}embeddings.word_embeddings.weight`, [config.vocabSize, h]), inputs.inputIds, 0);
-    const positions = g.gather(param(`${p}embeddings.position_embeddings.weight`, [config.maxPositions, h]), positionIds(g, config, inputs.inputIds), 0);
+    // HF builds the word table (and RoBERTa's position table) with padding_idx: the pad row is looked up like any
+    // other but gets no gradient from the lookup, so pad positions read it through a gradient stop.
+    const isPad = g.unsqueeze(g.equal(inputs.inputIds, g.int(config.padTokenId)), [-1]);
+    const padLookup = (table: Value, ids: Value) => g.where(isPad, g.gather(stopGradient(g, table), ids, 0), g.gather(table, ids, 0));
+    const roberta = config.modelType === 'roberta' || config.modelType === 'xlm-roberta';
+    const words = padLookup(param(`${p}embeddings.word_embeddings.weight`, [config.vocabSize, h]), inputs.inputIds);
+    const positionTable = param(`${p}embeddings.position_embeddings.weight`, [config.maxPositions, h]);
+    const ids = positionIds(g, config, inputs.inputIds);
+    const positions = roberta ? padLookup(positionTable, ids) : g.gather(positionTable, ids, 0);
     let sum = g.add(words, positions);
     if (config.typeVocabSize > 0) {
       const types = param(`${p}embeddings.token_type_embeddings.weight`, [config.typeVocabSize, h]);
@@ -88,7 +95,8 @@ export function buildEncoder(g: GraphBuilder, config: EncoderConfig, param: Para
     });
   }
   const lastHiddenState = hidden;
-  const first = () => g.gather(lastHiddenState, 0, 1); // [batch, hidden]: [CLS] / <s>
+  // [batch, hidden]: the [CLS] / <s> position (Slice + Squeeze rather than Gather on axis 1, which has no gradient).
+  const first = () => g.squeeze(g.slice(lastHiddenState, [0], [1], [1]), [1]);
   const poolerOutput = hasPooler(config) ? g.tanh(dense(first(), `${p}pooler.dense`, h, h)) : undefined;
   const logits = g.scope('head', () => head(g, config, { dense, norm, act, param }, lastHiddenState, first, poolerOutput));
   return { embeddingOutput, lastHiddenState, poolerOutput, logits };
@@ -130,6 +138,11 @@ function positionIds(g: GraphBuilder, config: EncoderConfig, inputIds: Value): V
   const notPad = g.cast(g.not(g.equal(inputIds, g.int(config.padTokenId))), 'int64');
   const counted = g.op1('CumSum', [notPad, g.int(1)], {}, { shape: inputIds.shape, dtype: 'int64' });
   return g.add(g.mul(counted, notPad), g.int(config.padTokenId));
+}
+
+/** The value of `x` with no gradient flowing back into it (torch's `detach`). */
+export function stopGradient(g: GraphBuilder, x: Value): Value {
+  return g.op1('Identity', [x], {}, { gradient: { grad: () => [undefined] } });
 }
 
 /** HF ACT2FN for the activations these encoders use. */

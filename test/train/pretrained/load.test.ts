@@ -50,6 +50,10 @@ test('legacy names, the bare base model and the tied MLM decoder map to the mode
 test('a config of another architecture is refused naming the supported types', () => {
   const fails = (err: unknown) => isGeulError(err) && err.code === 'MODEL_INVALID' && /"gpt2".*bert, distilbert, roberta, xlm-roberta/.test(err.message);
   assert.throws(() => parseEncoderConfig({ model_type: 'gpt2' }, 'gpt2'), fails);
+  const base = { model_type: 'bert', hidden_size: 8, num_attention_heads: 2, num_hidden_layers: 1, intermediate_size: 16, max_position_embeddings: 8, vocab_size: 10 };
+  assert.equal(parseEncoderConfig(base, 'ok').hiddenAct, 'gelu');
+  assert.throws(() => parseEncoderConfig({ ...base, hidden_act: 'mish' }, 'x'), (err: unknown) => isGeulError(err) && /activation "mish"/.test(err.message));
+  assert.throws(() => parseEncoderConfig({ ...base, num_attention_heads: 3 }, 'x'), (err: unknown) => isGeulError(err) && /multiple of 3/.test(err.message));
 });
 
 test('a checkpoint that does not match its config fails listing the tensors', (t) => {
