@@ -4,7 +4,9 @@
 /** One tensor of a state_dict; tensors naming the same `storage` key share it (as tied weights do in torch). */
 export interface SavedTensor {
   readonly shape: readonly number[];
-  readonly data: Float32Array;
+  /** Float32 values, or the raw 16-bit patterns of a HalfStorage / BFloat16Storage. */
+  readonly data: Float32Array | Uint16Array;
+  readonly storageType?: 'FloatStorage' | 'HalfStorage' | 'BFloat16Storage';
   readonly storage?: string;
   readonly offset?: number;
   readonly stride?: readonly number[];
@@ -47,7 +49,7 @@ export function stateDictPickle(tensors: ReadonlyArray<readonly [string, SavedTe
   parts.push(op.emptyTuple, op.reduce, put(), op.mark);
   let rebuildMemo = -1;
   let storageWordMemo = -1;
-  let floatStorageMemo = -1;
+  const typeMemo = new Map<string, number>();
   for (const [name, tensor] of tensors) {
     const key = tensor.storage ?? name;
     parts.push(op.str(name), put());
@@ -56,7 +58,8 @@ export function stateDictPickle(tensors: ReadonlyArray<readonly [string, SavedTe
     // shared storage (pickle does not memoize persistent ids); its constant string and class are memo references.
     parts.push(op.mark, op.mark);
     if (storageWordMemo < 0) { parts.push(op.str('storage')); storageWordMemo = memo; parts.push(put()); } else parts.push(op.binget(storageWordMemo));
-    if (floatStorageMemo < 0) { parts.push(op.global('torch', 'FloatStorage')); floatStorageMemo = memo; parts.push(put()); } else parts.push(op.binget(floatStorageMemo));
+    const type = tensor.storageType ?? 'FloatStorage';
+    if (!typeMemo.has(type)) { parts.push(op.global('torch', type)); typeMemo.set(type, memo); parts.push(put()); } else parts.push(op.binget(typeMemo.get(type)!));
     parts.push(op.str(key), put(), op.str('cpu'), put(), op.int(storageSizes.get(key)!), op.tuple, put(), op.binpersid);
     const stride = tensor.stride ?? contiguousStride(tensor.shape);
     parts.push(op.int(tensor.offset ?? 0), intTuple(tensor.shape), put(), intTuple(stride), put(), op.newfalse,
@@ -85,7 +88,7 @@ function contiguousStride(shape: readonly number[]): number[] {
 
 /** A whole torch.save zip for `tensors` under `<archive>/` (torch uses the file's stem or "archive"). */
 export function torchSave(tensors: ReadonlyArray<readonly [string, SavedTensor]>, archive = 'archive'): Buffer {
-  const storages = new Map<string, Float32Array>();
+  const storages = new Map<string, Float32Array | Uint16Array>();
   for (const [name, tensor] of tensors) {
     const key = tensor.storage ?? name;
     if (!storages.has(key)) storages.set(key, tensor.data);

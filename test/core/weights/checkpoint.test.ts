@@ -42,6 +42,19 @@ test('a sharded safetensors checkpoint reads each tensor from the shard its weig
   }
 });
 
+test('a sharded pytorch_model.bin checkpoint reads through its index', () => {
+  const dir = folder('sharded-bin');
+  writeFileSync(join(dir, 'pytorch_model-00001-of-00002.bin'), torchSave([['a', { shape: [2], data: new Float32Array([1, 2]) }]]));
+  writeFileSync(join(dir, 'pytorch_model-00002-of-00002.bin'), torchSave([['b', { shape: [1], data: new Float32Array([3]) }]]));
+  writeFileSync(join(dir, 'pytorch_model.bin.index.json'), JSON.stringify({ weight_map: { a: 'pytorch_model-00001-of-00002.bin', b: 'pytorch_model-00002-of-00002.bin' } }));
+  const source = openCheckpoint(dir);
+  try {
+    assert.deepEqual([...source.read('a').data, ...source.read('b').data], [1, 2, 3]);
+  } finally {
+    source.close();
+  }
+});
+
 test('a weight_map pointing outside the folder or at a shard without the tensor is refused', () => {
   const dir = folder('escape');
   writeSafetensors(join(dir, 'shard.safetensors'), new Map([['a', tensor(1)]]));

@@ -45,6 +45,21 @@ test('reads a torch.save state_dict: shapes, values, shared storages and strided
   }
 });
 
+test('HalfStorage and BFloat16Storage tensors widen to float32', () => {
+  const path = save('half.bin', torchSave([
+    ['h', { shape: [3], data: new Uint16Array([0x3c00, 0xc000, 0x3800]), storageType: 'HalfStorage' }],
+    ['b', { shape: [2], data: new Uint16Array([0x3f80, 0xc0a0]), storageType: 'BFloat16Storage' }],
+  ]));
+  const source = openTorchCheckpoint(path);
+  try {
+    assert.deepEqual(source.tensors.get('h'), { dtype: 'F16', shape: [3] });
+    assert.deepEqual([...source.read('h').data], [1, -2, 0.5]);
+    assert.deepEqual([...source.read('b').data], [1, -5]);
+  } finally {
+    source.close();
+  }
+});
+
 const pickleFile = (...ops: Buffer[]) => Buffer.concat([op.proto(2), ...ops]);
 
 test('a GLOBAL outside the allow-list (os.system) is refused before anything runs', () => {
