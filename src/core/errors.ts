@@ -44,6 +44,14 @@ export const ERROR_CATALOG = {
   LISTEN_FAILED: { status: 500, message: 'Cannot listen on {address}: {detail}' },
   TLS_INVALID: { status: 400, message: 'Invalid TLS certificate or key: {detail} (--tls-cert and --tls-key must be a matching PEM certificate and private key)' },
   INTERNAL: { status: 500, message: 'Internal error' },
+  WEIGHTS_INVALID: { status: 422, message: 'Invalid weights file {path}: {detail}' },
+  WEIGHTS_HEADER_TOO_LARGE: { status: 422, message: 'Weights file {path} declares a {bytes}-byte header, over the {limit}-byte limit (corrupt or not safetensors)' },
+  WEIGHTS_OFFSETS_INVALID: { status: 422, message: 'Weights file {path}: tensor "{tensor}" has invalid data offsets: {detail}' },
+  WEIGHTS_SHAPE_MISMATCH: { status: 422, message: 'Weights file {path}: tensor "{tensor}" ({dtype}, shape [{shape}]) needs {expected} bytes but its offsets span {actual}' },
+  WEIGHTS_SIZE_MISMATCH: { status: 422, message: 'Weights file {path} is {actual} bytes but its header describes {expected} (truncated or corrupt)' },
+  WEIGHTS_DTYPE_UNSUPPORTED: { status: 422, message: 'Weights file {path}: tensor "{tensor}" has dtype {dtype}; geul reads {supported}' },
+  PICKLE_REJECTED: { status: 422, message: 'Refused to load {path}: its pickle uses {what}, which a state_dict never needs (nothing was executed)' },
+  STATE_DICT_MISMATCH: { status: 422, message: 'Checkpoint {model} does not fit a {architecture} model: {detail}' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
