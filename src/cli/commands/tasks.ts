@@ -26,6 +26,8 @@ interface TaskFlags {
 function registerTask(program: Command, task: Task): void {
   const command = program
     .command(`${task.command} ${task.cli.args}`)
+    // The summary alone in `geul --help`'s list; the command's own --help adds its model.
+    .summary(task.summary)
     .description(`${task.summary}\n\n${task.kind === null ? `Built in (${task.defaultModel}): no model to download` : `Default model: ${task.defaultModel}`}`);
   // A built-in task (detect) loads no model, so it offers no --model.
   if (task.kind !== null) command.option('-m, --model <id>', 'hub model id (owner/name) or a local model folder');
