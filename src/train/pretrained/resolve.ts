@@ -16,6 +16,11 @@ export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'spec
 export interface ResolveOptions {
   onProgress?: (progress: DownloadProgress) => void;
   signal?: AbortSignal;
+  /**
+   * Called with the parsed config.json before any weights are fetched; throw to stop (e.g. an unsupported
+   * architecture), so a wrong model costs one small download rather than its checkpoint.
+   */
+  checkConfig?: (config: unknown, folder: string) => void;
 }
 
 /**
@@ -26,12 +31,18 @@ export interface ResolveOptions {
  */
 export async function resolveCheckpoint(idOrFolder: string, hub: HubConfig, options: ResolveOptions = {}): Promise<string> {
   const ref = parseModelRef(idOrFolder);
-  if (ref.kind === 'local') return ensureModelFiles(idOrFolder, hub, { required: ['config.json'] });
+  if (ref.kind === 'local') {
+    const dir = await ensureModelFiles(idOrFolder, hub, { required: ['config.json'] });
+    options.checkConfig?.(await readConfig(dir, idOrFolder), dir);
+    return dir;
+  }
   const fetch = (required: string[], optional: string[] = []) =>
     ensureModelFiles(ref.id, hub, { required, optional, onProgress: options.onProgress, signal: options.signal });
 
+  const dir = await fetch(['config.json'], [...TOKENIZER_FILES]);
+  options.checkConfig?.(await readConfig(dir, ref.id), dir);
   // Hugging Face's order: one safetensors file, sharded safetensors, one torch file, sharded torch files.
-  const dir = await fetch(['config.json'], [...TOKENIZER_FILES, 'model.safetensors']);
+  await fetch([], ['model.safetensors']);
   if (await isFile(join(dir, 'model.safetensors'))) return dir;
   const fallbacks = [{ file: 'model.safetensors.index.json', sharded: true }, { file: 'pytorch_model.bin', sharded: false }, { file: 'pytorch_model.bin.index.json', sharded: true }];
   for (const { file, sharded } of fallbacks) {
@@ -41,6 +52,14 @@ export async function resolveCheckpoint(idOrFolder: string, hub: HubConfig, opti
     return dir;
   }
   throw geulError('MODEL_FILE_MISSING', { model: ref.id, file: 'model.safetensors, model.safetensors.index.json or pytorch_model.bin' });
+}
+
+async function readConfig(dir: string, model: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+  } catch {
+    throw geulError('MODEL_INVALID', { model, detail: 'config.json is not valid JSON' });
+  }
 }
 
 /** The shard files a `*.index.json` names (its weight_map values), each once. */

@@ -8,6 +8,7 @@ import { loadConfig, type GeulConfig } from '../../../src/core/config.js';
 import { isGeulError } from '../../../src/core/errors.js';
 import { readSafetensors, writeSafetensors } from '../../../src/core/weights/safetensors.js';
 import type { WeightTensor } from '../../../src/core/weights/tensor.js';
+import { parseEncoderConfig } from '../../../src/train/pretrained/config.js';
 import { loadPretrainedEncoder } from '../../../src/train/pretrained/load.js';
 import { resolveCheckpoint } from '../../../src/train/pretrained/resolve.js';
 import { startFakeHub, type FakeHub, type FakeRepoFiles } from '../../helpers/fake-hub.js';
@@ -47,7 +48,9 @@ before(async () => {
   };
   const bin: FakeRepoFiles = { 'config.json': config, 'pytorch_model.bin': torchSave(names.map((n) => [n, tensors.get(n)!] as const)) };
   const escaping: FakeRepoFiles = { 'config.json': config, 'model.safetensors.index.json': JSON.stringify({ weight_map: { x: '../other/model.safetensors' } }) };
-  hub = await startFakeHub({ repos: { 'acme/single': { main: single }, 'acme/sharded': { main: sharded }, 'acme/bin': { main: bin }, 'acme/escape': { main: escaping }, 'acme/none': { main: { 'config.json': config } } } });
+  hub = await startFakeHub({ repos: { 'acme/single': { main: single }, 'acme/sharded': { main: sharded }, 'acme/bin': { main: bin }, 'acme/escape': { main: escaping }, 'acme/none': { main: { 'config.json': config } },
+    'acme/gpt2': { main: { 'config.json': JSON.stringify({ model_type: 'gpt2', architectures: ['GPT2LMHeadModel'] }), 'model.safetensors': single['model.safetensors']! } },
+  } });
 });
 after(async () => {
   await hub?.close();
@@ -112,4 +115,13 @@ test('a local folder is used as it is; one without config.json is MODEL_FILE_MIS
   writeFileSync(join(empty, 'model.safetensors'), '');
   await assert.rejects(resolveCheckpoint(empty, hubConfig(join(work, 'cache-local'))), (err: unknown) => isGeulError(err) && err.code === 'MODEL_FILE_MISSING');
   assert.equal(hub.count(), 0);
+});
+
+test('checkConfig sees config.json before any weights are fetched: a GPT-2 repo stops with MODEL_INVALID naming the supported types', { skip }, async () => {
+  hub.clearRequests();
+  await assert.rejects(
+    resolveCheckpoint('acme/gpt2', hubConfig(join(work, 'cache-gpt2')), { checkConfig: (raw) => void parseEncoderConfig(raw, 'acme/gpt2') }),
+    (err: unknown) => isGeulError(err) && err.code === 'MODEL_INVALID' && /gpt2.*supported: bert, distilbert, roberta, xlm-roberta/.test(err.message),
+  );
+  assert.equal(hub.count({ file: 'model.safetensors' }), 0);
 });
