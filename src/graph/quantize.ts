@@ -7,8 +7,11 @@
 // with W_q int8, symmetric (zero point 0) and one scale per output column (per channel).
 //
 // Why these ops: DynamicQuantizeLinear and MatMulInteger are standard ONNX (opset 11 / 10), so the file runs in any
-// ONNX runtime (onnxruntime-node, -web, others) without the com.microsoft domain; onnxruntime's graph optimiser fuses
-// this exact pattern into its MatMulIntegerToFloat kernel on CPU, so nothing is lost against writing the contrib op.
+// ONNX runtime (onnxruntime-node, -web, others) without the com.microsoft domain; onnxruntime's CPU graph optimiser
+// fuses this exact pattern into its DynamicQuantizeMatMul / MatMulIntegerToFloat contrib kernels (seen in a session's
+// optimizedModelFilePath output), so nothing is lost against writing the contrib ops ourselves.
+// Full int8 range: on x86 CPUs without VNNI, onnxruntime's uint8×int8 kernel may saturate 16-bit pair sums (its docs
+// suggest reduce_range there); test/graph/quantize.test.ts checks the exact integer result on the machine it runs on.
 // Why per channel and symmetric: one scale per output column keeps a column of small weights from being rounded to
 // zero by another column's outliers (measured on the reference encoders: see test/graph/quantize.test.ts), and a zero
 // weight zero point keeps MatMulInteger on its fast path. Activation×activation MatMuls (attention) stay float: their
