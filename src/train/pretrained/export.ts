@@ -11,7 +11,7 @@ import { geulError } from '../../core/errors.js';
 import { onnxFilePath } from '../../core/hub-files.js';
 import type { WeightTensor } from '../../core/weights/tensor.js';
 import { GraphBuilder } from '../../graph/builder.js';
-import { encodeModel } from '../../graph/onnx-proto.js';
+import { encodeModel, type ModelProto } from '../../graph/onnx-proto.js';
 import { pruneGraph } from '../../graph/prune.js';
 import { quantizeMatMulWeights, type QuantizeReport } from '../../graph/quantize.js';
 import type { EncoderConfig, EncoderHead } from './config.js';
@@ -59,11 +59,8 @@ export function exportParameterSource(g: GraphBuilder, config: EncoderConfig, te
       : fromTensors(name, shape);
 }
 
-/**
- * Builds both ONNX models from `config` (its `head` decides the output) and `tensors` under Hugging Face names.
- * A base model (embeddings) needs no pooler: a checkpoint without one (an MLM checkpoint) exports as well.
- */
-export function exportEncoderOnnx(config: EncoderConfig, tensors: ReadonlyMap<string, WeightTensor>): EncoderOnnx {
+/** The fp32 inference model (pruned), before serialisation; `inputs` in order and the output name. */
+export function inferenceModel(config: EncoderConfig, tensors: ReadonlyMap<string, WeightTensor>): { model: ModelProto; inputs: string[]; output: string } {
   const g = new GraphBuilder(architectureName(config));
   const param = exportParameterSource(g, config, tensors);
   const seq = [BATCH, SEQUENCE];
@@ -74,17 +71,24 @@ export function exportEncoderOnnx(config: EncoderConfig, tensors: ReadonlyMap<st
   const value = config.head === 'base' ? outputs.lastHiddenState : outputs.logits;
   if (!value) throw geulError('GRAPH_INVALID', { detail: `${architectureName(config)} has no ${output.name} output` });
   g.output(value, output.name, { shape: output.shape });
-
   const model = g.toModel({ docString: `${architectureName(config)} exported by geul` });
-  const graph = pruneGraph(model.graph);
-  const { graph: quantizedGraph, report } = quantizeMatMulWeights(graph);
-  return {
-    model: encodeModel({ ...model, graph }),
-    quantized: encodeModel({ ...model, graph: quantizedGraph, docString: `${architectureName(config)} exported by geul, int8 weights` }),
-    quantization: report,
-    inputs,
-    output: output.name,
-  };
+  return { model: { ...model, graph: pruneGraph(model.graph) }, inputs, output: output.name };
+}
+
+/** The int8 model of an inference model (see src/graph/quantize.ts). */
+function quantizedModel(model: ModelProto): { model: ModelProto; report: QuantizeReport } {
+  const { graph, report } = quantizeMatMulWeights(model.graph);
+  return { model: { ...model, graph, docString: `${model.docString ?? ''}, int8 weights` }, report };
+}
+
+/**
+ * Builds both ONNX models from `config` (its `head` decides the output) and `tensors` under Hugging Face names.
+ * A base model (embeddings) needs no pooler: a checkpoint without one (an MLM checkpoint) exports as well.
+ */
+export function exportEncoderOnnx(config: EncoderConfig, tensors: ReadonlyMap<string, WeightTensor>): EncoderOnnx {
+  const { model, inputs, output } = inferenceModel(config, tensors);
+  const quantized = quantizedModel(model);
+  return { model: encodeModel(model), quantized: encodeModel(quantized.model), quantization: quantized.report, inputs, output };
 }
 
 /** Writes `bytes` to `path` through a temporary file renamed into place, so no half-written model is left behind. */
@@ -105,9 +109,11 @@ async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
  * `geul export` both call this; config.json and tokenizer files are the caller's.
  */
 export async function writeOnnxModels(dir: string, config: EncoderConfig, tensors: ReadonlyMap<string, WeightTensor>): Promise<string[]> {
-  const onnx = exportEncoderOnnx(config, tensors);
-  const files: [string, Uint8Array][] = [[onnxFilePath('model', 'fp32'), onnx.model], [onnxFilePath('model', 'q8'), onnx.quantized]];
+  // One serialised model at a time: for BERT-base each is ~440 MB (fp32) next to the graph's own copy of the weights.
+  const { model } = inferenceModel(config, tensors);
+  const files = [onnxFilePath('model', 'fp32'), onnxFilePath('model', 'q8')];
   await mkdir(join(dir, 'onnx'), { recursive: true });
-  for (const [file, bytes] of files) await writeAtomically(join(dir, file), bytes);
-  return files.map(([file]) => file);
+  await writeAtomically(join(dir, files[0]!), encodeModel(model));
+  await writeAtomically(join(dir, files[1]!), encodeModel(quantizedModel(model).model));
+  return files;
 }

@@ -1,7 +1,7 @@
 // Export parity: for every reference checkpoint the exported ONNX, run by transformers.js, matches the reference vectors and the training graph's forward; int8 stays close.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -151,4 +151,21 @@ test('the int8 model holds int8 weights: every weight MatMul quantised, the file
   const embeddings = [...weights.tensors].filter(([n]) => n.includes('embeddings')).reduce((s, [, w]) => s + w.data.byteLength, 0);
   const saved = onnx.model.byteLength - onnx.quantized.byteLength;
   assert.ok(saved > 0.6 * (onnx.model.byteLength - embeddings), `fp32 ${onnx.model.byteLength} B, int8 ${onnx.quantized.byteLength} B`);
+});
+
+test('xlm-roberta: the roberta-cls weights under model_type xlm-roberta export as XLMRobertaForSequenceClassification and give the same logits', async (t) => {
+  const folder = sharedDataPath(t, 'reference-encoders', 'roberta-cls');
+  if (!folder) return;
+  const checkpoint = join(work, 'xlm-roberta-checkpoint');
+  const rawConfig = { ...(JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>), model_type: 'xlm-roberta', architectures: ['XLMRobertaForSequenceClassification'] };
+  mkdirSync(checkpoint, { recursive: true });
+  writeFileSync(join(checkpoint, 'config.json'), JSON.stringify(rawConfig));
+  copyFileSync(join(folder, 'model.safetensors'), join(checkpoint, 'model.safetensors'));
+  const { config, weights } = loadPretrainedEncoder(checkpoint);
+  assert.equal(architectureName(config), 'XLMRobertaForSequenceClassification');
+  const dir = await exportFolder('xlm-roberta', config, weights.tensors, rawConfig);
+  const inputs = JSON.parse(readFileSync(join(folder, 'inputs.json'), 'utf8')) as Record<string, number[][]>;
+  const expected = JSON.parse(readFileSync(join(folder, 'expected.json'), 'utf8')) as Record<string, Nested>;
+  const diff = maxDiff(await runTransformers(dir, config, inputs, 'fp32'), flat(expected['logits']!));
+  assert.ok(diff < FP32_TOLERANCE, `max abs diff ${diff}`);
 });
