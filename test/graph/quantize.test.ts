@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { Rng } from '../../src/core/random.js';
 import { GraphBuilder } from '../../src/graph/builder.js';
 import { encodeModel } from '../../src/graph/onnx-proto.js';
-import { quantizeColumns, quantizeMatMulWeights } from '../../src/graph/quantize.js';
+import { quantizeColumns, quantizeRows, quantizeWeights } from '../../src/graph/quantize.js';
 import { runGraph } from '../helpers/run-graph.js';
 
 const K = 16;
@@ -23,8 +23,8 @@ function mlp(w1: Float32Array, w2: Float32Array, rng: Rng): GraphBuilder {
 
 function quantizedBytes(g: GraphBuilder): { bytes: Uint8Array; ops: string[]; initializers: string[]; quantized: number } {
   const model = g.toModel();
-  const { graph, report } = quantizeMatMulWeights(model.graph);
-  return { bytes: encodeModel({ ...model, graph }), ops: graph.nodes.map((n) => n.opType), initializers: graph.initializers.map((t) => t.name), quantized: report.quantized };
+  const { graph, report } = quantizeWeights(model.graph);
+  return { bytes: encodeModel({ ...model, graph }), ops: graph.nodes.map((n) => n.opType), initializers: graph.initializers.map((t) => t.name), quantized: report.matmuls };
 }
 
 /** ONNX DynamicQuantizeLinear, to the letter: uint8, range widened to include 0, round half to even. */
@@ -77,4 +77,27 @@ test('quantised outputs stay within 2 % of the output range of fp32', async () =
   const worst = Math.max(...fp32.map((v, i) => Math.abs(v - q8[i]!)));
   assert.ok(worst < 0.02 * range, `max diff ${worst} against range ${range}`);
   assert.ok(worst > 0, 'quantisation changes the numbers at all');
+});
+
+test('embedding Gathers (also through Identity) read an int8 table with one scale per row, and the float table is dropped', async () => {
+  const rng = new Rng(9);
+  const [V, H] = [50, 12];
+  const table = rng.normalArray(V * H, 0.5);
+  const g = new GraphBuilder('embed');
+  const ids = g.input('ids', 'int64', ['batch', 'seq']);
+  const weights = g.param('table', table, [V, H]);
+  g.output(g.add(g.gather(weights, ids, 0), g.gather(g.identity(weights), ids, 0)), 'y');
+  const { bytes, ops, initializers } = quantizedBytes(g);
+  assert.deepEqual(initializers.sort(), ['table_quantized', 'table_scale']);
+  assert.equal(ops.filter((o) => o === 'Gather').length, 4);
+  const picks = [0, 7, 49, 7];
+  const got = (await runGraph(bytes, { ids: new ort.Tensor('int64', BigInt64Array.from(picks, BigInt), [2, 2]) }))['y']!.data as Float32Array;
+  const { q, scales } = quantizeRows(table, V, H);
+  picks.forEach((row, i) => {
+    for (let c = 0; c < H; c++) {
+      const exact = 2 * Math.fround(q[row * H + c]! * scales[row]!);
+      assert.ok(Math.abs(got[i * H + c]! - exact) < 1e-6, `row ${row} col ${c}`);
+      assert.ok(Math.abs(got[i * H + c]! - 2 * table[row * H + c]!) <= scales[row]! + 1e-6, 'within one quantisation step of fp32');
+    }
+  });
 });

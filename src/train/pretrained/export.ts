@@ -13,7 +13,7 @@ import type { WeightTensor } from '../../core/weights/tensor.js';
 import { GraphBuilder } from '../../graph/builder.js';
 import { encodeModel, type ModelProto } from '../../graph/onnx-proto.js';
 import { pruneGraph } from '../../graph/prune.js';
-import { quantizeMatMulWeights, type QuantizeReport } from '../../graph/quantize.js';
+import { quantizeWeights, type QuantizeReport } from '../../graph/quantize.js';
 import type { EncoderConfig, EncoderHead } from './config.js';
 import { buildEncoder, type ParameterSource } from './encoder-graph.js';
 import { initializerSource } from './load.js';
@@ -77,7 +77,7 @@ export function inferenceModel(config: EncoderConfig, tensors: ReadonlyMap<strin
 
 /** The int8 model of an inference model (see src/graph/quantize.ts). */
 function quantizedModel(model: ModelProto): { model: ModelProto; report: QuantizeReport } {
-  const { graph, report } = quantizeMatMulWeights(model.graph);
+  const { graph, report } = quantizeWeights(model.graph);
   return { model: { ...model, graph, docString: `${model.docString ?? ''}, int8 weights` }, report };
 }
 

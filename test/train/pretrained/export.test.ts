@@ -23,10 +23,10 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 /**
  * Max abs diff allowed against the reference: fp32 as the issue asks; int8 from what was measured on these tiny random
- * encoders (classifier logits ≤ 0.02, MLM logits ≤ 0.11, last_hidden_state ≤ 0.08), with headroom.
+ * encoders (classifier logits ≤ 0.024, MLM logits ≤ 0.17, last_hidden_state ≤ 0.08), with headroom.
  */
 const FP32_TOLERANCE = 1e-4;
-const Q8_TOLERANCE = { 'sequence-classification': 0.05, 'masked-lm': 0.15, base: 0.12 } as const;
+const Q8_TOLERANCE = { 'sequence-classification': 0.05, 'masked-lm': 0.25, base: 0.12 } as const;
 
 function maxDiff(got: ArrayLike<number>, expected: ArrayLike<number>): number {
   assert.equal(got.length, expected.length);
@@ -139,18 +139,18 @@ for (const name of FOLDERS) {
   });
 }
 
-test('the int8 model holds int8 weights: every weight MatMul quantised, the file over 60 % smaller outside the (float) embeddings', async (t) => {
+test('the int8 model holds int8 weights: every weight MatMul and embedding table quantised, the file under 35 % of fp32', async (t) => {
   const folder = sharedDataPath(t, 'reference-encoders', 'bert-cls');
   if (!folder) return;
   const { config, weights } = loadPretrainedEncoder(folder);
   const onnx = exportEncoderOnnx(config, weights.tensors);
   // 2 layers × (q, k, v, output, intermediate, output) + pooler + classifier.
-  assert.equal(onnx.quantization.quantized, 2 * 6 + 2);
+  assert.equal(onnx.quantization.matmuls, 2 * 6 + 2);
+  // Word embeddings (read twice: pad and other positions), positions, token types.
+  assert.equal(onnx.quantization.gathers, 4);
   assert.deepEqual(onnx.inputs, ['input_ids', 'attention_mask', 'token_type_ids']);
   assert.equal(onnx.output, 'logits');
-  const embeddings = [...weights.tensors].filter(([n]) => n.includes('embeddings')).reduce((s, [, w]) => s + w.data.byteLength, 0);
-  const saved = onnx.model.byteLength - onnx.quantized.byteLength;
-  assert.ok(saved > 0.6 * (onnx.model.byteLength - embeddings), `fp32 ${onnx.model.byteLength} B, int8 ${onnx.quantized.byteLength} B`);
+  assert.ok(onnx.quantized.byteLength < 0.35 * onnx.model.byteLength, `fp32 ${onnx.model.byteLength} B, int8 ${onnx.quantized.byteLength} B`);
 });
 
 test('xlm-roberta: the roberta-cls weights under model_type xlm-roberta export as XLMRobertaForSequenceClassification and give the same logits', async (t) => {
