@@ -136,3 +136,19 @@ test('embeddings of an MLM checkpoint and fill-mask of its head both export (eve
     assert.ok(result.sizes.q8 < result.sizes.fp32);
   }
 });
+
+test('an exported MLM serves `geul fill-mask` and its base encoder `geul embed`, at q8', { skip }, async () => {
+  const mlm = checkpoint('bert-mlm-tok', 'bert-mlm', 160);
+  const fill = join(work, 'served-fill');
+  const embed = join(work, 'served-embed');
+  await exportCheckpoint({ model: mlm, task: 'fill-mask', out: fill, hub: hubConfig() });
+  await exportCheckpoint({ model: mlm, task: 'embeddings', out: embed, hub: hubConfig() });
+  const f = await runCli(['fill-mask', '--model', fill, '--dtype', 'q8', '--json', 'a [MASK] b'], { env });
+  assert.equal(f.code, 0, f.stderr);
+  const [candidates] = jsonLines(f.stdout) as { token: string; score: number }[][];
+  assert.ok(candidates!.length > 0 && candidates!.every((c) => typeof c.token === 'string' && c.score >= 0 && c.score <= 1));
+  const e = await runCli(['embed', '--model', embed, '--dtype', 'q8', '--json', 'a b'], { env });
+  assert.equal(e.code, 0, e.stderr);
+  const [vector] = jsonLines(e.stdout) as number[][];
+  assert.equal(vector!.length, 48);
+});
