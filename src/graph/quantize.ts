@@ -17,6 +17,8 @@
 // Why symmetric, per output column for MatMul and per row for tables: one scale per column (row) keeps a column (a
 // token's vector) of small weights from being rounded to zero by another one's outliers, and a zero weight zero point
 // keeps MatMulInteger on its fast path; a table row's scale is looked up with the row, so it costs one small Gather.
+// Measured on the six reference encoders: per-tensor MatMul weights gave last_hidden_state max diffs of 0.07–0.12 where
+// per-column gives 0.06–0.07, and classifier logits 0.023–0.030 against 0.019–0.023.
 // Activation×activation MatMuls (attention) stay float: their operands change with every input, so stored int8
 // weights cannot help them.
 import type { GraphProto, NodeProto, TensorProto } from './onnx-proto.js';
