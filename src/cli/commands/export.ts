@@ -1,6 +1,7 @@
 // `geul export --model <hub id or folder> --task classify|fill-mask|embeddings --out DIR`: a checkpoint → a transformers.js-ready ONNX folder.
 import type { Command } from 'commander';
 import { geulError } from '../../core/errors.js';
+import type { DownloadProgress } from '../../core/hub.js';
 import { SUPPORTED_MODEL_TYPES } from '../../train/pretrained/config.js';
 import { EXPORT_TASKS, type ExportTask } from '../../train/pretrained/export.js';
 import { exportCheckpoint, type ExportResult, type ExportStage } from '../../train/pretrained/export-folder.js';
@@ -11,9 +12,6 @@ import { downloadBars, formatBytes } from './models.js';
 interface ExportFlags { model: string; task: string; out: string; json?: boolean }
 
 const STAGES: ExportStage[] = ['resolving', 'loading', 'exporting', 'finishing'];
-const STAGE_LABEL: Record<ExportStage, string> = {
-  resolving: 'fetching the checkpoint', loading: 'reading weights', exporting: 'building and quantising the ONNX graphs', finishing: 'copying config and tokenizer',
-};
 
 export function summary(r: ExportResult): string {
   return [
@@ -21,6 +19,8 @@ export function summary(r: ExportResult): string {
     `  onnx/model.onnx            ${formatBytes(r.sizes.fp32)}  (fp32)`,
     `  onnx/model_quantized.onnx  ${formatBytes(r.sizes.q8)}  (int8, --dtype q8)`,
     `  also: ${r.files.filter((f) => !f.startsWith('onnx/')).join(', ')}`,
+    // transformers.js tokenises with tokenizer.json; without it the folder exports but no task can load it.
+    ...(r.files.includes('tokenizer.json') ? [] : ['  note: the checkpoint has no tokenizer.json; add one (and tokenizer_config.json) before serving the folder']),
   ].join('\n');
 }
 
@@ -50,7 +50,13 @@ export function register(program: Command): void {
         throw geulError('INVALID_INPUT', { detail: `--task must be one of ${EXPORT_TASKS.join(', ')}, got "${flags.task}"` });
       }
       const config = configFromCommand(cmd);
-      const downloads = downloadBars();
+      const bars = downloadBars();
+      // Stopped once, and only when something was downloaded: a second stop redraws the bars.
+      let downloading = false;
+      const downloads = {
+        onProgress: bars.onProgress && ((p: DownloadProgress) => { downloading = true; bars.onProgress!(p); }),
+        stop: () => { if (downloading) bars.stop(); downloading = false; },
+      };
       let steps: ReturnType<typeof createProgress> | undefined;
       let result: ExportResult;
       try {
@@ -58,11 +64,12 @@ export function register(program: Command): void {
           model: flags.model, task: flags.task as ExportTask, out: flags.out, hub: config, onProgress: downloads.onProgress,
           onStage: (stage) => {
             if (stage === 'loading') downloads.stop();
-            steps ??= createProgress('export', STAGES.length, 'export {bar} {value}/{total} | {stage}');
-            steps.increment(stage === 'resolving' ? 0 : 1, { stage: STAGE_LABEL[stage] });
+            // Steps: fetch the checkpoint, read the weights, build and quantise the graphs, copy config and tokenizer.
+            steps ??= createProgress('export', STAGES.length, 'export {bar} {value}/{total} steps');
+            if (stage !== 'resolving') steps.increment(1);
           },
         });
-        steps?.increment(1, { stage: 'done' });
+        steps?.increment(1);
       } finally {
         downloads.stop();
         steps?.stop();
