@@ -125,3 +125,12 @@ test('checkConfig sees config.json before any weights are fetched: a GPT-2 repo 
   );
   assert.equal(hub.count({ file: 'model.safetensors' }), 0);
 });
+
+test('the configured revision picks the snapshot', { skip }, async () => {
+  const cacheDir = join(work, 'cache-revision');
+  hub.addRepo('acme/bin', 'v2', { 'config.json': readFileSync(join(reference!, 'config.json'), 'utf8'), 'model.safetensors': readFileSync(join(reference!, 'model.safetensors')) });
+  const dir = await resolveCheckpoint('acme/bin', hubConfig(cacheDir, { revision: 'v2' }));
+  assert.equal(dir, join(cacheDir, 'acme', 'bin', 'v2'));
+  assert.ok(existsSync(join(dir, 'model.safetensors')) && !existsSync(join(dir, 'pytorch_model.bin')));
+  await assert.rejects(resolveCheckpoint('acme/bin', hubConfig(cacheDir, { revision: 'nope' })), (err: unknown) => isGeulError(err) && err.code === 'MODEL_NOT_FOUND');
+});
