@@ -16,8 +16,9 @@ export interface SavedTensor {
 export const op = {
   proto: (n: number) => Buffer.from([0x80, n]),
   global: (module: string, name: string) => Buffer.from(`c${module}\n${name}\n`, 'latin1'),
-  binput: (i: number) => Buffer.from([0x71, i]),
-  binget: (i: number) => Buffer.from([0x68, i]),
+  // Memo indices past 255 need the 4-byte LONG_BINPUT / LONG_BINGET, as pickle writes them.
+  binput: (i: number) => (i < 256 ? Buffer.from([0x71, i]) : Buffer.concat([Buffer.from([0x72]), int32(i)])),
+  binget: (i: number) => (i < 256 ? Buffer.from([0x68, i]) : Buffer.concat([Buffer.from([0x6a]), int32(i)])),
   mark: Buffer.from('('),
   emptyTuple: Buffer.from(')'),
   emptyDict: Buffer.from('}'),

@@ -19,8 +19,8 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
 }
 
-/** Per-file byte bars on stderr (only on a terminal, and not with GEUL_NO_PROGRESS). */
-function downloadBars(): { onProgress?: (p: DownloadProgress) => void; stop(): void } {
+/** Per-file byte bars on stderr (only on a terminal, and not with GEUL_NO_PROGRESS); `geul export` shows its downloads with them too. */
+export function downloadBars(): { onProgress?: (p: DownloadProgress) => void; stop(): void } {
   if (!process.stderr.isTTY || process.env.GEUL_NO_PROGRESS) return { stop() {} };
   const multi = new cliProgress.MultiBar(
     {
