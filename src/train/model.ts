@@ -8,7 +8,7 @@ import { seededKeepMask } from '../graph/random.js';
 export const DROPOUT_SEED_INPUT = 'train/seed';
 
 /** `data` is copied; `adopt` becomes the parameter's storage as is (large pretrained tensors: no second copy). */
-export type Init = 'zeros' | 'ones' | 'glorot' | { normal: number } | { uniform: number } | { data: Float32Array } | { adopt: Float32Array };
+export type Init = 'zeros' | 'ones' | 'glorot' | { normal: number; zeroRow?: number } | { uniform: number } | { data: Float32Array } | { adopt: Float32Array };
 
 export interface ParamInfo {
   name: string;
@@ -126,7 +126,12 @@ function initialise(rng: Rng, size: number, shape: number[], init: Init): Float3
     if (init.adopt.length !== size) throw geulError('GRAPH_INVALID', { detail: `initial values hold ${init.adopt.length} numbers, the shape [${shape}] needs ${size}` });
     return init.adopt;
   }
-  if ('normal' in init) return rng.normalArray(size, init.normal);
+  if ('normal' in init) {
+    const values = rng.normalArray(size, init.normal);
+    // HF zeroes an embedding table's padding_idx row at initialisation.
+    if (init.zeroRow !== undefined) values.fill(0, init.zeroRow * shape[1], (init.zeroRow + 1) * shape[1]);
+    return values;
+  }
   return Float32Array.from({ length: size }, () => (rng.next() * 2 - 1) * init.uniform);
 }
 

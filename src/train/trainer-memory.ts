@@ -16,7 +16,14 @@ export async function runGuarded(session: GraphSession, feeds: Record<string, or
   try {
     return await session.run(feeds, fetches);
   } catch (err) {
-    if (isAllocationFailure(err)) throw geulError('TRAINING_OUT_OF_MEMORY', { batch, detail: (err as Error).message.split('\n')[0] });
+    if (isAllocationFailure(err)) throw geulError('TRAINING_OUT_OF_MEMORY', { batch, detail: allocationDetail((err as Error).message) });
     throw err;
   }
+}
+
+/** The useful part of an allocation failure message (ORT's carries a source path and the node's name first). */
+function allocationDetail(message: string): string {
+  const size = /requested buffer of size (\d+)/.exec(message);
+  if (size) return `an allocation of ${(Number(size[1]) / 2 ** 20).toFixed(0)} MiB failed`;
+  return message.split('\n')[0].slice(0, 200);
 }
