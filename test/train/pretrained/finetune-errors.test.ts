@@ -1,5 +1,5 @@
 // geul finetune's bad inputs: each a catalogued error, with nothing written to --out; NaN keeps the last checkpoint.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, truncateSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import type { FinetuneSpecInput } from '../../../src/train/pretrained/finetune-s
 import { sharedDataPath } from '../../helpers/shared-data.js';
 import { sentimentRows, tinyBase, tinyVocab, writeJsonl } from './finetune-fixture.js';
 
-const setup = (t: Parameters<Parameters<typeof test>[1]>[0]) => {
+const setup = (t: TestContext) => {
   const reference = sharedDataPath(t, 'reference-encoders', 'bert-cls');
   if (!reference) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'geul-ft-bad-'));
