@@ -87,3 +87,11 @@ test('a diverging run (NaN loss) stops with TRAINING_FAILED and keeps the last g
   for (const values of kept.state.params.values()) assert.ok(values.every(Number.isFinite), 'the checkpoint holds finite weights');
   assert.ok(JSON.parse(readFileSync(join(s.out, 'metrics.json'), 'utf8')));
 });
+
+test('a run diverging before its first checkpoint leaves no run folder behind', async (t) => {
+  const s = setup(t);
+  if (!s) return;
+  const run = finetuneEncoder({ ...s.spec(tinyBase(s.reference)), optim: { lr: 1e30, warmup: 0, clipNorm: 0 }, run: { epochs: 1, batchSize: 4, threads: 1 } });
+  await rejectsWith(run, 'TRAINING_FAILED', /no checkpoint was written yet/);
+  assert.ok(!existsSync(s.out));
+});
