@@ -53,7 +53,7 @@ export function finetuneSpecFromFlags(f: FinetuneFlags): FinetuneSpecInput {
   return JSON.parse(JSON.stringify(spec)) as FinetuneSpecInput;
 }
 
-/** One progress bar for the whole run (loss, examples/s, ETA), epoch lines and warnings on stderr. */
+/** A progress bar per epoch (steps, loss, examples/s, ETA), epoch lines and warnings on stderr. */
 function progressReporter(json: boolean): (e: TrainEvent) => void {
   const reading = readingProgress();
   let bar: Progress | undefined;
@@ -65,7 +65,7 @@ function progressReporter(json: boolean): (e: TrainEvent) => void {
       process.stderr.write(`geul: ${e.level === 'warning' ? 'warning: ' : ''}${e.message}\n`);
     } else if (e.type === 'start') {
       reading.stop();
-      bar = createProgress(`epoch ${e.epoch}`, e.total - e.step, `epoch ${e.epoch}/${e.epochs} {bar} {percentage}% | step {value}/{total} | loss {loss} | {rate} ex/s | ETA {eta_formatted}`);
+      bar = createProgress(`epoch ${e.epoch}`, e.steps, `epoch ${e.epoch}/${e.epochs} {bar} {percentage}% | step {value}/{total} | loss {loss} | {rate} ex/s | ETA {eta_formatted}`);
     } else if (e.type === 'step') {
       loss = loss === 0 ? e.loss : 0.95 * loss + 0.05 * e.loss;
       bar?.increment(1, { loss: loss.toFixed(4), rate: e.examples_per_s.toFixed(1) });
