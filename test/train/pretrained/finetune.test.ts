@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { readSafetensors } from '../../../src/core/weights/safetensors.js';
 import type { TrainEvent } from '../../../src/train/events.js';
 import { finetuneEncoder } from '../../../src/train/pretrained/finetune.js';
+import { evaluateEncoder, readFinetuneData } from '../../../src/train/pretrained/finetune-data.js';
+import { parseFinetuneSpec } from '../../../src/train/pretrained/finetune-spec.js';
 import { loadPretrainedEncoder } from '../../../src/train/pretrained/load.js';
+import { encoderModelDef, encoderValues } from '../../../src/train/pretrained/model-def.js';
+import { EncoderTokenizer } from '../../../src/train/pretrained/tokenize.js';
+import { Trainer } from '../../../src/train/trainer.js';
 import { sharedDataPath } from '../../helpers/shared-data.js';
 import { sentimentRows, tinyBase, writeJsonl } from './finetune-fixture.js';
 
@@ -56,6 +61,14 @@ test('bert-cls, new labels: the loss falls, accuracy rises, the run folder is a 
   const reloaded = loadPretrainedEncoder(out);
   assert.deepEqual(reloaded.config.id2label, ['neg', 'pos']);
   assert.deepEqual(reloaded.weights.newlyInitialized, []);
+  // The saved folder is the best model: reloaded, it scores the same validation split exactly as the run did.
+  const spec = parseFinetuneSpec({ data: { source: data, maxLength: 64 }, model: { base }, run: { seed: 3 }, output: { dir: out } });
+  const tokenizer = await EncoderTokenizer.load(out, reloaded.config);
+  const split = await readFinetuneData(spec, tokenizer, 64, reloaded.config.id2label);
+  const trainer = await Trainer.create(encoderModelDef(reloaded.config, encoderValues(reloaded)), { name: 'sgd', lr: 0 }, { threads: 1 });
+  const metrics = await evaluateEncoder(trainer, split.valid, 16, split.labels, reloaded.config.padTokenId);
+  await trainer.release();
+  assert.equal(metrics.accuracy, result.best);
   assert.ok(events.some((e) => e.type === 'done' && e.reason === 'completed'));
 });
 
