@@ -53,24 +53,43 @@ export function finetuneSpecFromFlags(f: FinetuneFlags): FinetuneSpecInput {
   return JSON.parse(JSON.stringify(spec)) as FinetuneSpecInput;
 }
 
+/** Seconds as h:mm:ss. */
+function clock(seconds: number): string {
+  const s = Math.round(seconds);
+  return `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
 /** A progress bar per epoch (steps, loss, examples/s, ETA), epoch lines and warnings on stderr. */
 function progressReporter(json: boolean): (e: TrainEvent) => void {
   const reading = readingProgress();
   let bar: Progress | undefined;
   let loss = 0;
+  // The epoch bar restarts for the epoch's remaining steps after a line is printed (mid-epoch evaluations, warnings).
+  let epoch = { number: 0, epochs: 0, left: 0 };
+  let payload: Record<string, string> = { loss: '–', rate: '0', run_eta: '–' };
+  const open = () => {
+    bar = createProgress(`epoch ${epoch.number}`, epoch.left, `epoch ${epoch.number}/${epoch.epochs} {bar} {percentage}% | {value}/{total} steps | loss {loss} | {rate} ex/s | ETA {eta_formatted}, run {run_eta}`);
+    bar.increment(0, payload);
+  };
   return (e) => {
     if (e.type === 'read') reading.update(e.done, e.total);
     else if (e.type === 'log') {
+      reading.stop();
       bar?.stop();
       process.stderr.write(`geul: ${e.level === 'warning' ? 'warning: ' : ''}${e.message}\n`);
+      if (bar && epoch.left > 0) open();
     } else if (e.type === 'start') {
       reading.stop();
-      bar = createProgress(`epoch ${e.epoch}`, e.steps, `epoch ${e.epoch}/${e.epochs} {bar} {percentage}% | step {value}/{total} | loss {loss} | {rate} ex/s | ETA {eta_formatted}`);
+      epoch = { number: e.epoch, epochs: e.epochs, left: e.steps };
+      open();
     } else if (e.type === 'step') {
       loss = loss === 0 ? e.loss : 0.95 * loss + 0.05 * e.loss;
-      bar?.increment(1, { loss: loss.toFixed(4), rate: e.examples_per_s.toFixed(1) });
+      payload = { loss: loss.toFixed(4), rate: e.examples_per_s.toFixed(1), run_eta: clock(e.eta_s ?? 0) };
+      epoch.left--;
+      bar?.increment(1, payload);
     } else if (e.type === 'epoch') {
       bar?.stop();
+      bar = undefined;
       if (!json) process.stderr.write(`epoch ${e.epoch}: train loss ${e.train_loss.toFixed(4)} acc ${e.train_accuracy.toFixed(4)} | valid loss ${e.valid_loss.toFixed(4)} acc ${e.valid_accuracy.toFixed(4)} f1 ${e.valid_f1_macro.toFixed(4)}${e.best ? ' (best, saved)' : ''} | ${e.seconds.toFixed(1)} s, ${e.examples_per_s.toFixed(1)} ex/s\n`);
     } else if (e.type === 'done') {
       bar?.stop();

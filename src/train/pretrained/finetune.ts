@@ -153,6 +153,8 @@ export async function finetuneEncoder(input: FinetuneSpecInput | FinetuneSpec, c
     checkpointStep = trainer.state.step;
   };
   let reason: 'completed' | 'patience' = 'completed';
+  const sessionStarted = performance.now();
+  const firstStep = trainer.state.step;
   let lastEpoch = startEpoch - 1;
   try {
     for (let epoch = startEpoch; epoch <= epochs && reason === 'completed'; epoch++) {
@@ -232,7 +234,8 @@ export async function finetuneEncoder(input: FinetuneSpecInput | FinetuneSpec, c
         correct += ok;
         seen += rows.length;
         const examplesPerSecond = seen / Math.max((performance.now() - started) / 1000, 1e-6);
-        emit({ type: 'step', step: trainer.state.step, total: totalSteps, epoch, loss: result.loss, accuracy: ok / rows.length, examples: rows.length, examples_per_s: examplesPerSecond, lr });
+        const perStep = (performance.now() - sessionStarted) / 1000 / (trainer.state.step - firstStep);
+        emit({ type: 'step', step: trainer.state.step, total: totalSteps, epoch, loss: result.loss, accuracy: ok / rows.length, examples: rows.length, examples_per_s: examplesPerSecond, lr, eta_s: perStep * (totalSteps - trainer.state.step) });
         const done = b + gradAccum >= micro.length;
         if (evalEvery && trainer.state.step % evalEvery === 0 && !done) {
           if (!(await evaluation(b + gradAccum))) {

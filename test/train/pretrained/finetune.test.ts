@@ -39,7 +39,8 @@ test('bert-cls, new labels: the loss falls, accuracy rises, the run folder is a 
   const lastLosses = mean(steps.slice(-5).map((s) => s.loss));
   assert.ok(lastLosses < firstLosses * 0.6, `loss ${firstLosses} -> ${lastLosses}`);
   assert.ok(result.history[0]!.validAccuracy < result.best && result.best >= 0.85, `valid accuracy ${result.history.map((h) => h.validAccuracy)}`);
-  assert.ok(steps.every((s) => s.examples_per_s > 0 && s.total === 6 * Math.ceil(65 / 8)), 'step events carry throughput and the total');
+  assert.ok(steps.every((s) => s.examples_per_s > 0 && s.total === 6 * Math.ceil(65 / 8) && s.eta_s! >= 0), 'step events carry throughput, the total and an ETA');
+  assert.equal(steps[steps.length - 1]!.eta_s, 0);
   // --warmup 0.1 of 54 steps = 6 warmup steps up to the peak, then linear decay towards 0.
   const lrs = steps.map((s) => s.lr);
   assert.ok(Math.abs(lrs[0]! - 2e-3 / 6) < 1e-12 && Math.abs(lrs[5]! - 2e-3) < 1e-12, `warmup ${lrs.slice(0, 7)}`);
