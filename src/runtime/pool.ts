@@ -39,9 +39,19 @@ export interface PoolOptions {
 
 export interface PoolStats { running: number; queued: number; threads: number; restarts: number }
 
-/** Worker count when configured as 0: half the cores (inference threads use the rest), 1 to 4. */
-export function autoWorkers(): number {
-  return Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2)));
+/** Worker count when configured as 0: one per core, 1 to 4 (each worker's ONNX Runtime gets its share of the cores). */
+export function autoWorkers(cores = availableParallelism()): number {
+  return Math.max(1, Math.min(4, cores));
+}
+
+/**
+ * ONNX Runtime intra-op threads per worker when the config leaves them at 0: the cores shared out among the
+ * workers, at least 1. Left to ONNX Runtime, every worker's session would start one spinning thread per core, and
+ * on a machine shared with other work those threads spin against each other and the event loop (measured in
+ * bench/README.md: single-threaded sessions in two workers used about half the CPU per request under load).
+ */
+export function onnxThreadsPerWorker(workers: number, configured: number, cores = availableParallelism()): number {
+  return configured > 0 ? configured : Math.max(1, Math.floor(cores / Math.max(1, workers)));
 }
 
 /** The worker module next to a calling module: `worker.ts` under tsx (sources), `worker.js` from dist/. */

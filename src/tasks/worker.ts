@@ -36,6 +36,8 @@ const testDelayMs = Number(process.env.GEUL_TEST_WORKER_DELAY_MS ?? 0);
 
 /** A batch of validated items with their options (`options.model` is the resolved model reference). */
 export interface TaskPayload { task: string; items: unknown[]; options: Record<string, unknown> }
+/** What `task-counted` answers: the task's results and each item's token count. */
+export interface CountedResults { results: unknown[]; tokens: number[] }
 /** One item of a streaming task. */
 export interface StreamPayload { task: string; item: unknown; options: Record<string, unknown> }
 /** A CLI-style whole-run mode of a task (e.g. translate's `languages`). */
@@ -65,6 +67,14 @@ async function handle(call: WorkerCall, signal: AbortSignal): Promise<unknown> {
     case 'task': {
       const p = call.payload as TaskPayload;
       return taskOf(p.task).run(p.items, p.options, { models, signal });
+    }
+    case 'task-counted': {
+      // The results and each item's token count (with special tokens, for usage reports) in one hop, not two.
+      const p = call.payload as TaskPayload;
+      const task = taskOf(p.task);
+      const results = await task.run(p.items, p.options, { models, signal });
+      const loaded = await models.load(p.options.model as string, modelKind(task), task.id);
+      return { results, tokens: countTokens(loaded, p.items as string[], true) } satisfies CountedResults;
     }
     case 'stream': {
       const p = call.payload as StreamPayload;
