@@ -24,7 +24,18 @@ export interface WorkerCall {
   port?: MessagePort;
   /** Int32Array over a SharedArrayBuffer; [0] becomes 1 once the caller aborted (checked before work starts). */
   abortFlag?: Int32Array;
+  /** The pool's shutdown flag, shared by all calls: once [0] is 1, a call not yet started answers OVERLOADED at once. */
+  poolClosing?: Int32Array;
 }
+
+/** True when a call reaches its worker after the pool began to close (it is then answered without running). */
+export function arrivedAfterClose(call: WorkerCall): boolean {
+  return call.op !== RELEASE_OP && call.poolClosing !== undefined && Atomics.load(call.poolClosing, 0) === 1;
+}
+
+/** The pool's last call to each worker: free what it holds (ONNX sessions) before it is terminated. */
+export const RELEASE_OP = 'release';
+export interface ReleasePayload { barrier: Int32Array; workers: number }
 
 export interface PoolOptions {
   /** The worker module (a file URL or path). */
@@ -66,6 +77,7 @@ export class WorkerPool {
   private readonly piscina: Piscina;
   private readonly maxQueue: number;
   private closing = false;
+  private readonly closingFlag = new Int32Array(new SharedArrayBuffer(4));
   private active = 0;
   restarts = 0;
   /** Called when a worker died and was replaced (metrics). */
@@ -159,15 +171,32 @@ export class WorkerPool {
 
   private async dispatch(call: WorkerCall, transferList?: MessagePort[]): Promise<WorkerReply> {
     try {
-      return (await this.piscina.run(call, transferList ? { transferList } : {})) as WorkerReply;
+      return (await this.piscina.run({ ...call, poolClosing: this.closingFlag }, transferList ? { transferList } : {})) as WorkerReply;
     } catch (err) {
       throw geulError('INTERNAL', {}, err);
     }
   }
 
+  /** Calls already running finish; calls still queued answer OVERLOADED (retry) without running; then workers stop. */
   async close(): Promise<void> {
     this.closing = true;
+    Atomics.store(this.closingFlag, 0, 1);
+    await this.releaseWorkers();
     await this.piscina.close({ force: true });
+  }
+
+  /**
+   * Has every worker release what it holds (ONNX sessions) before it is terminated: onnxruntime-node aborted the
+   * whole process (exit 134) when several workers that had run sessions were terminated with them alive. One
+   * release call per worker, each held at a barrier until all have arrived, so no worker takes two.
+   */
+  private async releaseWorkers(): Promise<void> {
+    const workers = this.piscina.threads.length;
+    if (workers === 0) return;
+    const payload: ReleasePayload = { barrier: new Int32Array(new SharedArrayBuffer(4)), workers };
+    const calls = Array.from({ length: workers }, () => this.piscina.run({ op: RELEASE_OP, payload } satisfies WorkerCall));
+    // A worker that cannot release (a test worker, a dead one) is terminated as before.
+    await Promise.allSettled(calls);
   }
 }
 
