@@ -1,5 +1,6 @@
 // Benchmark of POST /v1/embeddings: geul's server vs a naive in-handler server vs the raw ONNX session (best batch size), in alternating rounds.
-// Usage: npm run bench:server -- --model DIR [--duration 10] [--rounds 2] [--workers 1] [--mixed] [--only geul] [--out bench/out/server.json]
+// Usage: npm run bench:server -- --model DIR [--duration 10] [--rounds 2] [--workers 0] [--threads 0] [--mixed] [--only geul] [--out bench/out/server.json]
+// --workers / --threads: geul's inference workers and ONNX threads per worker (0 = the server's defaults: a worker per core, cores shared out).
 // DIR is a MiniLM-L6-shaped feature-extraction model folder (config.json, tokenizer.json, onnx/model.onnx).
 // --mixed: SST-2 dev sentences of mixed lengths (one per request, in turn) instead of one fixed sentence.
 // The load generator (autocannon) runs as its own process (bench/server-load.ts); its CPU is measured and reported.
@@ -16,12 +17,13 @@ import { ModelStore } from '../src/runtime/models.js';
 import { embedTexts } from '../src/tasks/embeddings.js';
 import { buildServer } from '../src/server/app.js';
 import { Metrics } from '../src/server/metrics.js';
+import { onnxThreadsPerWorker } from '../src/runtime/pool.js';
 import { median, sharedData } from './common.js';
 
 const { values } = parseArgs({
   options: {
     model: { type: 'string' }, duration: { type: 'string', default: '10' }, out: { type: 'string', default: 'bench/out/server.json' },
-    workers: { type: 'string', default: '1' }, rounds: { type: 'string', default: '2' }, mixed: { type: 'boolean', default: false },
+    workers: { type: 'string', default: '0' }, threads: { type: 'string', default: '0' }, rounds: { type: 'string', default: '2' }, mixed: { type: 'boolean', default: false },
     only: { type: 'string' }, concurrency: { type: 'string', default: '1,16,64' },
   },
 });
@@ -43,6 +45,7 @@ const bodyFile = resolve('bench', 'out', 'server-bodies.json');
 mkdirSync(dirname(bodyFile), { recursive: true });
 writeFileSync(bodyFile, JSON.stringify(sentences.map((input) => JSON.stringify({ input }))));
 const run = promisify(execFile);
+let geulShape = '';
 
 interface Row {
   server: string; c: number; round: number; rps: number; p50: number; p99: number; lagP99?: number; healthP99?: number; errors: number;
@@ -96,8 +99,9 @@ async function load(server: string, base: string, c: number, round: number, lag:
 }
 
 async function geulServer() {
-  const config = loadConfig({ logLevel: 'silent', offline: true, server: { port: 0, modelsDir, workers: Number(values.workers), defaults: { embeddings: modelName }, queueSize: 1024 } }, { skipFile: true });
+  const config = loadConfig({ logLevel: 'silent', offline: true, threads: Number(values.threads), server: { port: 0, modelsDir, workers: Number(values.workers), defaults: { embeddings: modelName }, queueSize: 1024 } }, { skipFile: true });
   const app = await buildServer(config);
+  geulShape = `${app.geul.inference.pool.stats.threads} worker(s) × ${onnxThreadsPerWorker(app.geul.inference.pool.stats.threads, config.threads)} ONNX thread(s)`;
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const lag = { reset: () => app.geul.metrics.resetLoopLag(), p99: () => app.geul.metrics.loopLag().p99 };
   return { name: 'geul', base, lag, close: () => app.close() };
@@ -124,11 +128,12 @@ async function naiveServer() {
 /** The ceiling: the raw onnxruntime-node session on pre-tokenised batches (no HTTP, no JSON, no pooling). */
 interface RawRun { batch: number; sentencesPerSecond: number; cpuMsPerSentence: number }
 
-async function rawSession(): Promise<{ measure: () => Promise<RawRun[]>; close: () => Promise<void> }> {
+/** `threads` 0: ONNX Runtime's defaults (one intra-op thread per core), the anchor of the goal; 1: one thread, for CPU per sentence. */
+async function rawSession(threads = 0): Promise<{ measure: () => Promise<RawRun[]>; close: () => Promise<void> }> {
   const config = loadConfig({ logLevel: 'silent', offline: true }, { skipFile: true });
   const models = new ModelStore(config);
   const loaded = await models.load(modelDir, 'feature-extraction', 'embeddings');
-  const session = await ort.InferenceSession.create(join(modelDir, 'onnx', 'model.onnx'));
+  const session = await ort.InferenceSession.create(join(modelDir, 'onnx', 'model.onnx'), threads > 0 ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {});
   const ids = loaded.tokenizer.encode(SENTENCE);
   const measure = async () => {
     const out: { batch: number; sentencesPerSecond: number; cpuMsPerSentence: number }[] = [];
@@ -156,15 +161,16 @@ async function rawSession(): Promise<{ measure: () => Promise<RawRun[]>; close: 
 }
 
 const raw = await rawSession();
+const rawSingle = await rawSession(1);
 const servers = values.only === 'geul' ? [await geulServer()] : [await naiveServer(), await geulServer()];
 const rows: Row[] = [];
 const rawRounds: RawRun[][] = [];
+const rawSingleRounds: RawRun[][] = [];
 for (let round = 0; round < rounds; round++) {
   rawRounds.push(await raw.measure());
+  rawSingleRounds.push(await rawSingle.measure());
   for (const s of servers) for (const c of CONCURRENCY) rows.push(await load(s.name, s.base, c, round, s.lag));
 }
-for (const s of servers) await s.close();
-await raw.close();
 
 const fmt = (n: number | undefined, d = 0) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(d));
 const batches = rawRounds[0].map((r) => r.batch);
@@ -173,15 +179,21 @@ const rawMedian = batches.map((batch) => {
   return { batch, sentencesPerSecond: median(runs.map((r) => r.sentencesPerSecond)), cpuMsPerSentence: median(runs.map((r) => r.cpuMsPerSentence)) };
 });
 const best = rawMedian.reduce((a, b) => (b.sentencesPerSecond > a.sentencesPerSecond ? b : a));
+const singleMedian = batches.map((batch) => {
+  const runs = rawSingleRounds.map((rr) => rr.find((r) => r.batch === batch)!);
+  return { batch, sentencesPerSecond: median(runs.map((r) => r.sentencesPerSecond)), cpuMsPerSentence: median(runs.map((r) => r.cpuMsPerSentence)) };
+});
+const leanest = singleMedian.reduce((a, b) => (b.cpuMsPerSentence < a.cpuMsPerSentence ? b : a));
 const cell = (server: string, c: number, f: (r: Row) => number) => median(rows.filter((r) => r.server === server && r.c === c).map(f));
 const lines = [
-  `model: ${modelName} · ${values.mixed ? `${sentences.length} SST-2 dev sentences of mixed length, in turn` : 'one fixed sentence'} · ${duration}s per run · ${rounds} rounds (raw, ${servers.map((s) => s.name).join(', ')} in turn) · workers ${values.workers} · medians over rounds`,
+  `model: ${modelName} · ${values.mixed ? `${sentences.length} SST-2 dev sentences of mixed length, in turn` : 'one fixed sentence'} · ${duration}s per run · ${rounds} rounds (raw, ${servers.map((s) => s.name).join(', ')} in turn) · geul: ${geulShape} · medians over rounds`,
   '',
   '| server | c | req/s | p50 ms | p99 ms | event-loop lag p99 ms | /health p99 ms | errors | server cores busy | server CPU ms / request | load generator cores busy | load avg |',
   '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...servers.flatMap((s) => CONCURRENCY.map((c) => `| ${s.name} | ${c} | ${fmt(cell(s.name, c, (r) => r.rps))} | ${fmt(cell(s.name, c, (r) => r.p50))} | ${fmt(cell(s.name, c, (r) => r.p99))} | ${fmt(cell(s.name, c, (r) => r.lagP99 ?? NaN), 1)} | ${fmt(cell(s.name, c, (r) => r.healthP99 ?? NaN), 1)} | ${rows.filter((r) => r.server === s.name && r.c === c).reduce((n, r) => n + r.errors, 0)} | ${fmt(cell(s.name, c, (r) => r.serverCores), 2)} | ${fmt(cell(s.name, c, (r) => (1000 * r.serverCores) / r.rps), 2)} | ${fmt(cell(s.name, c, (r) => r.loadCores), 2)} | ${fmt(cell(s.name, c, (r) => r.load1), 1)} |`)),
   '',
-  `raw onnxruntime session (median over rounds): ${rawMedian.map((r) => `batch ${r.batch}: ${fmt(r.sentencesPerSecond)}/s (${fmt(r.cpuMsPerSentence, 2)} CPU ms each)`).join(', ')}; best batch ${best.batch}`,
+  `raw onnxruntime session, default threads (median over rounds): ${rawMedian.map((r) => `batch ${r.batch}: ${fmt(r.sentencesPerSecond)}/s (${fmt(r.cpuMsPerSentence, 2)} CPU ms each)`).join(', ')}; best batch ${best.batch}`,
+  `raw onnxruntime session, 1 thread (median over rounds): ${singleMedian.map((r) => `batch ${r.batch}: ${fmt(r.sentencesPerSecond)}/s (${fmt(r.cpuMsPerSentence, 2)} CPU ms each)`).join(', ')}`,
 ];
 const c64 = Math.max(...CONCURRENCY);
 const g64 = cell('geul', c64, (r) => r.rps);
@@ -195,7 +207,12 @@ if (servers.length > 1) {
   lines.push(`at c=${c64}: geul/raw = ${fmt(g64 / best.sentencesPerSecond, 2)}× (per round ${perRound.map((x) => fmt(x, 2)).join(', ')})`);
 }
 // CPU per answer, which a machine shared with other jobs disturbs less than throughput: the raw session's best batch over geul's.
-lines.push(`CPU efficiency at c=${c64}: raw ${fmt(best.cpuMsPerSentence, 2)} CPU ms per sentence (batch ${best.batch}) / geul ${fmt(cell('geul', c64, (r) => (1000 * r.serverCores) / r.rps), 2)} CPU ms per request = ${fmt(best.cpuMsPerSentence / cell('geul', c64, (r) => (1000 * r.serverCores) / r.rps), 2)}×`);
+const geulCpu = cell('geul', c64, (r) => (1000 * r.serverCores) / r.rps);
+lines.push(`CPU efficiency at c=${c64}: raw ${fmt(best.cpuMsPerSentence, 2)} CPU ms per sentence (batch ${best.batch}) / geul ${fmt(geulCpu, 2)} CPU ms per request = ${fmt(best.cpuMsPerSentence / geulCpu, 2)}×; against the leanest raw run (1 thread, batch ${leanest.batch}, ${fmt(leanest.cpuMsPerSentence, 2)} ms) ${fmt(leanest.cpuMsPerSentence / geulCpu, 2)}×`);
 process.stdout.write(`${lines.join('\n')}\n`);
 mkdirSync(dirname(resolve(values.out!)), { recursive: true });
-writeFileSync(resolve(values.out!), JSON.stringify({ model: modelName, duration, rows, raw: rawRounds }, null, 2));
+writeFileSync(resolve(values.out!), JSON.stringify({ model: modelName, duration, geul: geulShape, rows, raw: rawRounds, rawSingleThread: rawSingleRounds }, null, 2));
+// Closed only after the report is out: onnxruntime-node has been seen to abort the process while sessions are torn down.
+for (const s of servers) await s.close();
+await raw.close();
+await rawSingle.close();

@@ -24,7 +24,18 @@ export interface WorkerCall {
   port?: MessagePort;
   /** Int32Array over a SharedArrayBuffer; [0] becomes 1 once the caller aborted (checked before work starts). */
   abortFlag?: Int32Array;
+  /** The pool's shutdown flag, shared by all calls: once [0] is 1, a call not yet started answers OVERLOADED at once. */
+  poolClosing?: Int32Array;
 }
+
+/** True when a call reaches its worker after the pool began to close (it is then answered without running). */
+export function arrivedAfterClose(call: WorkerCall): boolean {
+  return call.op !== RELEASE_OP && call.poolClosing !== undefined && Atomics.load(call.poolClosing, 0) === 1;
+}
+
+/** The pool's last call to each worker: free what it holds (ONNX sessions) before it is terminated. */
+export const RELEASE_OP = 'release';
+export interface ReleasePayload { barrier: Int32Array; workers: number }
 
 export interface PoolOptions {
   /** The worker module (a file URL or path). */
@@ -39,9 +50,19 @@ export interface PoolOptions {
 
 export interface PoolStats { running: number; queued: number; threads: number; restarts: number }
 
-/** Worker count when configured as 0: half the cores (inference threads use the rest), 1 to 4. */
-export function autoWorkers(): number {
-  return Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2)));
+/** Worker count when configured as 0: one per core, 1 to 4 (each worker's ONNX Runtime gets its share of the cores). */
+export function autoWorkers(cores = availableParallelism()): number {
+  return Math.max(1, Math.min(4, cores));
+}
+
+/**
+ * ONNX Runtime intra-op threads per worker when the config leaves them at 0: the cores shared out among the
+ * workers, at least 1. Left to ONNX Runtime, every worker's session would start one spinning thread per core, and
+ * on a machine shared with other work those threads spin against each other and the event loop (measured in
+ * bench/README.md: single-threaded sessions in two workers used about half the CPU per request under load).
+ */
+export function onnxThreadsPerWorker(workers: number, configured: number, cores = availableParallelism()): number {
+  return configured > 0 ? configured : Math.max(1, Math.floor(cores / Math.max(1, workers)));
 }
 
 /** The worker module next to a calling module: `worker.ts` under tsx (sources), `worker.js` from dist/. */
@@ -56,6 +77,7 @@ export class WorkerPool {
   private readonly piscina: Piscina;
   private readonly maxQueue: number;
   private closing = false;
+  private readonly closingFlag = new Int32Array(new SharedArrayBuffer(4));
   private active = 0;
   restarts = 0;
   /** Called when a worker died and was replaced (metrics). */
@@ -149,15 +171,32 @@ export class WorkerPool {
 
   private async dispatch(call: WorkerCall, transferList?: MessagePort[]): Promise<WorkerReply> {
     try {
-      return (await this.piscina.run(call, transferList ? { transferList } : {})) as WorkerReply;
+      return (await this.piscina.run({ ...call, poolClosing: this.closingFlag }, transferList ? { transferList } : {})) as WorkerReply;
     } catch (err) {
       throw geulError('INTERNAL', {}, err);
     }
   }
 
+  /** Calls already running finish; calls still queued answer OVERLOADED (retry) without running; then workers stop. */
   async close(): Promise<void> {
     this.closing = true;
+    Atomics.store(this.closingFlag, 0, 1);
+    await this.releaseWorkers();
     await this.piscina.close({ force: true });
+  }
+
+  /**
+   * Has every worker release what it holds (ONNX sessions) before it is terminated: onnxruntime-node aborted the
+   * whole process (exit 134) when several workers that had run sessions were terminated with them alive. One
+   * release call per worker, each held at a barrier until all have arrived, so no worker takes two.
+   */
+  private async releaseWorkers(): Promise<void> {
+    const workers = this.piscina.threads.length;
+    if (workers === 0) return;
+    const payload: ReleasePayload = { barrier: new Int32Array(new SharedArrayBuffer(4)), workers };
+    const calls = Array.from({ length: workers }, () => this.piscina.run({ op: RELEASE_OP, payload } satisfies WorkerCall));
+    // A worker that cannot release (a test worker, a dead one) is terminated as before.
+    await Promise.allSettled(calls);
   }
 }
 

@@ -3,9 +3,10 @@ import { resolve } from 'node:path';
 import type { GeulConfig } from '../core/config.js';
 import { geulError, isGeulError, type ErrorParams } from '../core/errors.js';
 import { MicroBatcher } from '../runtime/batcher.js';
-import { WorkerPool, autoWorkers, siblingWorker } from '../runtime/pool.js';
+import { WorkerPool, autoWorkers, onnxThreadsPerWorker, siblingWorker } from '../runtime/pool.js';
 import { TASK_LIST } from '../tasks/registry.js';
 import type { Task } from '../tasks/types.js';
+import type { CountedResults } from '../tasks/worker.js';
 import type { Metrics } from './metrics.js';
 import { ModelCatalog } from './models.js';
 
@@ -37,15 +38,18 @@ export class Inference {
       execArgv: worker.execArgv,
       threads,
       maxQueue: server.queueSize,
-      workerData: { config },
+      // Each worker's sessions get their share of the cores unless the config names a thread count.
+      workerData: { config: { ...config, threads: onnxThreadsPerWorker(threads, config.threads) } },
     });
     this.pool.onRestart = () => metrics?.workerRestarts.inc();
     this.pool.onLoad = (model, seconds) => metrics?.modelLoad.observe(seconds, { model: this.catalog.publicName(model) });
     this.batcher = new MicroBatcher(
       { maxItems: server.batchMaxSize, maxCost: server.batchMaxTokens, maxWaitMs: server.batchMaxWaitMs, maxInFlight: threads + 1, maxWaiting: server.queueSize },
-      (context, items) => {
-        const { task, options } = context as { task: string; options: Record<string, unknown> };
-        return this.pool.run<unknown[]>('task', { task, items, options });
+      async (context, items) => {
+        const { task, options, counted } = context as { task: string; options: Record<string, unknown>; counted: boolean };
+        if (!counted) return this.pool.run<unknown[]>('task', { task, items, options });
+        const answer = await this.pool.run<CountedResults>('task-counted', { task, items, options });
+        return answer.results.map((value, i) => ({ value, tokens: answer.tokens[i] }));
       },
     );
     this.batcher.onBatch = (n) => metrics?.batchSize.observe(n);
@@ -61,15 +65,30 @@ export class Inference {
    * the micro-batcher (an abort then only drops this request's answer); others run as one worker call.
    */
   async run(task: Task, items: unknown[], options: Record<string, unknown>, signal?: AbortSignal): Promise<unknown[]> {
-    return this.publicErrors(options.model, () => {
-      if (task.batches) {
-        // Estimated tokens per item: the batcher budgets padded tokens and cuts mixed lengths apart.
-        const costs = items.map((t) => Math.ceil(String(t).length / 4) + 2);
-        const key = `${task.id}\u0000${JSON.stringify(options)}`;
-        return this.batcher.submit(key, { task: task.id, options }, items, costs);
-      }
-      return this.pool.run<unknown[]>('task', { task: task.id, items, options }, { signal });
+    return this.publicErrors(options.model, () => this.submit(task, items, options, false, signal));
+  }
+
+  /**
+   * Like run(), and also counts each item's tokens with the model's tokenizer (special tokens included), in the
+   * same worker call: usage reports (OpenAI's `usage`) cost no second hop.
+   */
+  async runCounted(task: Task, items: unknown[], options: Record<string, unknown>, signal?: AbortSignal): Promise<{ results: unknown[]; tokens: number }> {
+    return this.publicErrors(options.model, async () => {
+      const answers = (await this.submit(task, items, options, true, signal)) as { value: unknown; tokens: number }[];
+      return { results: answers.map((a) => a.value), tokens: answers.reduce((n, a) => n + a.tokens, 0) };
     });
+  }
+
+  private submit(task: Task, items: unknown[], options: Record<string, unknown>, counted: boolean, signal?: AbortSignal): Promise<unknown[]> {
+    if (task.batches) {
+      // Estimated tokens per item: the batcher budgets padded tokens and cuts mixed lengths apart.
+      const costs = items.map((t) => Math.ceil(String(t).length / 4) + 2);
+      const key = `${task.id}\u0000${counted ? 'counted' : ''}\u0000${JSON.stringify(options)}`;
+      return this.batcher.submit(key, { task: task.id, options, counted }, items, costs);
+    }
+    if (!counted) return this.pool.run<unknown[]>('task', { task: task.id, items, options }, { signal });
+    return this.pool.run<CountedResults>('task-counted', { task: task.id, items, options }, { signal })
+      .then((answer) => answer.results.map((value, i) => ({ value, tokens: answer.tokens[i] })));
   }
 
   /** Streams one item of a streaming task; `onText` receives pieces as the worker produces them. */

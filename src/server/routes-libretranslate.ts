@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { geulError } from '../core/errors.js';
 import { Type } from '../core/schema.js';
 import { TASKS } from '../tasks/registry.js';
+import { MAX_ALTERNATIVES, type TranslationResult } from '../tasks/translate.js';
 import type { DetectedLanguage } from '../tasks/detect.js';
 import type { ServerContext } from './context.js';
 import { admitTask, asObject, errorResponses } from './admit.js';
@@ -21,13 +22,14 @@ const TranslateRequest = Type.Object({
   source: Type.String({ description: 'Source language code, or "auto" to detect it first' }),
   target: Type.String({ description: 'Target language code' }),
   format: Type.Optional(Type.Enum(['text', 'html'], { description: '"html": only text nodes are translated; tags, attributes, comments, script and style are kept' })),
-  alternatives: Type.Optional(Type.Integer({ minimum: 0, description: 'Only 0 is supported (no n-best list yet)' })),
+  alternatives: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_ALTERNATIVES, description: `How many other translations to return as well, best first (at most ${MAX_ALTERNATIVES}; none for format "html", as LibreTranslate)` })),
   ...ApiKeys,
 }, { description: 'LibreTranslate-compatible translate request (JSON or form body)' });
 const Detected = Type.Object({ language: Type.String(), confidence: Type.Number({ description: '0–100' }) });
 const TranslateResponse = Type.Object({
   translatedText: Type.Union([Type.String(), Type.Array(Type.String())]),
   detectedLanguage: Type.Optional(Type.Union([Detected, Type.Array(Detected)], { description: 'With source "auto": what was detected (one per text for a batch)' })),
+  alternatives: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Array(Type.Array(Type.String()))], { description: 'With alternatives > 0: other translations, best first, each unlike translatedText (one list per text for a batch)' })),
 });
 const DetectRequest = Type.Object({ q: Texts, ...ApiKeys }, { description: 'LibreTranslate-compatible detect request' });
 const DetectResponse = Type.Union([Type.Array(Detected), Type.Array(Type.Array(Detected))], { description: 'Candidates best first; one list per text for a batch' });
@@ -65,15 +67,27 @@ function planHtml(html: string): Plan {
   return { texts, render: (t) => parts.map((part) => part(t)).join(''), sample: texts.join(' ') };
 }
 
+/** LibreTranslate's `alternatives`: a whole number (form bodies send it as text); below 0 counts as 0, as there. */
+export function alternativesCount(value: unknown): number {
+  if (value === undefined || value === null || value === '') return 0;
+  const n = typeof value === 'string' && /^\s*[+-]?\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw geulError('INVALID_INPUT', { detail: 'alternatives: must be a whole number' });
+  if (n > MAX_ALTERNATIVES) throw geulError('INVALID_INPUT', { detail: `alternatives: at most ${MAX_ALTERNATIVES} (got ${n})` });
+  return Math.max(0, n);
+}
+
 async function translate(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply) {
   const raw = asObject(request.body);
-  // Form bodies carry numbers as strings.
-  if (raw.alternatives !== undefined && Number(raw.alternatives) !== 0) throw geulError('INVALID_INPUT', { detail: 'alternatives: only 0 is supported (this server returns no n-best list)' });
+  const wanted = alternativesCount(raw.alternatives);
   if (typeof raw.target !== 'string') throw geulError('INVALID_INPUT', { detail: 'target: required' });
   if (typeof raw.source !== 'string') throw geulError('INVALID_INPUT', { detail: 'source: required' });
   const auto = raw.source === 'auto';
-  const { items, single, options } = admitTask(ctx, request, translateTask, { inputs: raw.q, to: raw.target, ...(auto ? {} : { from: raw.source }) });
-  const plans = (items as string[]).map(raw.format === 'html' ? planHtml : planText);
+  const html = raw.format === 'html';
+  // As in LibreTranslate, HTML gets no alternatives (its text nodes are translated apart), so no beams are spent on them.
+  const { items, single, options } = admitTask(ctx, request, translateTask, {
+    inputs: raw.q, to: raw.target, ...(auto ? {} : { from: raw.source }), ...(wanted > 0 && !html ? { alternatives: wanted } : {}),
+  });
+  const plans = (items as string[]).map(html ? planHtml : planText);
   let sources: (string | undefined)[] = plans.map(() => options.from as string | undefined);
   let detected: DetectedLanguage[] | undefined;
   const model = options.model as string;
@@ -87,16 +101,24 @@ async function translate(ctx: ServerContext, request: FastifyRequest, reply: Fas
     sources = detected.map((d) => d.language);
   }
   const translated: string[][] = plans.map((p) => new Array<string>(p.texts.length));
+  const alternatives: string[][] = plans.map(() => []);
   // One translate call per source language: the task takes one source language per request.
   for (const source of new Set(sources)) {
     const at = plans.flatMap((plan, i) => (sources[i] === source ? plan.texts.map((_, j) => [i, j] as const) : []));
     if (at.length === 0) continue;
-    const results = (await ctx.inference.run(translateTask, at.map(([i, j]) => plans[i].texts[j]), { ...options, from: source }, clientGone(reply))) as { text: string }[];
-    at.forEach(([i, j], k) => { translated[i][j] = results[k].text; });
+    const results = (await ctx.inference.run(translateTask, at.map(([i, j]) => plans[i].texts[j]), { ...options, from: source }, clientGone(reply))) as TranslationResult[];
+    at.forEach(([i, j], k) => {
+      translated[i][j] = results[k].text;
+      // A text plan has one piece, so its piece's alternatives are the whole text's.
+      if (!html) alternatives[i] = results[k].alternatives ?? [];
+    });
   }
   const texts = plans.map((plan, i) => plan.render(translated[i]));
-  const answer = { translatedText: single ? texts[0] : texts };
-  return detected ? { ...answer, detectedLanguage: single ? detected[0] : detected } : answer;
+  return {
+    translatedText: single ? texts[0] : texts,
+    ...(detected ? { detectedLanguage: single ? detected[0] : detected } : {}),
+    ...(wanted > 0 ? { alternatives: single ? alternatives[0] : alternatives } : {}),
+  };
 }
 
 async function detect(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply) {

@@ -55,14 +55,15 @@ export async function openAIEmbeddings(ctx: ServerContext, request: FastifyReque
   markOpenAI(request);
   const body = parseWith(OpenAIEmbeddingsRequest, raw, 'request');
   const { items, options } = admitTask(ctx, request, embedTask, { model: body.model, inputs: body.input });
-  let vectors = (await ctx.inference.run(embedTask, items, options, clientGone(reply))) as number[][];
+  const counted = await ctx.inference.runCounted(embedTask, items, options, clientGone(reply));
+  let vectors = counted.results as number[][];
   if (body.dimensions !== undefined) {
     const width = vectors[0]?.length ?? 0;
     if (body.dimensions > width) throw geulError('INVALID_INPUT', { detail: `dimensions: ${body.dimensions} is more than the model's ${width}` });
     const n = body.dimensions;
     vectors = vectors.map((v) => shorten(v, n));
   }
-  const tokens = await countTokens(ctx, embedTask, options.model as string, items as string[], true);
+  const tokens = counted.tokens;
   const base64 = body.encoding_format === 'base64';
   return {
     object: 'list',

@@ -1,4 +1,5 @@
 // Beam search for encoder-decoder models (translation); transformers.js 4.3 keeps only the first beam.
+import { geulError } from '../core/errors.js';
 import { hf } from '../runtime/transformers.js';
 import type { LoadedModel } from '../runtime/models.js';
 
@@ -15,8 +16,13 @@ export interface BeamOptions {
   lengthPenalty?: number;
   /** Token forced as the first generated token (M2M100's target-language token). */
   forcedBosTokenId?: number;
+  /** How many of the best finished hypotheses to return (transformers' `num_return_sequences`): 1 ≤ n ≤ numBeams. */
+  numReturnSequences?: number;
   signal?: AbortSignal;
 }
+
+/** One finished translation: its token ids (no start or end token) and its length-penalised log-probability. */
+export interface BeamHypothesis { tokens: number[]; score: number }
 
 type Cache = Record<string, hf.Tensor>;
 
@@ -49,7 +55,20 @@ interface Hypothesis { tokens: number[]; score: number }
 
 /** Translates one tokenised input with beam search; returns the generated token ids (without the start token). */
 export async function beamSearchSeq2Seq(loaded: LoadedModel, inputs: Record<string, hf.Tensor>, options: BeamOptions): Promise<number[]> {
+  return (await beamSearchHypotheses(loaded, inputs, { ...options, numReturnSequences: 1 }))[0]?.tokens ?? [];
+}
+
+/**
+ * Beam search returning the `numReturnSequences` best hypotheses, best first (fewer when fewer beams survive).
+ * As in transformers, a search that ends at the length limit before it is done ranks the running beams with the
+ * finished ones; one stopped because nothing running can win returns finished translations only.
+ */
+export async function beamSearchHypotheses(loaded: LoadedModel, inputs: Record<string, hf.Tensor>, options: BeamOptions): Promise<BeamHypothesis[]> {
   const { numBeams, maxNewTokens } = options;
+  const wanted = options.numReturnSequences ?? 1;
+  if (!Number.isInteger(wanted) || wanted < 1 || wanted > numBeams) {
+    throw geulError('INVALID_INPUT', { detail: `beam search returns 1 to num_beams (${numBeams}) sequences, not ${wanted}` });
+  }
   const lengthPenalty = options.lengthPenalty ?? 1;
   const config = loaded.config;
   const eos = Number(config.eos_token_id ?? 2);
@@ -68,6 +87,7 @@ export async function beamSearchSeq2Seq(loaded: LoadedModel, inputs: Record<stri
   const finished: Hypothesis[] = [];
   let cache: Cache | undefined;
   let lastTokens = Array.from({ length: numBeams }, () => start);
+  let done = false;
 
   for (let step = 0; step < maxNewTokens; step++) {
     if (options.signal?.aborted) break;
@@ -121,12 +141,16 @@ export async function beamSearchSeq2Seq(loaded: LoadedModel, inputs: Record<stri
     beams = next;
     lastTokens = next.map((h) => h.tokens[h.tokens.length - 1]);
     cache = reorderCache(outputs, cache, origins);
-    if (finished.length >= numBeams && finished[finished.length - 1].score >= bestRunning) break;
+    if (finished.length >= numBeams && finished[finished.length - 1].score >= bestRunning) {
+      done = true;
+      break;
+    }
   }
 
-  const running = beams.filter((h) => Number.isFinite(h.score)).map((h) => ({ tokens: h.tokens, score: h.score / Math.pow(Math.max(h.tokens.length, 1), lengthPenalty) }));
-  const all = [...finished, ...(finished.length > 0 ? [] : running)].sort((a, b) => b.score - a.score);
-  return all[0]?.tokens.filter((t) => t !== eos) ?? [];
+  const running = done ? [] : beams.filter((h) => Number.isFinite(h.score) && h.tokens.length > 0)
+    .map((h) => ({ tokens: h.tokens, score: h.score / Math.pow(h.tokens.length, lengthPenalty) }));
+  const ranked = [...finished, ...running].sort((a, b) => b.score - a.score).slice(0, Math.min(numBeams, wanted));
+  return ranked.map((h) => ({ tokens: h.tokens.filter((t) => t !== eos), score: h.score }));
 }
 
 async function encode(loaded: LoadedModel, inputs: Record<string, hf.Tensor>): Promise<hf.Tensor> {

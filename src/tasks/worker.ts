@@ -6,7 +6,7 @@ import type { GeulConfig } from '../core/config.js';
 import { geulError, isGeulError } from '../core/errors.js';
 import { ModelStore } from '../runtime/models.js';
 import type { ModelKind } from '../runtime/model-kinds.js';
-import { END_OF_MESSAGES, type WorkerCall, type WorkerReply } from '../runtime/pool.js';
+import { END_OF_MESSAGES, RELEASE_OP, arrivedAfterClose, type ReleasePayload, type WorkerCall, type WorkerReply } from '../runtime/pool.js';
 import { getTask } from './registry.js';
 import { countTokens, renderChat, type ChatMessage } from './chat.js';
 import { runMode, streamTask } from './run.js';
@@ -36,6 +36,8 @@ const testDelayMs = Number(process.env.GEUL_TEST_WORKER_DELAY_MS ?? 0);
 
 /** A batch of validated items with their options (`options.model` is the resolved model reference). */
 export interface TaskPayload { task: string; items: unknown[]; options: Record<string, unknown> }
+/** What `task-counted` answers: the task's results and each item's token count. */
+export interface CountedResults { results: unknown[]; tokens: number[] }
 /** One item of a streaming task. */
 export interface StreamPayload { task: string; item: unknown; options: Record<string, unknown> }
 /** A CLI-style whole-run mode of a task (e.g. translate's `languages`). */
@@ -59,12 +61,21 @@ function modelKind(task: Task): ModelKind {
 }
 
 async function handle(call: WorkerCall, signal: AbortSignal): Promise<unknown> {
+  if (arrivedAfterClose(call)) throw geulError('OVERLOADED', { retryAfter: 5 });
   if (testDelayMs > 0) await sleep(testDelayMs);
   if (signal.aborted || (call.abortFlag && Atomics.load(call.abortFlag, 0) === 1)) throw geulError('CANCELLED');
   switch (call.op) {
     case 'task': {
       const p = call.payload as TaskPayload;
       return taskOf(p.task).run(p.items, p.options, { models, signal });
+    }
+    case 'task-counted': {
+      // The results and each item's token count (with special tokens, for usage reports) in one hop, not two.
+      const p = call.payload as TaskPayload;
+      const task = taskOf(p.task);
+      const results = await task.run(p.items, p.options, { models, signal });
+      const loaded = await models.load(p.options.model as string, modelKind(task), task.id);
+      return { results, tokens: countTokens(loaded, p.items as string[], true) } satisfies CountedResults;
     }
     case 'stream': {
       const p = call.payload as StreamPayload;
@@ -97,6 +108,18 @@ async function handle(call: WorkerCall, signal: AbortSignal): Promise<unknown> {
       const p = call.payload as CountTokensPayload;
       const task = taskOf(p.task);
       return countTokens(await models.load(p.model, modelKind(task), task.id), p.texts, p.specialTokens);
+    }
+    case RELEASE_OP: {
+      // Pool shutdown: wait (briefly) until every worker holds one release call, then free the sessions.
+      const { barrier, workers } = call.payload as ReleasePayload;
+      Atomics.add(barrier, 0, 1);
+      Atomics.notify(barrier, 0);
+      const until = Date.now() + 2000;
+      for (let seen = Atomics.load(barrier, 0); seen < workers && Date.now() < until; seen = Atomics.load(barrier, 0)) {
+        Atomics.wait(barrier, 0, seen, until - Date.now());
+      }
+      await models.dispose();
+      return {};
     }
     default:
       throw geulError('INTERNAL');

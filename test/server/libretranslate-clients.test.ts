@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/server/app.js';
 import { KeyStore } from '../../src/store/keys.js';
+import { MAX_ALTERNATIVES } from '../../src/tasks/translate.js';
 import { fixturesDir } from '../helpers/fixtures.js';
 import { post, serverConfig } from '../helpers/server.js';
 
@@ -71,7 +72,7 @@ describe('LibreTranslate face (open server, tiny M2M100)', () => {
     assert.deepEqual((JSON.parse(res.body) as { language: string }[][]).map((c) => c[0].language), ['fr', 'de', 'ko']);
   });
 
-  test('undetectable or model-unsupported source → 400 naming it; alternatives → a clear 400', async () => {
+  test('undetectable or model-unsupported source → 400 naming it; bad alternatives → a clear 400', async () => {
     const none = await post(app, '/translate', { q: '123 !!', source: 'auto', target: 'en' });
     assert.equal(none.status, 400, none.body);
     assert.match(none.json().error!.message, /could not be detected/);
@@ -80,9 +81,65 @@ describe('LibreTranslate face (open server, tiny M2M100)', () => {
     assert.equal(eu.status, 400, eu.body);
     assert.equal(eu.json().error!.code, 'UNKNOWN_LANGUAGE');
     assert.match(eu.json().error!.message, /"eu"/);
-    const alt = await post(app, '/translate', { q: 'Hi', source: 'en', target: 'fr', alternatives: 3 });
-    assert.equal(alt.status, 400);
-    assert.match(alt.json().error!.message, /alternatives/);
+    for (const alternatives of [MAX_ALTERNATIVES + 1, 1.5, 'many']) {
+      const alt = await post(app, '/translate', { q: 'Hi', source: 'en', target: 'fr', alternatives });
+      assert.equal(alt.status, 400, String(alternatives));
+      assert.equal(alt.json().error!.code, 'INVALID_INPUT');
+      assert.match(alt.json().error!.message, /alternatives/);
+    }
+    const viaForm = await app.inject({ method: 'POST', url: '/translate', headers: FORM, payload: form({ q: 'Hi', source: 'en', target: 'fr', alternatives: String(MAX_ALTERNATIVES + 1) }) });
+    assert.equal(viaForm.statusCode, 400, viaForm.body);
+    assert.match(viaForm.body, /alternatives: at most/);
+  });
+
+  test('alternatives N: a list of up to N other translations for a string q, one list per text for an array q', async () => {
+    const one = await post(app, '/translate', { q: 'where is the train station', source: 'en', target: 'de', alternatives: 3 });
+    assert.equal(one.status, 200, one.body);
+    const body = one.json() as { translatedText: string; alternatives: string[] };
+    assert.ok(Array.isArray(body.alternatives) && body.alternatives.length >= 1 && body.alternatives.length <= 3, one.body);
+    assert.ok(body.alternatives.every((a) => typeof a === 'string' && a !== body.translatedText));
+    assert.equal(new Set(body.alternatives).size, body.alternatives.length);
+
+    const many = await post(app, '/translate', { q: ['where is the train station', 'good morning'], source: 'en', target: 'de', alternatives: 3 });
+    assert.equal(many.status, 200, many.body);
+    const batch = many.json() as { translatedText: string[]; alternatives: string[][] };
+    assert.equal(batch.alternatives.length, 2);
+    assert.equal(batch.translatedText[0], body.translatedText, 'the same answer whatever the batch');
+    assert.deepEqual(batch.alternatives[0], body.alternatives);
+    batch.alternatives.forEach((list, i) => {
+      assert.ok(list.length <= 3 && list.every((a) => a !== batch.translatedText[i]), JSON.stringify(list));
+    });
+
+    // libretranslatepy sends it as a form field; source "auto" gives detectedLanguage beside the list.
+    const viaForm = await app.inject({ method: 'POST', url: '/translate', headers: FORM, payload: form({ q: FR, source: 'auto', target: 'en', alternatives: '2' }) });
+    assert.equal(viaForm.statusCode, 200, viaForm.body);
+    const auto = viaForm.json() as { translatedText: string; alternatives: string[]; detectedLanguage: { language: string } };
+    assert.equal(auto.detectedLanguage.language, 'fr');
+    assert.ok(Array.isArray(auto.alternatives) && auto.alternatives.length <= 2);
+  });
+
+  test('native POST /v1/translate takes alternatives too; GET /v1/tasks shows the field and its limit', async () => {
+    const res = await post(app, '/v1/translate', { inputs: ['where is the train station'], from: 'en', to: 'de', alternatives: 3 });
+    assert.equal(res.status, 200, res.body);
+    const [result] = JSON.parse(res.body) as { text: string; alternatives: string[] }[];
+    const lt = (await post(app, '/translate', { q: 'where is the train station', source: 'en', target: 'de', alternatives: 3 })).json() as { translatedText: string; alternatives: string[] };
+    assert.deepEqual(result, { text: lt.translatedText, alternatives: lt.alternatives });
+    const tooMany = await post(app, '/v1/translate', { inputs: 'hi', from: 'en', to: 'de', alternatives: MAX_ALTERNATIVES + 1 });
+    assert.equal(tooMany.status, 400);
+    assert.match(tooMany.body, /alternatives/);
+    const tasks = (await app.inject({ url: '/v1/tasks' })).json() as { data: { id: string; request_schema: { properties: Record<string, { maximum?: number }> } }[] };
+    assert.equal(tasks.data.find((t) => t.id === 'translate')!.request_schema.properties.alternatives.maximum, MAX_ALTERNATIVES);
+  });
+
+  test('alternatives: absent unless asked for; format "html" answers empty lists, as LibreTranslate', async () => {
+    for (const alternatives of [undefined, 0, -2]) {
+      const res = await post(app, '/translate', { q: 'Hello', source: 'en', target: 'fr', ...(alternatives === undefined ? {} : { alternatives }) });
+      assert.equal(res.status, 200, res.body);
+      assert.equal('alternatives' in (res.json() as object), false, String(alternatives));
+    }
+    const html = await post(app, '/translate', { q: ['<p>Hello <b>world</b></p>', '<i>Good morning</i>'], source: 'en', target: 'fr', format: 'html', alternatives: 2 });
+    assert.equal(html.status, 200, html.body);
+    assert.deepEqual((html.json() as { alternatives: string[][] }).alternatives, [[], []]);
   });
 });
 

@@ -62,6 +62,18 @@ describe('/v1/embeddings (OpenAI body)', () => {
     assert.equal(res.usage.total_tokens, expected);
   });
 
+  test('usage stays per request when concurrent requests share one batched worker call', async () => {
+    const tokenizer = await hf.AutoTokenizer.from_pretrained(join(T, 'tiny-bert-embed'), { local_files_only: true });
+    const requests = [['a cat sat on the mat'], ['hello', 'a much longer sentence about nothing in particular at all'], ['x']];
+    const answers = await Promise.all(requests.map((input) => post(app, '/v1/embeddings', { input })));
+    answers.forEach((res, i) => {
+      assert.equal(res.status, 200, res.body);
+      const body = res.json() as unknown as Embeddings;
+      assert.equal(body.data.length, requests[i].length);
+      assert.equal(body.usage.prompt_tokens, requests[i].reduce((n, t) => n + tokenizer.encode(t).length, 0), `request ${i}`);
+    });
+  });
+
   test('errors take OpenAI\'s shape on the OpenAI body, the native body keeps the catalog shape', async () => {
     const openai = await post(app, '/v1/embeddings', { input: 'x', encoding_format: 'int8' });
     assert.equal(openai.status, 400);

@@ -1,5 +1,6 @@
 // Back-pressure and failure handling: bursts past the queue get 503 + Retry-After, a killed worker fails only its
-// request and is replaced, and SIGTERM lets in-flight requests finish before exiting 0 (over a real port).
+// request and is replaced, and SIGTERM lets in-flight requests finish before exiting 0 (over a real port), ONNX
+// workers included.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -7,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/server/app.js';
+import { fixturesDir } from '../helpers/fixtures.js';
 import { post, serverConfig, spawnServe } from '../helpers/server.js';
 
 /** Every worker call waits this long first (test hook in the worker), so requests are reliably in flight. */
@@ -55,6 +57,20 @@ describe('with slow workers', () => {
   });
 });
 
+test('closing the pool: the running call finishes, queued calls answer 503 OVERLOADED without running (not 500)', async () => {
+  process.env.GEUL_TEST_WORKER_DELAY_MS = DELAY;
+  const app = await buildServer(serverConfig({ workers: 1, queueSize: 10, defaults: { generate: '/nonexistent/gpt' } }));
+  delete process.env.GEUL_TEST_WORKER_DELAY_MS;
+  assert.equal((await post(app, '/v1/generate', { inputs: 'warm-up' })).status, 404, 'the worker is up');
+  const answers = Array.from({ length: 4 }, (_, i) => post(app, '/v1/generate', { inputs: `queued ${i}` }));
+  await new Promise((r) => setTimeout(r, 150));
+  await app.geul.inference.close();
+  const statuses = (await Promise.all(answers)).map((a) => a.status);
+  assert.equal(statuses[0], 404, 'the running call got its real answer (the model is missing on purpose)');
+  assert.deepEqual(statuses.slice(1), [503, 503, 503]);
+  await app.close();
+});
+
 test('SIGTERM with requests in flight: they complete, then the process exits 0', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'geul-sigterm-'));
   // A generous drain deadline: on a loaded machine the in-flight requests may take many seconds to finish.
@@ -88,4 +104,22 @@ test('the compiled server (dist/) runs its worker from worker.js under plain Nod
   } finally {
     child.kill('SIGTERM');
   }
+});
+
+test('SIGTERM while two workers run ONNX sessions: queued requests answer 503, the process exits 0', { timeout: 90_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'geul-sigterm-onnx-'));
+  const { child, url, stderr } = await spawnServe(['--import', 'tsx', 'src/cli/bin.ts', 'serve', '--port', '0', '--workers', '2', '--data-dir', dir,
+    '--models', await fixturesDir(), '--default', 'embeddings=tiny-bert-embed', '--log-level', 'warn'], process.env);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const embed = (i: number) => fetch(`${url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: `text number ${i}` }) })
+    .then((r) => r.status, () => 0);
+  // Both workers load the model and run sessions, then a burst is in flight when the signal comes.
+  assert.deepEqual(new Set(await Promise.all(Array.from({ length: 64 }, (_, i) => embed(i)))), new Set([200]));
+  const burst = Array.from({ length: 256 }, (_, i) => embed(i));
+  await new Promise((r) => setTimeout(r, 20));
+  child.kill('SIGTERM');
+  const statuses = await Promise.all(burst);
+  // 0: a connection the closing server refused; never a 500.
+  assert.ok(statuses.every((s) => s === 200 || s === 503 || s === 0), JSON.stringify(statuses.filter((s) => s !== 200)));
+  assert.equal(await exited, 0, stderr());
 });

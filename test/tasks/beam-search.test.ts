@@ -1,11 +1,12 @@
-// Beam search on the tiny M2M100: width 1 equals transformers.js greedy decoding; wider beams score at least as well.
+// Beam search on the tiny M2M100: width 1 equals transformers.js greedy decoding; wider beams score at least as well; n-best lists.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/core/config.js';
 import { ModelStore, type LoadedModel } from '../../src/runtime/models.js';
 import { hf } from '../../src/runtime/transformers.js';
-import { beamSearchSeq2Seq, selectRows } from '../../src/tasks/beam-search.js';
+import { beamSearchHypotheses, beamSearchSeq2Seq, selectRows } from '../../src/tasks/beam-search.js';
+import { isGeulError } from '../../src/core/errors.js';
 import { fixturesDir } from '../helpers/fixtures.js';
 
 let store: ModelStore;
@@ -61,6 +62,32 @@ test('wider beams find sequences at least as likely as greedy (length penalty 0)
   assert.deepEqual(await beamSearchSeq2Seq(loaded, inputs, { numBeams: 4, maxNewTokens: 6, lengthPenalty: 0, forcedBosTokenId: forced }), wide);
   const [g, w] = [await sequenceLogProb(inputs, greedy), await sequenceLogProb(inputs, wide)];
   assert.ok(w >= g - 1e-4, `beam ${w} < greedy ${g}`);
+});
+
+test('n best: distinct hypotheses best first, scored by their log-probability, the first being the single answer', async () => {
+  const { inputs, forced } = encode('where is the train station', 'de');
+  const options = { numBeams: 4, maxNewTokens: 6, lengthPenalty: 0, forcedBosTokenId: forced };
+  const best = await beamSearchHypotheses(loaded, inputs, { ...options, numReturnSequences: 4 });
+  assert.ok(best.length >= 2 && best.length <= 4, `${best.length} hypotheses`);
+  assert.deepEqual(best[0].tokens, await beamSearchSeq2Seq(loaded, inputs, options));
+  assert.equal(new Set(best.map((h) => h.tokens.join(','))).size, best.length, 'each hypothesis is a different sequence');
+  const eos = Number(loaded.config.eos_token_id);
+  for (let i = 0; i < best.length; i++) {
+    if (i > 0) assert.ok(best[i - 1].score >= best[i].score, 'best first');
+    assert.equal(best[i].tokens[0], forced);
+    // Length penalty 0: the score is the summed log-probability, with the end token when the hypothesis finished.
+    const [finished, cut] = [await sequenceLogProb(inputs, [...best[i].tokens, eos]), await sequenceLogProb(inputs, best[i].tokens)];
+    const near = Math.min(Math.abs(best[i].score - finished), Math.abs(best[i].score - cut));
+    assert.ok(near < 1e-3, `score ${best[i].score} matches neither ${finished} nor ${cut}`);
+  }
+  const two = await beamSearchHypotheses(loaded, inputs, { ...options, numReturnSequences: 2 });
+  assert.deepEqual(two, best.slice(0, 2), 'asking for fewer returns the head of the same list');
+});
+
+test('n best: more sequences than beams is refused, as in transformers', async () => {
+  const { inputs, forced } = encode('hello', 'fr');
+  await assert.rejects(beamSearchHypotheses(loaded, inputs, { numBeams: 2, maxNewTokens: 4, forcedBosTokenId: forced, numReturnSequences: 3 }),
+    (err: unknown) => isGeulError(err) && err.code === 'INVALID_INPUT' && /num_beams/.test(err.message));
 });
 
 test('selectRows copies rows in the given order', () => {
