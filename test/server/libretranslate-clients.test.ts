@@ -1,7 +1,7 @@
 // The LibreTranslate face as its published clients call it: JSON and form bodies, source "auto", /detect, /languages, api_key/apiKey.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -10,6 +10,7 @@ import { KeyStore } from '../../src/store/keys.js';
 import { MAX_ALTERNATIVES } from '../../src/tasks/translate.js';
 import { fixturesDir } from '../helpers/fixtures.js';
 import { post, serverConfig } from '../helpers/server.js';
+import { sharedDataPath } from '../helpers/shared-data.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const FR = 'Où est la gare ? Je dois prendre le train pour Lyon ce soir.';
@@ -70,6 +71,27 @@ describe('LibreTranslate face (open server, tiny M2M100)', () => {
     const res = await post(app, '/detect', { q: [FR, DE, '역이 어디예요? 서울역에 가야 해요.'] });
     assert.equal(res.status, 200, res.body);
     assert.deepEqual((JSON.parse(res.body) as { language: string }[][]).map((c) => c[0].language), ['fr', 'de', 'ko']);
+  });
+
+  test('/detect on FLORES-200 devtest sentences: a few per language, as a string q and as one array q', async (t) => {
+    const flores: Record<string, string> = { eng_Latn: 'en', fra_Latn: 'fr', deu_Latn: 'de', spa_Latn: 'es', kor_Hang: 'ko', jpn_Jpan: 'ja', zho_Hans: 'zh' };
+    const texts: string[] = [];
+    const expected: string[] = [];
+    for (const [stem, code] of Object.entries(flores)) {
+      const path = sharedDataPath(t, 'flores200-devtest', `${stem}.devtest`);
+      if (!path) return;
+      // Lines 100–102: other sentences than the detector's own unit test reads.
+      for (const sentence of readFileSync(path, 'utf8').split('\n').slice(100, 103)) {
+        texts.push(sentence);
+        expected.push(code);
+      }
+    }
+    const one = await post(app, '/detect', { q: texts[0] });
+    assert.equal(one.status, 200, one.body);
+    assert.equal((JSON.parse(one.body) as { language: string }[])[0].language, expected[0]);
+    const all = await post(app, '/detect', { q: texts });
+    assert.equal(all.status, 200, all.body);
+    assert.deepEqual((JSON.parse(all.body) as { language: string }[][]).map((c) => c[0].language), expected);
   });
 
   test('undetectable or model-unsupported source → 400 naming it; bad alternatives → a clear 400', async () => {

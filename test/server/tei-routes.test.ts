@@ -37,6 +37,19 @@ describe('TEI face', () => {
     assert.equal(many.length, 2);
   });
 
+  test('truncate: false refuses a text over the model window with 413 (both routes); absent or true truncates it', async () => {
+    const info = (await app.inject({ url: '/info' })).json() as { max_input_length: number };
+    const long = Array.from({ length: info.max_input_length + 10 }, () => 'film').join(' ');
+    for (const route of ['/embed', '/predict']) {
+      const refused = await post(app, route, { inputs: ['a short one', long], truncate: false });
+      assert.equal(refused.status, 413, `${route}: ${refused.body}`);
+      assert.match(refused.body, /inputs\[1\] has \d+ tokens, over the model's \d+/);
+      assert.equal((await post(app, route, { inputs: ['a short one'], truncate: false })).status, 200, route);
+      assert.equal((await post(app, route, { inputs: [long] })).status, 200, route);
+      assert.equal((await post(app, route, { inputs: [long], truncate: true })).status, 200, route);
+    }
+  });
+
   test('GET /info: model id, max input length, batch limits', async () => {
     const res = await app.inject({ url: '/info' });
     assert.equal(res.statusCode, 200, res.body);
