@@ -156,19 +156,20 @@ export function maskBatch(packed: PackedSequences, rows: readonly number[], toke
     const chosen = new Uint8Array(len);
     const eligible = (i: number) => !tokenizer.special.has(src[i]);
     const startsWord = (i: number) => !options.wholeWord || !tokenizer.continuation![src[i]] || !eligible(i - 1);
+    const choose = (i: number) => {
+      chosen[i] = 1;
+      if (options.wholeWord) for (let j = i + 1; j < len && eligible(j) && tokenizer.continuation![src[j]]; j++) chosen[j] = 1;
+    };
+    const starts: number[] = [];
     let any = false;
     for (let i = 0; i < len; i++) {
       if (!eligible(i) || !startsWord(i)) continue;
+      starts.push(i);
       if (rng.next() >= probability) continue;
-      chosen[i] = 1;
+      choose(i);
       any = true;
-      if (options.wholeWord) for (let j = i + 1; j < len && eligible(j) && tokenizer.continuation![src[j]]; j++) chosen[j] = 1;
     }
-    if (!any) {
-      const candidates: number[] = [];
-      for (let i = 0; i < len; i++) if (eligible(i)) candidates.push(i);
-      if (candidates.length > 0) chosen[candidates[rng.int(candidates.length)]] = 1;
-    }
+    if (!any && starts.length > 0) choose(starts[rng.int(starts.length)]);
     const row = b * seq;
     for (let i = 0; i < len; i++) {
       attentionMask[row + i] = 1n;
