@@ -1,7 +1,4 @@
-// Encoder sizes for pre-training from scratch (BERT layout) and Hugging Face's initial weights for them.
-import { Rng } from '../../core/random.js';
-import type { EncoderConfig } from './config.js';
-import { encoderParameterSpec } from './parameters.js';
+// Encoder sizes for pre-training from scratch (BERT layout) as Hugging Face config.json files.
 
 export const ENCODER_SIZES = ['tiny', 'mini', 'small', 'base'] as const;
 export type EncoderSize = (typeof ENCODER_SIZES)[number];
@@ -53,24 +50,4 @@ export function bertMaskedLmConfig(size: EncoderSize, options: SizeOptions): Rec
     position_embedding_type: 'absolute',
     torch_dtype: 'float32',
   };
-}
-
-/**
- * Hugging Face's `_init_weights` for every parameter of `config`: linear and embedding weights normal(0, range),
- * biases zero, LayerNorm weight one and bias zero, the padding row of the word embeddings zero.
- */
-export function initialEncoderWeights(config: EncoderConfig, seed: number, range = INITIALIZER_RANGE): Map<string, Float32Array> {
-  const rng = new Rng(seed);
-  const out = new Map<string, Float32Array>();
-  for (const [name, shape] of encoderParameterSpec(config).parameters) {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const norm = /(LayerNorm|layer_norm)\./.test(name);
-    let data: Float32Array;
-    if (name.endsWith('.bias') || name === 'cls.predictions.bias') data = new Float32Array(size);
-    else if (norm) data = new Float32Array(size).fill(1);
-    else data = rng.normalArray(size, range);
-    if (name.endsWith('word_embeddings.weight')) data.fill(0, config.padTokenId * config.hiddenSize, (config.padTokenId + 1) * config.hiddenSize);
-    out.set(name, data);
-  }
-  return out;
 }
