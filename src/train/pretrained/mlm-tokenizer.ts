@@ -1,6 +1,7 @@
 // The tokenizer a masked-LM run encodes its corpus with: a tokenizer folder loaded by transformers.js, so the ids seen
 // in pre-training are exactly those `geul fill-mask`, `geul finetune` and inference will produce.
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { geulError } from '../../core/errors.js';
 import { configureTransformers, type hf } from '../../runtime/transformers.js';
@@ -82,6 +83,17 @@ export async function loadMlmTokenizer(folder: string): Promise<MlmTokenizer> {
     encode: (text) => tokenizer.encode(text, { add_special_tokens: false }),
     files,
   };
+}
+
+/** A tokenizer from its files' text (a freshly trained vocabulary), loaded through a temporary folder. */
+export async function mlmTokenizerFromFiles(files: Readonly<Record<string, string>>): Promise<MlmTokenizer> {
+  const dir = await mkdtemp(join(tmpdir(), 'geul-tokenizer-'));
+  try {
+    for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+    return { ...(await loadMlmTokenizer(dir)), source: 'trained vocabulary' };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 function parseJson(text: string | undefined): Record<string, unknown> {

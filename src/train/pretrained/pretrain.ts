@@ -4,7 +4,7 @@
 //
 //   const result = await pretrainEncoder({ data: { sources: ['corpus.txt'] }, model: { size: 'mini', vocabSize: 8000 },
 //     run: { steps: 2000 }, output: { dir: 'runs/mlm' } }, { onEvent: (e) => console.log(JSON.stringify(e)) });
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { geulError, isGeulError } from '../../core/errors.js';
@@ -16,7 +16,7 @@ import { parseEncoderConfig, type EncoderConfig } from './config.js';
 import { loadPretrainedEncoder } from './load.js';
 import { corpusFiles, readCorpus } from './mlm-corpus.js';
 import { BatchOrder, buildMlmCorpus, maskBatch, stepRng, type MaskingOptions } from './mlm-data.js';
-import { loadMlmTokenizer, type MlmTokenizer } from './mlm-tokenizer.js';
+import { loadMlmTokenizer, mlmTokenizerFromFiles, type MlmTokenizer } from './mlm-tokenizer.js';
 import { encoderDropout, encoderModelDef, encoderValues, initializerRange } from './model-def.js';
 import { architectureName } from './parameters.js';
 import type { PretrainEventHandler } from './pretrain-events.js';
@@ -62,8 +62,6 @@ interface Starting {
   values: Map<string, Float32Array>;
 }
 
-const TOKENIZER_DIR_FILES = ['tokenizer.json', 'tokenizer_config.json'];
-
 export async function pretrainEncoder(input: PretrainSpecInput | PretrainSpec, context: PretrainContext = {}): Promise<PretrainResult> {
   const spec = parsePretrainSpec(input, context.optionName);
   const emit = context.onEvent ?? (() => {});
@@ -75,27 +73,27 @@ export async function pretrainEncoder(input: PretrainSpecInput | PretrainSpec, c
   const base = m.base !== undefined ? loadPretrainedEncoder(m.base, 'masked-lm') : undefined;
   const baseRaw = m.base !== undefined ? (JSON.parse(await readFile(join(m.base, 'config.json'), 'utf8')) as Record<string, unknown>) : undefined;
   const tokenizerDir = m.tokenizer ?? m.base;
-  if (!spec.run.resume && tokenizerDir !== undefined) {
-    for (const file of TOKENIZER_DIR_FILES) await readFile(join(tokenizerDir, file)).catch(() => { throw geulError('MODEL_FILE_MISSING', { model: tokenizerDir, file }); });
+  const given = !spec.run.resume && tokenizerDir !== undefined ? await loadMlmTokenizer(tokenizerDir) : undefined;
+  if (given && base && given.vocabSize > base.config.vocabSize) {
+    throw geulError('TOKENIZER_VOCAB_MISMATCH', { model: tokenizerDir, tokens: given.vocabSize - 1, rows: base.config.vocabSize });
   }
-  await prepareRunFolder(out);
+  const existing = await stat(out).catch(() => undefined);
+  if (existing && !existing.isDirectory()) throw geulError('OUTPUT_INVALID', { path: out, detail: 'it is a file, not a folder' });
   const resumed = spec.run.resume ? await loadCheckpoint(out) : undefined;
   const readCorpusOptions = { documents: spec.data.documents, text: spec.data.text, stripGutenberg: spec.data.stripGutenberg, signal };
 
   let tokenizer: MlmTokenizer;
   if (resumed) tokenizer = await loadMlmTokenizer(out);
-  else if (tokenizerDir !== undefined) tokenizer = await loadMlmTokenizer(tokenizerDir);
+  else if (given) tokenizer = given;
   else {
     const vocab = await trainWordpieceTokenizer(readCorpus(spec.data.sources, readCorpusOptions), {
       vocabSize: m.vocabSize!, lowercase: m.lowercase, stripAccents: m.stripAccents, minFrequency: m.minFrequency, signal,
       onProgress: (stage, done, total) => emit({ type: 'vocab', stage, done, total }),
     });
     const files = wordpieceTokenizerFiles(vocab, { lowercase: m.lowercase, stripAccents: m.stripAccents }, spec.run.maxLength);
-    for (const [name, text] of Object.entries(files)) await writeAtomic(join(out, name), text);
     emit({ type: 'log', level: 'info', message: `trained a WordPiece vocabulary of ${vocab.length} tokens` });
-    tokenizer = await loadMlmTokenizer(out);
+    tokenizer = await mlmTokenizerFromFiles(files);
   }
-  if (!resumed && tokenizerDir !== undefined) for (const [name, text] of Object.entries(tokenizer.files)) await writeAtomic(join(out, name), text);
 
   const starting = startingModel(spec, tokenizer, base && { ...base, raw: baseRaw! });
   const { config } = starting;
@@ -115,6 +113,9 @@ export async function pretrainEncoder(input: PretrainSpecInput | PretrainSpec, c
   const masking: MaskingOptions = { probability: spec.masking.probability, wholeWord: spec.masking.wholeWord };
   if (masking.wholeWord && !tokenizer.continuation) throw geulError('INVALID_INPUT', { detail: '--whole-word needs a WordPiece tokenizer (## continuation pieces)' });
 
+  // Only now, with the data ready, does the run write anything.
+  await prepareRunFolder(out);
+  if (!resumed) for (const [name, text] of Object.entries(tokenizer.files)) await writeAtomic(join(out, name), text);
   const raw = baseRaw ?? starting.configJson;
   const model = encoderModelDef(config, starting.values, { dropout: encoderDropout(raw), initializerRange: initializerRange(raw) });
   const { steps, batchSize, seed } = spec.run;
