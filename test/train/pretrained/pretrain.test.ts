@@ -4,14 +4,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { isGeulError } from '../../../src/core/errors.js';
 import { readSafetensors } from '../../../src/core/weights/safetensors.js';
 import { SAMPLE_CORPUS } from '../../../src/fixtures/sample-corpus.js';
-import { configureTransformers } from '../../../src/runtime/transformers.js';
-import { Trainer } from '../../../src/train/trainer.js';
 import { loadPretrainedEncoder } from '../../../src/train/pretrained/load.js';
-import { encoderModelDef, encoderValues } from '../../../src/train/pretrained/model-def.js';
+import { finetuneEncoder } from '../../../src/train/pretrained/finetune.js';
 import { pretrainEncoder, type PretrainResult } from '../../../src/train/pretrained/pretrain.js';
 import type { PretrainEvent } from '../../../src/train/pretrained/pretrain-events.js';
 import type { PretrainSpecInput } from '../../../src/train/pretrained/pretrain-spec.js';
@@ -66,7 +63,7 @@ test('a tiny pre-train from scratch: held-out MLM loss falls below a uniform gue
   assert.equal(metrics.history.length, 2);
 });
 
-test('the output folder is a Hugging Face BertForMaskedLM checkpoint that loads for fine-tuning', async () => {
+test('the output folder is a Hugging Face BertForMaskedLM checkpoint that finetuneEncoder fine-tunes', async () => {
   for (const file of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'special_tokens_map.json']) {
     assert.ok(existsSync(join(scratch, file)), file);
   }
@@ -81,20 +78,14 @@ test('the output folder is a Hugging Face BertForMaskedLM checkpoint that loads 
   assert.deepEqual(loadPretrainedEncoder(scratch).weights.newlyInitialized, []);
   const asClassifier = loadPretrainedEncoder(scratch, 'sequence-classification');
   assert.deepEqual(asClassifier.weights.newlyInitialized.sort(), ['bert.pooler.dense.bias', 'bert.pooler.dense.weight', 'classifier.bias', 'classifier.weight']);
-  const model = encoderModelDef(asClassifier.config, encoderValues(asClassifier));
-  const trainer = await Trainer.create(model, { name: 'adamw', lr: 1e-3 }, { seed: 1 });
-  try {
-    const tokenizer = await configureTransformers().AutoTokenizer.from_pretrained(scratch, { local_files_only: true });
-    const ids = tokenizer.encode('hello world');
-    const shape = [1, ids.length];
-    const { loss } = await trainer.step({
-      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), shape),
-      attention_mask: new ort.Tensor('int64', new BigInt64Array(ids.length).fill(1n), shape),
-    }, BigInt64Array.of(1n));
-    assert.ok(Number.isFinite(loss) && loss > 0);
-  } finally {
-    await trainer.release();
-  }
+  // `geul finetune --base runs/<id>`: the folder fine-tunes as it is.
+  const rows = Array.from({ length: 48 }, (_, i) => `${i % 2 === 0 ? 'wonderful great film' : 'boring bad film'} ${TEXTS[i % TEXTS.length]}\t${i % 2}`);
+  const data = join(dir, 'labelled.tsv');
+  writeFileSync(data, `text\tlabel\n${rows.join('\n')}\n`);
+  const tuned = await finetuneEncoder({ data: { source: data }, model: { base: scratch }, run: { epochs: 1, batchSize: 8 }, optim: { lr: 1e-3 }, output: { dir: join(dir, 'tuned') } });
+  assert.ok(tuned.best >= 0 && tuned.best <= 1);
+  assert.deepEqual(tuned.newlyInitialized.sort(), ['bert.pooler.dense.bias', 'bert.pooler.dense.weight', 'classifier.bias', 'classifier.weight']);
+  assert.equal(loadPretrainedEncoder(join(dir, 'tuned')).config.head, 'sequence-classification');
 });
 
 test('a cancelled run resumes to exactly the weights of an uninterrupted one', async () => {
