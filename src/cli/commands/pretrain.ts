@@ -62,21 +62,44 @@ function progressReporter(json: boolean): (e: PretrainEvent) => void {
   let vocabBar: Progress | undefined;
   let merged = 0;
   let loss = 0;
+  // Documents read: counted, as the total is unknown until the corpus ends.
+  let counter: Progress | undefined;
+  let counted = 0;
+  const count = (label: string, done: number) => {
+    counter ??= createProgress(label, 0, `${label} {value} documents | {rate}/s`);
+    counter.increment(done - counted);
+    counted = done;
+  };
+  const stopCounter = () => {
+    counter?.stop();
+    counter = undefined;
+    counted = 0;
+  };
   return (e) => {
-    if (e.type === 'vocab' && e.stage === 'merge') {
+    if (e.type === 'vocab' && e.stage === 'count') count('counting words', e.done);
+    else if (e.type === 'read') {
+      vocabBar?.stop();
+      vocabBar = undefined;
+      count('encoding', e.documents);
+    }
+    else if (e.type === 'vocab' && e.stage === 'merge') {
+      stopCounter();
       vocabBar ??= createProgress('vocabulary', e.total, 'vocabulary {bar} {percentage}% | {value}/{total} merges | ETA {eta_formatted}');
       vocabBar.increment(e.done - merged);
       merged = e.done;
     } else if (e.type === 'log') process.stderr.write(`geul: ${e.level === 'warning' ? 'warning: ' : ''}${e.message}\n`);
     else if (e.type === 'start') {
       vocabBar?.stop();
+      stopCounter();
       if (!json) process.stderr.write(`pre-training ${(e.parameters / 1e6).toFixed(2)} M parameters on ${e.sequences} sequences (${e.tokens} tokens, ${e.documents} documents; ${e.held_out_sequences} held out), vocabulary ${e.vocab_size}\n`);
-      bar = createProgress('pretrain', e.total, 'pretrain {bar} {percentage}% | {value}/{total} steps | loss {loss} | {tps} tok/s | ETA {eta_formatted}');
-      if (e.step > 0) bar.increment(e.step, { loss: '-', tps: '-' });
+      bar = createProgress('pretrain', e.total, 'pretrain {bar} {percentage}% | {value}/{total} steps | loss {loss} | held-out {mlm} | {tps} tok/s | ETA {eta_formatted}');
+      bar.increment(e.step, { loss: '-', tps: '-', mlm: '-' });
     } else if (e.type === 'step') {
       loss = loss === 0 ? e.loss : 0.95 * loss + 0.05 * e.loss;
       bar?.increment(1, { loss: loss.toFixed(4), tps: e.tokens_per_s.toFixed(0) });
     } else if (e.type === 'eval') {
+      bar?.increment(0, { mlm: `${e.mlm_loss.toFixed(3)} (acc ${e.masked_accuracy.toFixed(3)})` });
+      // Without a terminal there is no bar: one line per evaluation instead.
       if (!json && !process.stderr.isTTY) process.stderr.write(`step ${e.step}: train loss ${e.train_loss.toFixed(4)} | held-out MLM loss ${e.mlm_loss.toFixed(4)}, masked accuracy ${e.masked_accuracy.toFixed(4)}\n`);
     } else if (e.type === 'done') {
       bar?.stop();
