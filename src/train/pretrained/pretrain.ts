@@ -70,9 +70,12 @@ export async function pretrainEncoder(input: PretrainSpecInput | PretrainSpec, c
   const m = spec.model;
   // Everything that can be checked before writing is checked first: bad input leaves no files behind.
   await corpusFiles(spec.data.sources);
-  const base = m.base !== undefined ? loadPretrainedEncoder(m.base, 'masked-lm') : undefined;
-  const baseRaw = m.base !== undefined ? (JSON.parse(await readFile(join(m.base, 'config.json'), 'utf8')) as Record<string, unknown>) : undefined;
-  const tokenizerDir = m.tokenizer ?? m.base;
+  // Local folders: the checkpoint to continue and the tokenizer to use.
+  const baseFolder = m.base;
+  const tokenizerFolder = m.tokenizer;
+  const base = baseFolder !== undefined ? loadPretrainedEncoder(baseFolder, 'masked-lm') : undefined;
+  const baseRaw = baseFolder !== undefined ? (JSON.parse(await readFile(join(baseFolder, 'config.json'), 'utf8')) as Record<string, unknown>) : undefined;
+  const tokenizerDir = tokenizerFolder ?? baseFolder;
   const given = !spec.run.resume && tokenizerDir !== undefined ? await loadMlmTokenizer(tokenizerDir) : undefined;
   if (given && base && given.vocabSize > base.config.vocabSize) {
     throw geulError('TOKENIZER_VOCAB_MISMATCH', { model: tokenizerDir, tokens: given.vocabSize - 1, rows: base.config.vocabSize });
