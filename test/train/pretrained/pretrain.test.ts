@@ -126,6 +126,26 @@ test('--base continues pre-training a checkpoint with its own tokenizer (domain 
   assert.deepEqual(JSON.parse(readFileSync(join(adapted, 'config.json'), 'utf8')).architectures, ['BertForMaskedLM']);
 });
 
+test('continuing the reference BERT-MLM with --max-length over its 64 positions packs to 64, with one warning', async (t) => {
+  const reference = sharedDataPath(t, 'reference-encoders', 'bert-mlm');
+  if (!reference) return;
+  const base = join(dir, 'reference-mlm');
+  mkdirSync(base);
+  for (const file of ['config.json', 'model.safetensors']) writeFileSync(join(base, file), readFileSync(join(reference, file)));
+  async function* docs() { for (const text of SAMPLE_CORPUS.en) yield text; }
+  const vocab = await trainWordpieceTokenizer(docs(), { vocabSize: 150 });
+  for (const [name, text] of Object.entries(wordpieceTokenizerFiles(vocab, {}, 64))) writeFileSync(join(base, name), text);
+  const english = join(dir, 'english.txt');
+  writeFileSync(english, Array.from({ length: 80 }, (_, i) => `${SAMPLE_CORPUS.en[i % 10]} ${SAMPLE_CORPUS.en[(i * 3 + 1) % 10]}`).join('\n'));
+  const seen: PretrainEvent[] = [];
+  const r = await pretrainEncoder({ data: { sources: [english] }, model: { base }, run: { steps: 3, batchSize: 2, maxLength: 128 }, output: { dir: join(dir, 'reference-out') } }, { onEvent: (e) => seen.push(e) });
+  assert.equal(r.steps, 3);
+  const warnings = seen.filter((e) => e.type === 'log' && e.level === 'warning');
+  assert.equal(warnings.length, 1);
+  assert.match((warnings[0] as { message: string }).message, /64 positions/);
+  assert.equal(JSON.parse(readFileSync(join(dir, 'reference-out', 'metrics.json'), 'utf8')).max_length, 64);
+});
+
 test('bad inputs fail with catalogued errors and leave nothing in --out', async (t) => {
   const out = join(dir, 'bad');
   await assert.rejects(pretrainEncoder(spec(out, { model: { size: 'tiny', base: scratch } })), code('INVALID_INPUT'));
