@@ -1,5 +1,5 @@
 // geul finetune's bad inputs: each a catalogued error, with nothing written to --out; NaN keeps the last checkpoint.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, truncateSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import type { FinetuneSpecInput } from '../../../src/train/pretrained/finetune-s
 import { sharedDataPath } from '../../helpers/shared-data.js';
 import { sentimentRows, tinyBase, tinyVocab, writeJsonl } from './finetune-fixture.js';
 
-const setup = (t: Parameters<Parameters<typeof test>[1]>[0]) => {
+const setup = (t: TestContext) => {
   const reference = sharedDataPath(t, 'reference-encoders', 'bert-cls');
   if (!reference) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'geul-ft-bad-'));
@@ -86,4 +86,12 @@ test('a diverging run (NaN loss) stops with TRAINING_FAILED and keeps the last g
   assert.ok(kept.meta.step >= 1);
   for (const values of kept.state.params.values()) assert.ok(values.every(Number.isFinite), 'the checkpoint holds finite weights');
   assert.ok(JSON.parse(readFileSync(join(s.out, 'metrics.json'), 'utf8')));
+});
+
+test('a run diverging before its first checkpoint leaves no run folder behind', async (t) => {
+  const s = setup(t);
+  if (!s) return;
+  const run = finetuneEncoder({ ...s.spec(tinyBase(s.reference)), optim: { lr: 1e30, warmup: 0, clipNorm: 0 }, run: { epochs: 1, batchSize: 4, threads: 1 } });
+  await rejectsWith(run, 'TRAINING_FAILED', /no checkpoint was written yet/);
+  assert.ok(!existsSync(s.out));
 });
