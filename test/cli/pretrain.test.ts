@@ -14,7 +14,7 @@ const texts = [...SAMPLE_CORPUS.en, ...SAMPLE_CORPUS.ko];
 writeFileSync(env.GEUL_CONFIG, '{}');
 writeFileSync(join(work, 'corpus.txt'), Array.from({ length: 60 }, (_, i) => `${texts[i % texts.length]} ${texts[(i * 3 + 1) % texts.length]}`).join('\n'));
 
-test('geul pretrain trains a tiny encoder and prints its held-out scores as JSON', async () => {
+test('geul pretrain trains a tiny encoder, prints its held-out scores as JSON, and geul finetune takes its folder', async () => {
   const out = join(work, 'run');
   const r = await runCli(['pretrain', '--size', 'tiny', '--vocab-size', '300', '--data', join(work, 'corpus.txt'), '--steps', '4', '--batch-size', '4', '--max-length', '24', '--eval-every', '2', '--out', out, '--json'], { env, timeoutMs: 120_000 });
   assert.equal(r.code, 0, r.stderr);
@@ -23,6 +23,12 @@ test('geul pretrain trains a tiny encoder and prints its held-out scores as JSON
   assert.equal(result.reason, 'completed');
   assert.deepEqual(result.history.map((h) => h.step), [2, 4]);
   for (const file of ['config.json', 'model.safetensors', 'tokenizer.json', 'metrics.json']) assert.ok(existsSync(join(out, file)), file);
+  // The issue's loop: `geul finetune --base runs/<id>` takes the pre-trained folder as it is.
+  const rows = Array.from({ length: 24 }, (_, i) => JSON.stringify({ text: `${i % 2 ? 'a great film' : 'a boring film'} ${texts[i % texts.length]}`, label: i % 2 }));
+  writeFileSync(join(work, 'labelled.jsonl'), `${rows.join('\n')}\n`);
+  const tuned = await runCli(['finetune', '--base', out, '--data', join(work, 'labelled.jsonl'), '--epochs', '1', '--batch-size', '8', '--out', join(work, 'tuned'), '--json'], { env, timeoutMs: 120_000 });
+  assert.equal(tuned.code, 0, tuned.stderr);
+  assert.ok(existsSync(join(work, 'tuned', 'model.safetensors')));
 });
 
 test('geul pretrain --help documents the options; bad values name the flag', async () => {
