@@ -35,7 +35,7 @@ export const PretrainMaskingSpec = Type.Object({
 }, closed);
 
 export const PretrainOptimSpec = Type.Object({
-  lr: Type.Number({ exclusiveMinimum: 0, maximum: 10, default: 5e-4 }),
+  lr: Type.Number({ exclusiveMinimum: 0, maximum: 3.4e38, default: 5e-4, description: 'peak learning rate (float32 range)' }),
   warmup: Type.Number({ minimum: 0, maximum: 1e9, default: 0.06, description: 'warmup: a fraction of the steps (< 1) or a step count' }),
   weightDecay: Type.Number({ minimum: 0, maximum: 1, default: 0.01 }),
   clipNorm: Type.Number({ minimum: 0, maximum: 1e6, default: 1, description: '0: no clipping' }),

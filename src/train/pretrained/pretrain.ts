@@ -4,7 +4,7 @@
 //
 //   const result = await pretrainEncoder({ data: { sources: ['corpus.txt'] }, model: { size: 'mini', vocabSize: 8000 },
 //     run: { steps: 2000 }, output: { dir: 'runs/mlm' } }, { onEvent: (e) => console.log(JSON.stringify(e)) });
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { geulError, isGeulError } from '../../core/errors.js';
@@ -131,7 +131,11 @@ export async function pretrainEncoder(input: PretrainSpecInput | PretrainSpec, c
   const evalEvery = spec.run.evalEvery ?? Math.max(1, Math.ceil(steps / 10));
   const checkpointEvery = spec.run.checkpointEvery ?? evalEvery;
   const order = new BatchOrder(corpus.train.count, batchSize, seed);
-  const checkpoint = () => saveCheckpoint(out, trainer.state, { epoch: 0, best: state.history.at(-1)?.accuracy ?? 0, run: { ...state, spec } });
+  let checkpointStep = resumed?.meta.step;
+  const checkpoint = async () => {
+    await saveCheckpoint(out, trainer.state, { epoch: 0, best: state.history.at(-1)?.accuracy ?? 0, run: { ...state, spec } });
+    checkpointStep = trainer.state.step;
+  };
   const save = () => writeMaskedLmFolder(out, config, starting.configJson, trainer.weights(), tokenizer.files);
   let reason: PretrainResult['reason'] = 'completed';
   let lossSum = 0;
@@ -171,7 +175,12 @@ export async function pretrainEncoder(input: PretrainSpecInput | PretrainSpec, c
     }
   } catch (err) {
     // A NaN loss stops the run; the last checkpoint (and model) written stays as it was.
-    if (isGeulError(err) && err.code === 'TRAINING_FAILED') emit({ type: 'log', level: 'warning', message: `${err.message}; the last checkpoint is kept` });
+    if (isGeulError(err) && err.code === 'TRAINING_FAILED') {
+      const kept = checkpointStep === undefined ? 'no checkpoint was written yet' : `${out} keeps the checkpoint and model of step ${checkpointStep}`;
+      // Before any checkpoint the folder holds only the tokenizer files this run wrote: a folder it made goes again.
+      if (checkpointStep === undefined && !existing) await rm(out, { recursive: true, force: true });
+      throw geulError('TRAINING_FAILED', { detail: `${String(err.params.detail ?? err.message)}; ${kept}` }, err);
+    }
     throw err;
   } finally {
     await trainer.release();

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isGeulError } from '../../../src/core/errors.js';
 import { readSafetensors } from '../../../src/core/weights/safetensors.js';
+import { loadCheckpoint } from '../../../src/train/checkpoint.js';
 import { SAMPLE_CORPUS } from '../../../src/fixtures/sample-corpus.js';
 import { loadPretrainedEncoder } from '../../../src/train/pretrained/load.js';
 import { finetuneEncoder } from '../../../src/train/pretrained/finetune.js';
@@ -144,6 +145,20 @@ test('continuing the reference BERT-MLM with --max-length over its 64 positions 
   assert.equal(warnings.length, 1);
   assert.match((warnings[0] as { message: string }).message, /64 positions/);
   assert.equal(JSON.parse(readFileSync(join(dir, 'reference-out', 'metrics.json'), 'utf8')).max_length, 64);
+});
+
+test('a diverging run (NaN loss) stops with TRAINING_FAILED and keeps the last checkpoint, with finite weights', async () => {
+  const out = join(dir, 'diverged');
+  const run = pretrainEncoder(spec(out, { optim: { lr: 1e30, warmup: 0, clipNorm: 0 }, run: { steps: 20, batchSize: 4, maxLength: 32, evalEvery: 1 } }));
+  await assert.rejects(run, (err) => isGeulError(err) && err.code === 'TRAINING_FAILED' && /loss became .* keeps the checkpoint and model of step \d+/.test(err.message));
+  const kept = await loadCheckpoint(out);
+  assert.ok(kept.meta.step >= 1);
+  for (const values of kept.state.params.values()) assert.ok(values.every(Number.isFinite), 'the checkpoint holds finite weights');
+  assert.ok(existsSync(join(out, 'model.safetensors')));
+  // Diverging at once, before any checkpoint, leaves no run folder behind.
+  const early = join(dir, 'diverged-early');
+  await assert.rejects(pretrainEncoder(spec(early, { optim: { lr: 1e30, warmup: 0, clipNorm: 0 }, run: { steps: 20, batchSize: 4, maxLength: 32, evalEvery: 50 } })), (err) => isGeulError(err) && /no checkpoint was written yet/.test(err.message));
+  assert.ok(!existsSync(early));
 });
 
 test('bad inputs fail with catalogued errors and leave nothing in --out', async (t) => {
