@@ -8,8 +8,9 @@ import { register as registerWords } from './words.js';
 import { register as registerTrain } from './train.js';
 import { register as registerEval } from './eval.js';
 import { register as registerFinetune } from './finetune.js';
+import { register as registerPretrain } from './pretrain.js';
 import { register as registerExport } from './export.js';
 
 export type RegisterCommands = (program: Command) => void;
 
-export const COMMAND_MODULES: RegisterCommands[] = [registerTasks, registerModels, registerServe, registerKeys, registerWords, registerTrain, registerFinetune, registerExport, registerEval];
+export const COMMAND_MODULES: RegisterCommands[] = [registerTasks, registerModels, registerServe, registerKeys, registerWords, registerTrain, registerFinetune, registerPretrain, registerExport, registerEval];
