@@ -52,6 +52,10 @@ export const ERROR_CATALOG = {
   WEIGHTS_DTYPE_UNSUPPORTED: { status: 422, message: 'Weights file {path}: tensor "{tensor}" has dtype {dtype}; geul reads {supported}' },
   PICKLE_REJECTED: { status: 422, message: 'Refused to load {path}: its pickle uses {what}, which a state_dict never needs (nothing was executed)' },
   STATE_DICT_MISMATCH: { status: 422, message: 'Checkpoint {model} does not fit a {architecture} model: {detail}' },
+  // Jobs (src/jobs, /v1/jobs, /v1/files).
+  JOB_LIMIT: { status: 429, message: 'This API key already has {limit} jobs {what}; wait for one to finish or cancel one' },
+  JOB_PROCESS_DIED: { status: 500, message: 'The job process exited unexpectedly ({detail})' },
+  JOB_NOT_FINISHED: { status: 409, message: 'Job {id} is {state}; {detail}' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -1,0 +1,148 @@
+// Runs queued jobs off the event loop: each claimed job in its own child process (concurrency from config), its
+// events recorded in the queue, cancel delivered as an abort message, heartbeats while it runs.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { GeulConfig } from '../core/config.js';
+import { siblingWorker } from '../runtime/pool.js';
+import type { JobRunEvent } from './job-type.js';
+import type { ChildMessage, ParentMessage } from './protocol.js';
+import type { JobOutcome, JobQueue, JobRecord } from './queue.js';
+import { randomId } from './sqlite-queue.js';
+
+export function jobsDir(config: GeulConfig): string {
+  return config.jobs.dir ?? join(config.dataDir, 'jobs');
+}
+
+export function jobWorkDir(config: GeulConfig, id: string): string {
+  return join(jobsDir(config), id);
+}
+
+interface Running {
+  job: JobRecord;
+  child: ChildProcess;
+  finished?: JobOutcome;
+  /** Progress and step metrics are stored at most once per 1% of the total (logs and epoch metrics always). */
+  lastStep: number;
+  lastMetricsStep: number;
+  cancelSent: boolean;
+}
+
+export class JobRunner {
+  private readonly running = new Map<string, Running>();
+  private readonly worker = randomId('runner_', 12);
+  private closed = false;
+  private timer?: NodeJS.Timeout;
+  private unsubscribe?: () => void;
+  private ticking = false;
+
+  constructor(private readonly queue: JobQueue, private readonly config: GeulConfig) {}
+
+  /** Starts taking jobs: on every queue change and on each heartbeat tick. */
+  start(): void {
+    this.unsubscribe = this.queue.onChange(() => this.tick());
+    this.timer = setInterval(() => this.heartbeat(), this.config.jobs.heartbeatMs);
+    this.timer.unref();
+    this.tick();
+  }
+
+  get active(): number {
+    return this.running.size;
+  }
+
+  /** Child process ids of the jobs running now (for diagnostics and tests). */
+  pids(): Record<string, number | undefined> {
+    return Object.fromEntries([...this.running].map(([id, r]) => [id, r.child.pid]));
+  }
+
+  /** Delivers a cancel at once (the heartbeat would find it within heartbeatMs anyway). */
+  cancel(id: string): void {
+    const r = this.running.get(id);
+    if (r && !r.cancelSent) {
+      r.cancelSent = true;
+      r.child.send({ type: 'abort' } satisfies ParentMessage);
+    }
+  }
+
+  private tick(): void {
+    if (this.closed || this.ticking) return;
+    this.ticking = true;
+    try {
+      while (this.running.size < this.config.jobs.concurrency) {
+        const job = this.queue.claim(this.worker, { maxRunningPerOwner: this.config.jobs.maxRunningPerKey });
+        if (!job) break;
+        this.launch(job);
+      }
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private heartbeat(): void {
+    for (const [id, r] of this.running) if (this.queue.heartbeat(id, this.worker).cancelRequested) this.cancel(id);
+    this.tick();
+  }
+
+  private launch(job: JobRecord): void {
+    const { filename, execArgv } = siblingWorker(import.meta.url, 'child');
+    const workDir = jobWorkDir(this.config, job.id);
+    const child = fork(filename, [], { execArgv: [...process.execArgv.filter((a) => !a.startsWith('--inspect')), ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const r: Running = { job, child, lastStep: -Infinity, lastMetricsStep: -Infinity, cancelSent: false };
+    this.running.set(job.id, r);
+    this.queue.appendEvent(job.id, 'log', { level: 'info', message: `attempt ${job.attempts} started in process ${child.pid}`, pid: child.pid, attempt: job.attempts });
+    child.on('message', (message: ChildMessage) => {
+      if (message.type === 'ready') {
+        void mkdir(workDir, { recursive: true }).then(() => {
+          child.send({ type: 'run', jobType: job.type, params: job.runParams, workDir, resume: job.attempts > 1, config: this.config } satisfies ParentMessage);
+          if (job.cancelRequested) this.cancel(job.id);
+        });
+      } else if (message.type === 'event') this.record(r, message.event);
+      else r.finished = message.outcome;
+    });
+    child.on('error', () => {});
+    child.on('exit', (code, signal) => {
+      this.running.delete(job.id);
+      // A runner that is closing leaves the job running: the next start re-queues it and it resumes.
+      if (this.closed) return;
+      const outcome: JobOutcome = r.finished ?? { state: 'failed', error: { code: 'JOB_PROCESS_DIED', message: `The job process exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})` } };
+      if (outcome.state === 'succeeded' && r.job.total !== null) this.queue.progress(job.id, r.job.total, r.job.total);
+      this.queue.finish(job.id, outcome);
+      this.tick();
+    });
+  }
+
+  private record(r: Running, event: JobRunEvent): void {
+    const id = r.job.id;
+    if (event.kind === 'log') {
+      this.queue.appendEvent(id, 'log', { level: event.level, message: event.message });
+      return;
+    }
+    const total = event.kind === 'progress' ? event.total : r.job.total ?? 0;
+    const stride = Math.max(1, (total || 0) / 100);
+    if (event.kind === 'progress') {
+      r.job.total = event.total;
+      if (event.step - r.lastStep < stride && event.step !== event.total) return;
+      r.lastStep = event.step;
+      r.job.step = event.step;
+      this.queue.progress(id, event.step, event.total);
+      this.queue.appendEvent(id, 'progress', { step: event.step, total: event.total });
+    } else {
+      if (event.step >= 0 && event.step - r.lastMetricsStep < stride) return;
+      if (event.step >= 0) r.lastMetricsStep = event.step;
+      this.queue.appendEvent(id, 'metrics', { ...(event.step >= 0 && { step: event.step }), ...event.values });
+    }
+  }
+
+  /** Stops taking jobs and ends the running children; their jobs stay `running` and resume after the next start. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    this.unsubscribe?.();
+    const exits = [...this.running.values()].map((r) => new Promise<void>((resolve) => {
+      if (r.child.exitCode !== null || r.child.signalCode !== null) return resolve();
+      r.child.once('exit', () => resolve());
+      r.child.kill('SIGKILL');
+    }));
+    await Promise.all(exits);
+  }
+}
