@@ -56,6 +56,7 @@ export const ERROR_CATALOG = {
   JOB_LIMIT: { status: 429, message: 'This API key already has {limit} jobs {what}; wait for one to finish or cancel one' },
   JOB_PROCESS_DIED: { status: 500, message: 'The job process exited unexpectedly ({detail})' },
   JOB_NOT_FINISHED: { status: 409, message: 'Job {id} is {state}; {detail}' },
+  RANGE_NOT_SATISFIABLE: { status: 416, message: 'Range {range} is outside the {bytes}-byte file' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

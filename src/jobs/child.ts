@@ -1,7 +1,7 @@
 // The child process one job runs in (forked by runner.ts): runs the job type's function, forwards its events over
 // IPC, aborts on an `abort` message, and exits at once when its parent goes away, so no orphan keeps writing output.
 import { isGeulError, toGeulError } from '../core/errors.js';
-import { parseWith } from '../core/schema.js';
+import { parseJobParams } from './params.js';
 import { getJobType } from './table.js';
 import type { ChildMessage, ParentMessage } from './protocol.js';
 
@@ -26,7 +26,7 @@ async function run(message: Extract<ParentMessage, { type: 'run' }>): Promise<vo
   const keepAlive = setInterval(() => {}, 1 << 30);
   try {
     const type = getJobType(message.jobType);
-    const params = parseWith(type.params, message.params, 'params') as Record<string, unknown>;
+    const params = parseJobParams(type, message.params);
     await type.run(params as never, {
       signal: controller.signal,
       emit: (event) => void send({ type: 'event', event }),
