@@ -5,7 +5,8 @@ import { join, relative, resolve, sep } from 'node:path';
 
 export interface Artifact { name: string; bytes: number }
 
-const hidden = (segment: string) => segment.startsWith('.') || segment.includes('.tmp-');
+/** Hidden files are the job's own state; temporary files (writers' "*.tmp*" before their rename) are not done yet. */
+const hidden = (segment: string) => segment.startsWith('.') || /\.tmp(?:$|[-.])|\.incomplete$|\.partial$/.test(segment);
 
 export async function listArtifacts(workDir: string): Promise<Artifact[]> {
   const out: Artifact[] = [];
@@ -15,7 +16,11 @@ export async function listArtifacts(workDir: string): Promise<Artifact[]> {
       if (hidden(entry.name)) continue;
       const path = join(dir, entry.name);
       if (entry.isDirectory()) await walk(path);
-      else if (entry.isFile()) out.push({ name: relative(workDir, path).split(sep).join('/'), bytes: (await lstat(path)).size });
+      else if (entry.isFile()) {
+        // A file may be replaced or removed between readdir and lstat (atomic writes): list what is there.
+        const info = await lstat(path).catch(() => undefined);
+        if (info?.isFile()) out.push({ name: relative(workDir, path).split(sep).join('/'), bytes: info.size });
+      }
     }
   };
   await walk(workDir);

@@ -105,7 +105,11 @@ test('cancel: a running training job stops after a checkpoint, the queued one be
   assert.equal(first.status, 201, first.body);
   const running = first.json() as { id: string };
   const queued = (await train(1)).json() as { id: string };
-  await waitFor(async () => ((await get(`/v1/jobs/${running.id}`)).json().progress.step > 0 ? true : undefined), 'the first training steps');
+  await waitFor(async () => {
+    const job = (await get(`/v1/jobs/${running.id}`)).json();
+    assert.ok(job.progress, JSON.stringify(job));
+    return job.progress.step > 0 ? true : undefined;
+  }, 'the first training steps');
   const cancelledQueued = (await post(app, `/v1/jobs/${queued.id}/cancel`, {})).json();
   assert.equal(cancelledQueued.state, 'cancelled', 'a queued job is cancelled at once');
   assert.equal((await post(app, `/v1/jobs/${running.id}/cancel`, {})).status, 200);
