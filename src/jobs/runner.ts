@@ -79,7 +79,7 @@ export class JobRunner {
   }
 
   private heartbeat(): void {
-    for (const [id, r] of this.running) if (this.queue.heartbeat(id, this.worker).cancelRequested) this.cancel(id);
+    for (const id of this.running.keys()) if (this.queue.heartbeat(id, this.worker).cancelRequested) this.cancel(id);
     this.tick();
   }
 

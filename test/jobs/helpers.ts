@@ -50,3 +50,13 @@ export async function waitFor<T>(check: () => Promise<T | undefined>, what: stri
   }
   throw new Error(`gave up waiting for ${what}`);
 }
+
+/** A job object as the API answers it. */
+export interface JobBody {
+  id: string; object: string; type: string; state: string; params: Record<string, unknown>;
+  progress: { step: number; total: number | null; eta_s: number | null };
+  created_at: number; started_at: number | null; finished_at: number | null;
+  error: { code: string; message: string } | null; artifacts: { name: string; bytes: number; url: string }[];
+}
+/** What the routes answer, loosely typed for assertions: a job, a list of jobs, a file, or an error. */
+export type ApiBody = Omit<JobBody, 'error'> & { error: { code: string; message: string }; data: JobBody[]; has_more: boolean; bytes: number; purpose: string };

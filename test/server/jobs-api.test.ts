@@ -10,6 +10,7 @@ import { buildServer } from '../../src/server/app.js';
 import { fixturesDir } from '../helpers/fixtures.js';
 import { post, serverConfig } from '../helpers/server.js';
 import { parseSse, waitFor, writeTextsJsonl, writeToyTsv } from '../jobs/helpers.js';
+import type { ApiBody } from '../jobs/helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'geul-jobs-api-'));
 let app: FastifyInstance;
@@ -24,7 +25,7 @@ after(() => app.close());
 
 const get = async (url: string, headers: Record<string, string> = {}) => {
   const res = await app.inject({ method: 'GET', url, headers });
-  return { status: res.statusCode, headers: res.headers, body: res.body, json: () => JSON.parse(res.body) as Record<string, any> };
+  return { status: res.statusCode, headers: res.headers, body: res.body, json: () => JSON.parse(res.body) as ApiBody };
 };
 const finished = (id: string) => waitFor(async () => {
   const job = (await get(`/v1/jobs/${id}`)).json();
@@ -34,7 +35,7 @@ const finished = (id: string) => waitFor(async () => {
 test('an embed job: 201 with the job object, SSE replay from Last-Event-ID, every row once in input order, Range downloads', { timeout: 120_000 }, async () => {
   const res = await post(app, '/v1/jobs', { type: 'embed', params: { input: join(work, 'texts.jsonl'), id: 'id', chunkSize: 25 } });
   assert.equal(res.status, 201, res.body);
-  const job = res.json() as Record<string, any>;
+  const job = res.json() as ApiBody;
   assert.deepEqual(Object.keys(job).sort(), ['artifacts', 'created_at', 'error', 'finished_at', 'id', 'object', 'params', 'progress', 'started_at', 'state', 'type'].sort());
   assert.equal(job.object, 'job');
   assert.equal(job.type, 'embed');

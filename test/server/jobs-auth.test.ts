@@ -12,6 +12,7 @@ import { KeyStore } from '../../src/store/keys.js';
 import { fixturesDir } from '../helpers/fixtures.js';
 import { post, serverConfig } from '../helpers/server.js';
 import { multipartBody, waitFor } from '../jobs/helpers.js';
+import type { ApiBody } from '../jobs/helpers.js';
 
 let app: FastifyInstance;
 let config: GeulConfig;
@@ -35,12 +36,12 @@ after(async () => {
 const auth = (key: string) => ({ authorization: `Bearer ${key}` });
 const get = async (url: string, key: string) => {
   const res = await app.inject({ method: 'GET', url, headers: auth(key) });
-  return { status: res.statusCode, json: () => JSON.parse(res.body) as Record<string, any> };
+  return { status: res.statusCode, json: () => JSON.parse(res.body) as ApiBody };
 };
 async function upload(key: string, content: string | Buffer, purpose = 'batch', name = 'texts.jsonl') {
   const { payload, contentType } = multipartBody({ purpose }, { name, content });
   const res = await app.inject({ method: 'POST', url: '/v1/files', payload, headers: { ...auth(key), 'content-type': contentType } });
-  return { status: res.statusCode, json: () => JSON.parse(res.body) as Record<string, any> };
+  return { status: res.statusCode, json: () => JSON.parse(res.body) as ApiBody };
 }
 
 test('scopes: jobs needs the jobs scope (or admin); no key is 401', async () => {

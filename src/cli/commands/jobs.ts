@@ -132,7 +132,10 @@ Examples:
     .action(async (flags: { state?: string; type?: string; limit: string; after?: string; json?: boolean }, cmd: Command) => {
       const query = new URLSearchParams(Object.entries({ state: flags.state, type: flags.type, limit: flags.limit, after: flags.after }).filter((e): e is [string, string] => e[1] !== undefined));
       const page = await client(cmd).json<{ data: JobJson[]; has_more: boolean }>(`/v1/jobs?${query}`);
-      for (const job of page.data) (flags.json ? printJson(job) : process.stdout.write(`${summary(job)}\n`));
+      for (const job of page.data) {
+        if (flags.json) printJson(job);
+        else process.stdout.write(`${summary(job)}\n`);
+      }
       if (page.has_more && !flags.json) process.stderr.write(`geul: more with --after ${page.data.at(-1)!.id}\n`);
     });
 
@@ -166,7 +169,10 @@ Examples:
       const api = client(cmd);
       const list = await api.json<{ data: JobJson['artifacts'] }>(`/v1/jobs/${encodeURIComponent(id)}/artifacts`);
       if (names.length === 0) {
-        for (const a of list.data) (flags.json ? printJson(a) : process.stdout.write(`${a.name}\t${a.bytes}\n`));
+        for (const a of list.data) {
+          if (flags.json) printJson(a);
+          else process.stdout.write(`${a.name}\t${a.bytes}\n`);
+        }
         return;
       }
       for (const name of names) {
