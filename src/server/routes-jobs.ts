@@ -17,6 +17,7 @@ import { jobWorkDir } from '../jobs/runner.js';
 import { JobService } from '../jobs/service.js';
 import { JOB_TYPES, getJobType } from '../jobs/table.js';
 import { getTask } from '../tasks/registry.js';
+import { clientSchema } from '../tasks/request.js';
 import type { ServerContext } from './context.js';
 import { ErrorBody } from './errors.js';
 import { startSse } from './sse.js';
@@ -40,7 +41,8 @@ const ListQuery = Type.Object({
   after: Type.Optional(Type.String({ minLength: 1, description: 'A job id: the page after it (newest first)' })),
 });
 const IdParams = Type.Object({ id: Type.String() });
-const SubmitBody = Type.Union(JOB_TYPES.map((t) => Type.Object({ type: Type.Literal(t.id), params: t.params }, { description: t.description })));
+// Fields with defaults are optional to clients (clientSchema), as on the task routes.
+const SubmitBody = clientSchema(Type.Union(JOB_TYPES.map((t) => Type.Object({ type: Type.Literal(t.id), params: t.params }, { description: t.description }))));
 const FileObject = Type.Object({ id: Type.String(), object: Type.Literal('file'), bytes: Type.Integer(), created_at: Type.Integer(), filename: Type.String(), purpose: Type.Enum(FILE_PURPOSES) });
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
 
@@ -115,7 +117,7 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
 
   app.get('/v1/jobs', {
     preHandler: jobsScope,
-    schema: { summary: 'List jobs', description: 'Newest first; page with `after` (the last id of the previous page) while `has_more`.', tags: ['jobs'], querystring: ListQuery, response: { 200: JobList, ...errors } },
+    schema: { summary: 'List jobs', description: 'Newest first; page with `after` (the last id of the previous page) while `has_more`.', tags: ['jobs'], querystring: clientSchema(ListQuery), response: { 200: JobList, ...errors } },
   }, async (request) => {
     const query = parseLoose(ListQuery, request.query ?? {}, 'query');
     const { owner, admin } = caller(request);
