@@ -1,6 +1,7 @@
 // The batch `embed` job: a JSONL/CSV/TSV/Parquet file of texts → embeddings.jsonl, one line per input row in input
 // order, written in chunks; after a crash it resumes after the last finished chunk, so every row appears exactly once.
-import { open, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { geulError } from '../core/errors.js';
 import { Type } from '../core/schema.js';
@@ -12,6 +13,8 @@ import { runTask } from '../tasks/run.js';
 import { defineJobType } from './job-type.js';
 
 export const EMBED_OUTPUT = 'embeddings.jsonl';
+/** The output while it grows (hidden, so not an artifact): renamed to EMBED_OUTPUT once every row is in. */
+export const EMBED_PARTIAL = '.embeddings.jsonl.partial';
 /** How far the output is committed: rows done and the output's length in bytes after them. */
 const STATE_FILE = '.embed-state.json';
 
@@ -50,13 +53,17 @@ export const embedJob = defineJobType({
   modelFields: { model: 'embeddings' },
   async run(params, { signal, emit, workDir, resume, config }) {
     const format = params.format ?? (await detectFormat(params.input));
-    const previous = resume ? await readState(workDir) : undefined;
+    const partial = join(workDir, EMBED_PARTIAL);
+    const saved = resume ? await readState(workDir) : undefined;
+    // An attempt that died after its final rename is done; one whose partial output is gone starts over.
+    if (saved && saved.rows === saved.total && existsSync(join(workDir, EMBED_OUTPUT))) return;
+    const previous = saved && existsSync(partial) ? saved : undefined;
     const state: EmbedState = previous ?? { rows: 0, bytes: 0, total: await countRows(params.input, format) };
     if (!previous) await writeAtomic(join(workDir, STATE_FILE), JSON.stringify(state));
     emit({ kind: 'progress', step: state.rows, total: state.total });
     const models = new ModelStore(config);
     // Whatever an interrupted attempt appended after its last committed chunk is cut off here, then written again.
-    const out = await open(join(workDir, EMBED_OUTPUT), previous ? 'r+' : 'w');
+    const out = await open(partial, previous ? 'r+' : 'w');
     try {
       await out.truncate(state.bytes);
       let index = 0;
@@ -87,5 +94,6 @@ export const embedJob = defineJobType({
     } finally {
       await out.close();
     }
+    await rename(partial, join(workDir, EMBED_OUTPUT));
   },
 });

@@ -2,11 +2,11 @@
 // tail written after it is cut off, so no row appears twice), CSV input, cancel between chunks, clear data errors.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type GeulConfig } from '../../src/core/config.js';
-import { EMBED_OUTPUT, embedJob } from '../../src/jobs/embed-job.js';
+import { EMBED_OUTPUT, EMBED_PARTIAL, embedJob } from '../../src/jobs/embed-job.js';
 import type { JobRunEvent } from '../../src/jobs/job-type.js';
 import { parseJobParams } from '../../src/jobs/params.js';
 import { fixturesDir } from '../helpers/fixtures.js';
@@ -23,7 +23,7 @@ before(async () => {
 });
 
 type Row = { index: number; id?: string; embedding: number[] };
-const rowsOf = (dir: string) => readFileSync(join(dir, EMBED_OUTPUT), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Row);
+const rowsOf = (dir: string, file = EMBED_OUTPUT) => readFileSync(join(dir, file), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Row);
 
 async function run(dir: string, params: Record<string, unknown>, options: { resume?: boolean; signal?: AbortSignal; onEvent?: (e: JobRunEvent) => void } = {}) {
   mkdirSync(dir, { recursive: true });
@@ -54,11 +54,14 @@ test('cancel between chunks, then resume after a torn write: every row exactly o
     signal: controller.signal,
     onEvent: (e) => { if (e.kind === 'progress' && e.step === 30) controller.abort(); },
   }), (err: Error & { code?: string }) => err.code === 'CANCELLED');
-  assert.equal(rowsOf(dir).length, 30);
+  assert.equal(rowsOf(dir, EMBED_PARTIAL).length, 30);
+  assert.ok(!existsSync(join(dir, EMBED_OUTPUT)), 'an unfinished output is not published');
   // A crash mid-append leaves bytes after the last committed chunk: the resume must cut them off.
-  appendFileSync(join(dir, EMBED_OUTPUT), '{"index": 30, "embedding": [1, 2');
+  appendFileSync(join(dir, EMBED_PARTIAL), '{"index": 30, "embedding": [1, 2');
   const events = await run(dir, { input: join(work, 'texts.jsonl'), id: 'id', chunkSize: 10 }, { resume: true });
   assert.equal((events[0] as { step: number }).step, 30, 'resumes after the committed rows');
+  assert.deepEqual(rowsOf(dir), rowsOf(whole));
+  assert.deepEqual(await run(dir, { input: join(work, 'texts.jsonl'), id: 'id', chunkSize: 10 }, { resume: true }), [], 'a finished output is left alone by a rerun');
   assert.deepEqual(rowsOf(dir), rowsOf(whole));
 });
 
@@ -69,6 +72,7 @@ test('CSV input with a named column; a missing column and an empty text are data
   await run(dir, { input: csv, text: 'sentence' });
   assert.equal(rowsOf(dir).length, 2);
   await assert.rejects(run(join(work, 'missing'), { input: csv, text: 'body' }), (err: Error & { code?: string }) => err.code === 'DATA_COLUMN_MISSING' && /"body"/.test(err.message));
+  assert.ok(!existsSync(join(work, 'missing', EMBED_OUTPUT)), 'a failed job publishes no half-written output');
   const empty = join(work, 'empty.jsonl');
   writeFileSync(empty, '{"text": "fine"}\n{"text": ""}\n');
   await assert.rejects(run(join(work, 'empty'), { input: empty }), (err: Error & { code?: string }) => err.code === 'DATA_EMPTY_TEXT' && /line 2/.test(err.message));
