@@ -111,6 +111,17 @@ test('a live stream dropped mid-job and resumed with Last-Event-ID misses nothin
   assert.deepEqual([...first, ...rest].map((e) => e.id), whole.map((e) => e.id));
 });
 
+test('a job that fails: state failed with the catalog error, in the job and as its final state event', { timeout: 60_000 }, async () => {
+  const res = await post(app, '/v1/jobs', { type: 'embed', params: { input: join(work, 'texts.jsonl'), text: 'body' } });
+  const job = await finished(res.json().id);
+  assert.equal(job.state, 'failed');
+  assert.equal(job.error?.code, 'DATA_COLUMN_MISSING');
+  assert.match(job.error!.message, /Column "body" is missing/);
+  assert.deepEqual(job.artifacts, [], 'nothing half-written is published');
+  const events = parseSse((await get(`/v1/jobs/${job.id}/events`)).body);
+  assert.deepEqual(events.at(-1)?.data, { state: 'failed', error: job.error });
+});
+
 test('invalid params: 400 naming the field', async () => {
   const cases: [unknown, RegExp][] = [
     [{ type: 'train', params: { data: { source: 'a.tsv' }, model: { name: 'lstm' }, run: { batchSize: 0 } } }, /params\.run\.batchSize/],
@@ -142,6 +153,7 @@ test('cancel: a running training job stops after a checkpoint, the queued one be
     assert.ok(job.progress, JSON.stringify(job));
     return job.progress.step > 0 ? true : undefined;
   }, 'the first training steps');
+  assert.equal((await get('/health')).status, 200, 'the server answers while a job computes (in its child process)');
   const cancelledQueued = (await post(app, `/v1/jobs/${queued.id}/cancel`, {})).json();
   assert.equal(cancelledQueued.state, 'cancelled', 'a queued job is cancelled at once');
   assert.equal((await post(app, `/v1/jobs/${running.id}/cancel`, {})).status, 200);
@@ -156,9 +168,9 @@ test('cancel: a running training job stops after a checkpoint, the queued one be
   assert.equal(page1.object, 'list');
   assert.deepEqual(page1.data.map((j: { id: string }) => j.id), [queued.id, running.id], 'newest first');
   assert.equal(page1.has_more, true);
-  const page2 = (await get(`/v1/jobs?limit=2&after=${running.id}`)).json();
+  const page2 = (await get(`/v1/jobs?limit=3&after=${running.id}`)).json();
   assert.equal(page2.has_more, false);
-  assert.deepEqual(page2.data.map((j) => j.type), ['embed', 'embed'], 'the two embed jobs of the tests before');
+  assert.deepEqual(page2.data.map((j) => j.type), ['embed', 'embed', 'embed'], 'the embed jobs of the tests before');
   const cancelled = (await get('/v1/jobs?state=cancelled&type=train')).json();
   assert.deepEqual(cancelled.data.map((j: { id: string }) => j.id).sort(), [queued.id, running.id].sort());
   assert.equal((await get('/v1/jobs?state=sleeping')).status, 400);
