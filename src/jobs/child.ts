@@ -23,7 +23,6 @@ setInterval(() => {
 }, 500).unref();
 
 async function run(message: Extract<ParentMessage, { type: 'run' }>): Promise<void> {
-  const keepAlive = setInterval(() => {}, 1 << 30);
   try {
     const type = getJobType(message.jobType);
     const params = parseJobParams(type, message.params);
@@ -42,8 +41,6 @@ async function run(message: Extract<ParentMessage, { type: 'run' }>): Promise<vo
       const detail = error.code === 'INTERNAL' && err instanceof Error ? `: ${err.message}` : '';
       await send({ type: 'finished', outcome: { state: 'failed', error: { code: error.code, message: `${error.message}${detail}` } } });
     }
-  } finally {
-    clearInterval(keepAlive);
   }
   process.disconnect();
   process.exit(0);
