@@ -60,23 +60,27 @@ export interface ListRequest {
 
 export type JobOutcome = { state: 'succeeded' } | { state: 'cancelled' } | { state: 'failed'; error: { code: string; message: string } };
 
+/**
+ * Every call is asynchronous, so a networked backend (BullMQ/Redis) implements the same contract; writes for one job
+ * are issued in order by its runner and must be applied in that order.
+ */
 export interface JobQueue {
-  submit(request: SubmitRequest): JobRecord;
+  submit(request: SubmitRequest): Promise<JobRecord>;
   /** Takes the oldest queued job whose owner runs fewer than `maxRunningPerOwner`; marks it running. */
-  claim(worker: string, options: { maxRunningPerOwner: number }): JobRecord | undefined;
+  claim(worker: string, options: { maxRunningPerOwner: number }): Promise<JobRecord | undefined>;
   /** The runner is alive; answers whether a cancel was asked for. */
-  heartbeat(id: string, worker: string): { cancelRequested: boolean };
-  progress(id: string, step: number, total: number | null): void;
-  appendEvent(id: string, kind: JobEventKind, data: Record<string, unknown>): number;
-  finish(id: string, outcome: JobOutcome): JobRecord | undefined;
+  heartbeat(id: string, worker: string): Promise<{ cancelRequested: boolean }>;
+  progress(id: string, step: number, total: number | null): Promise<void>;
+  appendEvent(id: string, kind: JobEventKind, data: Record<string, unknown>): Promise<number>;
+  finish(id: string, outcome: JobOutcome): Promise<JobRecord | undefined>;
   /** Queued → cancelled at once; running → cancel requested (the runner aborts it); final → unchanged. */
-  requestCancel(id: string): JobRecord | undefined;
-  get(id: string): JobRecord | undefined;
-  list(request: ListRequest): { data: JobRecord[]; hasMore: boolean };
-  events(id: string, afterEventId: number): JobEvent[];
+  requestCancel(id: string): Promise<JobRecord | undefined>;
+  get(id: string): Promise<JobRecord | undefined>;
+  list(request: ListRequest): Promise<{ data: JobRecord[]; hasMore: boolean }>;
+  events(id: string, afterEventId: number): Promise<JobEvent[]>;
   /** After a crash: jobs left running go back to the queue (they resume); returns how many. */
-  requeueRunning(): number;
+  requeueRunning(): Promise<number>;
   /** Called after every change of a job (events, state): SSE streams wake up on it. */
   onChange(listener: (jobId: string) => void): () => void;
-  close(): void;
+  close(): Promise<void>;
 }

@@ -22,6 +22,8 @@ interface Running {
   job: JobRecord;
   child: ChildProcess;
   finished?: JobOutcome;
+  /** The job's queue writes, applied one after another in the order they were made. */
+  writes: Promise<unknown>;
   /** Progress and step metrics are stored at most once per 1% of the total (logs and epoch metrics always). */
   lastStep: number;
   lastMetricsStep: number;
@@ -35,13 +37,14 @@ export class JobRunner {
   private timer?: NodeJS.Timeout;
   private unsubscribe?: () => void;
   private ticking = false;
+  private tickAgain = false;
 
-  constructor(private readonly queue: JobQueue, private readonly config: GeulConfig) {}
+  constructor(private readonly queue: JobQueue, private readonly config: GeulConfig, private readonly onError: (err: unknown) => void = () => {}) {}
 
   /** Starts taking jobs: on every queue change and on each heartbeat tick. */
   start(): void {
     this.unsubscribe = this.queue.onChange(() => this.tick());
-    this.timer = setInterval(() => this.heartbeat(), this.config.jobs.heartbeatMs);
+    this.timer = setInterval(() => void this.heartbeat(), this.config.jobs.heartbeatMs);
     this.timer.unref();
     this.tick();
   }
@@ -50,71 +53,94 @@ export class JobRunner {
     return this.running.size;
   }
 
-  /** Child process ids of the jobs running now (for diagnostics and tests). */
-  pids(): Record<string, number | undefined> {
-    return Object.fromEntries([...this.running].map(([id, r]) => [id, r.child.pid]));
-  }
-
   /** Delivers a cancel at once (the heartbeat would find it within heartbeatMs anyway). */
   cancel(id: string): void {
     const r = this.running.get(id);
-    if (r && !r.cancelSent) {
+    if (r && !r.cancelSent && r.child.connected) {
       r.cancelSent = true;
       r.child.send({ type: 'abort' } satisfies ParentMessage);
     }
   }
 
+  /** Claims jobs while there is room; calls made while one runs are folded into one more round. */
   private tick(): void {
-    if (this.closed || this.ticking) return;
-    this.ticking = true;
-    try {
-      while (this.running.size < this.config.jobs.concurrency) {
-        const job = this.queue.claim(this.worker, { maxRunningPerOwner: this.config.jobs.maxRunningPerKey });
-        if (!job) break;
-        this.launch(job);
-      }
-    } finally {
-      this.ticking = false;
+    if (this.closed) return;
+    if (this.ticking) {
+      this.tickAgain = true;
+      return;
     }
+    this.ticking = true;
+    void (async () => {
+      try {
+        do {
+          this.tickAgain = false;
+          while (!this.closed && this.running.size < this.config.jobs.concurrency) {
+            const job = await this.queue.claim(this.worker, { maxRunningPerOwner: this.config.jobs.maxRunningPerKey });
+            if (!job) break;
+            if (this.closed) break; // claimed as the runner closed: the next start re-queues it
+            this.launch(job);
+          }
+        } while (this.tickAgain && !this.closed);
+      } catch (err) {
+        this.onError(err);
+      } finally {
+        this.ticking = false;
+      }
+    })();
   }
 
-  private heartbeat(): void {
-    for (const id of this.running.keys()) if (this.queue.heartbeat(id, this.worker).cancelRequested) this.cancel(id);
+  private async heartbeat(): Promise<void> {
+    try {
+      for (const id of [...this.running.keys()]) if ((await this.queue.heartbeat(id, this.worker)).cancelRequested) this.cancel(id);
+    } catch (err) {
+      this.onError(err);
+    }
     this.tick();
+  }
+
+  /** Queues a write for the job after its earlier ones. */
+  private write(r: Running, fn: () => Promise<unknown>): void {
+    r.writes = r.writes.then(fn).catch(this.onError);
   }
 
   private launch(job: JobRecord): void {
     const { filename, execArgv } = siblingWorker(import.meta.url, 'child');
     const workDir = jobWorkDir(this.config, job.id);
     const child = fork(filename, [], { execArgv: [...process.execArgv.filter((a) => !a.startsWith('--inspect')), ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const r: Running = { job, child, lastStep: -Infinity, lastMetricsStep: -Infinity, cancelSent: false };
+    const r: Running = { job, child, writes: Promise.resolve(), lastStep: -Infinity, lastMetricsStep: -Infinity, cancelSent: false };
     this.running.set(job.id, r);
-    this.queue.appendEvent(job.id, 'log', { level: 'info', message: `attempt ${job.attempts} started in process ${child.pid}`, pid: child.pid, attempt: job.attempts });
+    this.write(r, () => this.queue.appendEvent(job.id, 'log', { level: 'info', message: `attempt ${job.attempts} started in process ${child.pid}`, pid: child.pid, attempt: job.attempts }));
     child.on('message', (message: ChildMessage) => {
       if (message.type === 'ready') {
         void mkdir(workDir, { recursive: true }).then(() => {
+          if (!child.connected) return;
           child.send({ type: 'run', jobType: job.type, params: job.runParams, workDir, resume: job.attempts > 1, config: this.config } satisfies ParentMessage);
           if (job.cancelRequested) this.cancel(job.id);
-        });
+        }, this.onError);
       } else if (message.type === 'event') this.record(r, message.event);
       else r.finished = message.outcome;
     });
-    child.on('error', () => {});
+    child.on('error', this.onError);
     child.on('exit', (code, signal) => {
-      this.running.delete(job.id);
       // A runner that is closing leaves the job running: the next start re-queues it and it resumes.
-      if (this.closed) return;
+      if (this.closed) {
+        this.running.delete(job.id);
+        return;
+      }
       const outcome: JobOutcome = r.finished ?? { state: 'failed', error: { code: 'JOB_PROCESS_DIED', message: `The job process exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})` } };
-      if (outcome.state === 'succeeded' && r.job.total !== null) this.queue.progress(job.id, r.job.total, r.job.total);
-      this.queue.finish(job.id, outcome);
-      this.tick();
+      if (outcome.state === 'succeeded' && r.job.total !== null) this.write(r, () => this.queue.progress(job.id, r.job.total!, r.job.total));
+      this.write(r, () => this.queue.finish(job.id, outcome));
+      void r.writes.then(() => {
+        this.running.delete(job.id);
+        this.tick();
+      });
     });
   }
 
   private record(r: Running, event: JobRunEvent): void {
     const id = r.job.id;
     if (event.kind === 'log') {
-      this.queue.appendEvent(id, 'log', { level: event.level, message: event.message });
+      this.write(r, () => this.queue.appendEvent(id, 'log', { level: event.level, message: event.message }));
       return;
     }
     const total = event.kind === 'progress' ? event.total : r.job.total ?? 0;
@@ -124,12 +150,14 @@ export class JobRunner {
       if (event.step - r.lastStep < stride && event.step !== event.total) return;
       r.lastStep = event.step;
       r.job.step = event.step;
-      this.queue.progress(id, event.step, event.total);
-      this.queue.appendEvent(id, 'progress', { step: event.step, total: event.total });
+      this.write(r, async () => {
+        await this.queue.progress(id, event.step, event.total);
+        await this.queue.appendEvent(id, 'progress', { step: event.step, total: event.total });
+      });
     } else {
       if (event.step >= 0 && event.step - r.lastMetricsStep < stride) return;
       if (event.step >= 0) r.lastMetricsStep = event.step;
-      this.queue.appendEvent(id, 'metrics', { ...(event.step >= 0 && { step: event.step }), ...event.values });
+      this.write(r, () => this.queue.appendEvent(id, 'metrics', { ...(event.step >= 0 && { step: event.step }), ...event.values }));
     }
   }
 
@@ -142,7 +170,7 @@ export class JobRunner {
       if (r.child.exitCode !== null || r.child.signalCode !== null) return resolve();
       r.child.once('exit', () => resolve());
       r.child.kill('SIGKILL');
-    }));
+    }).then(() => r.writes));
     await Promise.all(exits);
   }
 }

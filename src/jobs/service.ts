@@ -10,21 +10,22 @@ import { SqliteJobQueue } from './sqlite-queue.js';
 export class JobService {
   private constructor(readonly queue: JobQueue, readonly files: FileStore, readonly runner: JobRunner, private readonly sqlite: SqliteJobQueue) {}
 
-  static open(config: GeulConfig): JobService {
+  /** `onError`: what the runner could not record (a queue write failed); the job itself is unaffected. */
+  static open(config: GeulConfig, onError?: (err: unknown) => void): JobService {
     const sqlite = SqliteJobQueue.open(config.dataDir);
     const files = new FileStore(sqlite.db, join(jobsDir(config), 'files'));
-    return new JobService(sqlite, files, new JobRunner(sqlite, config), sqlite);
+    return new JobService(sqlite, files, new JobRunner(sqlite, config, onError), sqlite);
   }
 
   /** Re-queues what a crash left running, then starts taking jobs; returns how many were re-queued. */
-  start(): number {
-    const requeued = this.queue.requeueRunning();
+  async start(): Promise<number> {
+    const requeued = await this.queue.requeueRunning();
     this.runner.start();
     return requeued;
   }
 
   async close(): Promise<void> {
     await this.runner.close();
-    this.sqlite.close();
+    await this.sqlite.close();
   }
 }

@@ -72,7 +72,7 @@ export class SqliteJobQueue implements JobQueue {
     return this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
   }
 
-  get(id: string): JobRecord | undefined {
+  async get(id: string): Promise<JobRecord | undefined> {
     const row = this.row(id);
     return row ? toRecord(row) : undefined;
   }
@@ -85,7 +85,7 @@ export class SqliteJobQueue implements JobQueue {
     this.insertEvent(row.id, 'state', { state: row.state, ...(row.error_code && { error: { code: row.error_code, message: row.error_message } }) });
   }
 
-  submit(request: SubmitRequest): JobRecord {
+  async submit(request: SubmitRequest): Promise<JobRecord> {
     const id = randomId('job_');
     this.db.transaction(() => {
       if (request.maxPending !== undefined) {
@@ -97,10 +97,10 @@ export class SqliteJobQueue implements JobQueue {
       this.stateEvent(this.row(id)!);
     }).immediate();
     this.changed(id);
-    return this.get(id)!;
+    return toRecord(this.row(id)!);
   }
 
-  claim(worker: string, options: { maxRunningPerOwner: number }): JobRecord | undefined {
+  async claim(worker: string, options: { maxRunningPerOwner: number }): Promise<JobRecord | undefined> {
     const row = this.db.transaction(() => {
       const next = this.db.prepare(`SELECT id FROM jobs WHERE state = 'queued' AND owner NOT IN (
           SELECT owner FROM jobs WHERE state = 'running' GROUP BY owner HAVING COUNT(*) >= ?) ORDER BY seq LIMIT 1`)
@@ -118,22 +118,22 @@ export class SqliteJobQueue implements JobQueue {
     return toRecord(row);
   }
 
-  heartbeat(id: string, worker: string): { cancelRequested: boolean } {
+  async heartbeat(id: string, worker: string): Promise<{ cancelRequested: boolean }> {
     this.db.prepare('UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND worker = ?').run(this.now(), id, worker);
     return { cancelRequested: this.row(id)?.cancel_requested === 1 };
   }
 
-  progress(id: string, step: number, total: number | null): void {
+  async progress(id: string, step: number, total: number | null): Promise<void> {
     this.db.prepare("UPDATE jobs SET step = ?, total = ? WHERE id = ? AND state = 'running'").run(step, total, id);
   }
 
-  appendEvent(id: string, kind: JobEventKind, data: Record<string, unknown>): number {
+  async appendEvent(id: string, kind: JobEventKind, data: Record<string, unknown>): Promise<number> {
     const eventId = this.insertEvent(id, kind, data);
     this.changed(id);
     return eventId;
   }
 
-  finish(id: string, outcome: JobOutcome): JobRecord | undefined {
+  async finish(id: string, outcome: JobOutcome): Promise<JobRecord | undefined> {
     const row = this.db.transaction(() => {
       const current = this.row(id);
       if (!current || current.state !== 'running') return current;
@@ -148,7 +148,7 @@ export class SqliteJobQueue implements JobQueue {
     return row ? toRecord(row) : undefined;
   }
 
-  requestCancel(id: string): JobRecord | undefined {
+  async requestCancel(id: string): Promise<JobRecord | undefined> {
     const row = this.db.transaction(() => {
       const current = this.row(id);
       if (!current) return undefined;
@@ -162,7 +162,7 @@ export class SqliteJobQueue implements JobQueue {
     return row ? toRecord(row) : undefined;
   }
 
-  list(request: ListRequest): { data: JobRecord[]; hasMore: boolean } {
+  async list(request: ListRequest): Promise<{ data: JobRecord[]; hasMore: boolean }> {
     const where: string[] = [];
     const args: unknown[] = [];
     if (request.owner !== undefined) { where.push('owner = ?'); args.push(request.owner); }
@@ -179,12 +179,12 @@ export class SqliteJobQueue implements JobQueue {
     return { data: rows.slice(0, request.limit).map(toRecord), hasMore: rows.length > request.limit };
   }
 
-  events(id: string, afterEventId: number): JobEvent[] {
+  async events(id: string, afterEventId: number): Promise<JobEvent[]> {
     const rows = this.db.prepare('SELECT * FROM job_events WHERE job_id = ? AND id > ? ORDER BY id').all(id, afterEventId) as { id: number; job_id: string; kind: JobEventKind; data: string; at: number }[];
     return rows.map((r) => ({ id: r.id, jobId: r.job_id, kind: r.kind, data: JSON.parse(r.data) as Record<string, unknown>, at: r.at }));
   }
 
-  requeueRunning(): number {
+  async requeueRunning(): Promise<number> {
     const ids = this.db.transaction(() => {
       const running = this.db.prepare("SELECT id FROM jobs WHERE state = 'running'").all() as { id: string }[];
       for (const { id } of running) {
@@ -200,7 +200,7 @@ export class SqliteJobQueue implements JobQueue {
     return ids.length;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
 }

@@ -47,9 +47,9 @@ const FileObject = Type.Object({ id: Type.String(), object: Type.Literal('file')
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
 
 export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  const service = JobService.open(ctx.config);
+  const service = JobService.open(ctx.config, (err) => app.log.error({ err }, 'a job runner could not record to the queue'));
   const { queue, files, runner } = service;
-  const requeued = service.start();
+  const requeued = await service.start();
   if (requeued > 0) app.log.warn({ requeued }, 'jobs left running by the last server process were re-queued; they resume');
   app.addHook('onClose', async () => service.close());
   const jobsScope = ctx.requireScope('jobs');
@@ -59,8 +59,8 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
     admin: !ctx.guard.enabled || request.apiKey?.scopes.includes('admin') === true,
   });
   /** The job if the caller may see it; others' jobs are 404, as if they did not exist. */
-  const visibleJob = (request: FastifyRequest, id: string): JobRecord => {
-    const job = queue.get(id);
+  const visibleJob = async (request: FastifyRequest, id: string): Promise<JobRecord> => {
+    const job = await queue.get(id);
     const { owner, admin } = caller(request);
     if (!job || (!admin && job.owner !== owner)) throw geulError('NOT_FOUND', { what: `Job "${id.slice(0, 64)}"` });
     return job;
@@ -111,7 +111,7 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
     const type = getJobType(body.type);
     const params = parseJobParams(type, body.params);
     const { owner } = caller(request);
-    const job = queue.submit({ type: type.id, params, runParams: runParams(request, type.id, params), owner, maxPending: ctx.guard.enabled ? ctx.config.jobs.maxPendingPerKey : undefined });
+    const job = await queue.submit({ type: type.id, params, runParams: runParams(request, type.id, params), owner, maxPending: ctx.guard.enabled ? ctx.config.jobs.maxPendingPerKey : undefined });
     return reply.status(201).send(await jobJson(job));
   });
 
@@ -121,21 +121,21 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
   }, async (request) => {
     const query = parseLoose(ListQuery, request.query ?? {}, 'query');
     const { owner, admin } = caller(request);
-    if (query.after !== undefined) visibleJob(request, query.after);
-    const page = queue.list({ owner: admin ? undefined : owner, state: query.state as JobState | undefined, type: query.type, limit: query.limit, after: query.after });
+    if (query.after !== undefined) await visibleJob(request, query.after);
+    const page = await queue.list({ owner: admin ? undefined : owner, state: query.state as JobState | undefined, type: query.type, limit: query.limit, after: query.after });
     return { object: 'list', data: await Promise.all(page.data.map(jobJson)), has_more: page.hasMore };
   });
 
   app.get('/v1/jobs/:id', {
     preHandler: jobsScope, schema: { summary: 'Get a job', tags: ['jobs'], params: IdParams, response: { 200: JobObject, ...errors } },
-  }, async (request) => jobJson(visibleJob(request, (request.params as { id: string }).id)));
+  }, async (request) => jobJson(await visibleJob(request, (request.params as { id: string }).id)));
 
   app.post('/v1/jobs/:id/cancel', {
     preHandler: jobsScope,
     schema: { summary: 'Cancel a job', description: 'A queued job is cancelled at once; a running one is aborted (training checkpoints first).', tags: ['jobs'], params: IdParams, response: { 200: JobObject, ...errors } },
   }, async (request) => {
-    const job = visibleJob(request, (request.params as { id: string }).id);
-    const updated = queue.requestCancel(job.id) ?? job;
+    const job = await visibleJob(request, (request.params as { id: string }).id);
+    const updated = (await queue.requestCancel(job.id)) ?? job;
     runner.cancel(job.id);
     return jobJson(updated);
   });
@@ -144,20 +144,20 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
     preHandler: jobsScope,
     schema: { summary: 'Watch a job (Server-Sent Events)', description: 'Events `progress`, `metrics`, `log` and `state`, each with an `id:`; reconnect with `Last-Event-ID` to replay what was missed. The stream ends after the final `state`.', tags: ['jobs'], params: IdParams },
   }, async (request, reply) => {
-    const job = visibleJob(request, (request.params as { id: string }).id);
+    const job = await visibleJob(request, (request.params as { id: string }).id);
     const given = request.headers['last-event-id'] ?? (request.query as { after?: string } | undefined)?.after;
     await streamEvents(reply, queue, job.id, Number.isSafeInteger(Number(given)) && Number(given) > 0 ? Number(given) : 0);
   });
 
   app.get('/v1/jobs/:id/artifacts', {
     preHandler: jobsScope, schema: { summary: 'List a job\'s artifacts', tags: ['jobs'], params: IdParams },
-  }, async (request) => ({ object: 'list', data: (await jobJson(visibleJob(request, (request.params as { id: string }).id))).artifacts }));
+  }, async (request) => ({ object: 'list', data: (await jobJson(await visibleJob(request, (request.params as { id: string }).id))).artifacts }));
 
   app.get('/v1/jobs/:id/artifacts/*', {
     preHandler: jobsScope, schema: { summary: 'Download an artifact', description: 'Supports `Range: bytes=…` (206).', tags: ['jobs'] },
   }, async (request, reply) => {
     const { id, '*': name } = request.params as { id: string; '*': string };
-    const job = visibleJob(request, id);
+    const job = await visibleJob(request, id);
     const file = await artifactFile(jobWorkDir(ctx.config, job.id), name);
     if (!file) throw geulError('NOT_FOUND', { what: `Artifact "${name.slice(0, 200)}"` });
     const range = parseRange(request.headers.range, file.bytes);
@@ -219,14 +219,14 @@ async function streamEvents(reply: FastifyReply, queue: JobService['queue'], id:
   try {
     for (;;) {
       if (sse.signal.aborted) return;
-      const events = queue.events(id, cursor);
+      const events = await queue.events(id, cursor);
       let ended = false;
       for (const e of events) {
         if (!reply.raw.destroyed) reply.raw.write(`id: ${e.id}\nevent: ${e.kind}\ndata: ${JSON.stringify(e.data)}\n\n`);
         cursor = e.id;
         if (e.kind === 'state' && FINAL_STATES.includes(e.data.state as JobState)) ended = true;
       }
-      if (ended || (events.length === 0 && FINAL_STATES.includes(queue.get(id)!.state))) return;
+      if (ended || (events.length === 0 && FINAL_STATES.includes((await queue.get(id))!.state))) return;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 1000);
         wake = () => { clearTimeout(timer); resolve(); };

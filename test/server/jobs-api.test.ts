@@ -113,7 +113,7 @@ test('a live stream dropped mid-job and resumed with Last-Event-ID misses nothin
 
 test('a job that fails: state failed with the catalog error, in the job and as its final state event', { timeout: 60_000 }, async () => {
   const res = await post(app, '/v1/jobs', { type: 'embed', params: { input: join(work, 'texts.jsonl'), text: 'body' } });
-  const job = await finished(res.json().id);
+  const job = await finished(res.json().id as string);
   assert.equal(job.state, 'failed');
   assert.equal(job.error?.code, 'DATA_COLUMN_MISSING');
   assert.match(job.error!.message, /Column "body" is missing/);
