@@ -161,15 +161,24 @@ export class JobRunner {
     }
   }
 
-  /** Stops taking jobs and ends the running children; their jobs stay `running` and resume after the next start. */
-  async close(): Promise<void> {
+  /**
+   * Stops taking jobs and ends the running children: each is asked to abort (training writes a checkpoint, a batch
+   * stops after its chunk) and killed if it has not exited within `graceMs`. Their jobs stay `running`, so the next
+   * start re-queues them and they resume from there.
+   */
+  async close(graceMs = this.config.server.shutdownTimeoutMs): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
     this.unsubscribe?.();
     const exits = [...this.running.values()].map((r) => new Promise<void>((resolve) => {
       if (r.child.exitCode !== null || r.child.signalCode !== null) return resolve();
-      r.child.once('exit', () => resolve());
-      r.child.kill('SIGKILL');
+      const kill = setTimeout(() => r.child.kill('SIGKILL'), graceMs);
+      r.child.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      if (r.child.connected) r.child.send({ type: 'abort' } satisfies ParentMessage);
+      else r.child.kill('SIGKILL');
     }).then(() => r.writes));
     await Promise.all(exits);
   }
