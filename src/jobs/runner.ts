@@ -39,7 +39,11 @@ export class JobRunner {
   private ticking = false;
   private tickAgain = false;
 
-  constructor(private readonly queue: JobQueue, private readonly config: GeulConfig, private readonly onError: (err: unknown) => void = () => {}) {}
+  /**
+   * `perOwnerLimit`: whether jobs.maxRunningPerKey applies (with auth off every job is the same "local" owner's, and
+   * only jobs.concurrency limits them).
+   */
+  constructor(private readonly queue: JobQueue, private readonly config: GeulConfig, private readonly onError: (err: unknown) => void = () => {}, private readonly perOwnerLimit = true) {}
 
   /** Starts taking jobs: on every queue change and on each heartbeat tick. */
   start(): void {
@@ -75,7 +79,7 @@ export class JobRunner {
         do {
           this.tickAgain = false;
           while (!this.closed && this.running.size < this.config.jobs.concurrency) {
-            const job = await this.queue.claim(this.worker, { maxRunningPerOwner: this.config.jobs.maxRunningPerKey });
+            const job = await this.queue.claim(this.worker, { maxRunningPerOwner: this.perOwnerLimit ? this.config.jobs.maxRunningPerKey : this.config.jobs.concurrency });
             if (!job) break;
             if (this.closed) break; // claimed as the runner closed: the next start re-queues it
             this.launch(job);

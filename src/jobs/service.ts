@@ -10,11 +10,14 @@ import { SqliteJobQueue } from './sqlite-queue.js';
 export class JobService {
   private constructor(readonly queue: JobQueue, readonly files: FileStore, readonly runner: JobRunner, private readonly sqlite: SqliteJobQueue) {}
 
-  /** `onError`: what the runner could not record (a queue write failed); the job itself is unaffected. */
-  static open(config: GeulConfig, onError?: (err: unknown) => void): JobService {
+  /**
+   * `onError`: what the runner could not record (a queue write failed; the job itself is unaffected). `perOwnerLimit`:
+   * apply jobs.maxRunningPerKey (the server passes whether API keys are on).
+   */
+  static open(config: GeulConfig, options: { onError?: (err: unknown) => void; perOwnerLimit?: boolean } = {}): JobService {
     const sqlite = SqliteJobQueue.open(config.dataDir);
     const files = new FileStore(sqlite.db, join(jobsDir(config), 'files'));
-    return new JobService(sqlite, files, new JobRunner(sqlite, config, onError), sqlite);
+    return new JobService(sqlite, files, new JobRunner(sqlite, config, options.onError, options.perOwnerLimit), sqlite);
   }
 
   /** Re-queues what a crash left running, then starts taking jobs; returns how many were re-queued. */

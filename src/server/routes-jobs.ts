@@ -47,7 +47,10 @@ const FileObject = Type.Object({ id: Type.String(), object: Type.Literal('file')
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
 
 export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  const service = JobService.open(ctx.config, (err) => app.log.error({ err }, 'a job runner could not record to the queue'));
+  const service = JobService.open(ctx.config, {
+    onError: (err) => app.log.error({ err }, 'a job runner could not record to the queue'),
+    perOwnerLimit: ctx.guard.enabled,
+  });
   const { queue, files, runner } = service;
   const requeued = await service.start();
   if (requeued > 0) app.log.warn({ requeued }, 'jobs left running by the last server process were re-queued; they resume');
