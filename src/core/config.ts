@@ -37,11 +37,19 @@ export const ConfigSchema = Type.Object({
     allowHubModels: Type.Boolean({ default: false, description: 'Let requests name any hub model id (downloads on demand)' }),
     defaults: Type.Record(Type.String(), Type.String(), { default: {}, description: 'Default model per task id, e.g. {"embeddings": "tiny-bert-embed"}' }),
     shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 10_000, description: 'Graceful shutdown deadline for in-flight requests' }),
+    uploadLimit: Type.Integer({ minimum: 1, default: 512 * 1024 * 1024, description: 'Largest file POST /v1/files accepts, in bytes (over it: 413)' }),
     vectors: Type.Record(Type.String(), Type.Object({
       path: Type.String({ minLength: 1, description: 'Vector file (word2vec .bin/.txt, GloVe, fastText .vec, .gz) or hub:owner/name/path' }),
       limit: Type.Optional(Type.Integer({ minimum: 1, description: 'Load only the first N (most frequent) words' })),
       format: Type.Optional(Type.Enum(['auto', 'bin', 'txt', 'vec', 'glove'], { description: 'File format (default: detected)' })),
     }), { default: {}, description: 'Word-vector sets served under /v1/words by name, e.g. {"en": {"path": "vectors.bin"}}; the first is the default' }),
+  }, { default: {} }),
+  jobs: Type.Object({
+    concurrency: Type.Integer({ minimum: 0, maximum: 256, default: 1, description: 'Jobs run at once, each in its own child process (0: the server only queues)' }),
+    maxRunningPerKey: Type.Integer({ minimum: 1, default: 1, description: 'Jobs of one API key running at once' }),
+    maxPendingPerKey: Type.Integer({ minimum: 1, default: 32, description: 'Jobs of one API key queued or running; beyond it POST /v1/jobs answers 429' }),
+    dir: Type.Optional(Type.String({ minLength: 1, description: 'Where job folders (outputs, checkpoints) and uploaded files live (default: <dataDir>/jobs)' })),
+    heartbeatMs: Type.Integer({ minimum: 10, default: 1000, description: 'How often a runner reports a running job alive and checks for a cancel' }),
   }, { default: {} }),
 });
 
@@ -116,6 +124,8 @@ export function loadConfig(
   // The server section merges field by field, so a flag like --port keeps the file's host.
   const server = layers.map((l) => l.server).filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null);
   if (server.length > 0) merged.server = dropUndefined(Object.assign({}, ...server) as ConfigOverrides);
+  const jobs = layers.map((l) => l.jobs).filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null);
+  if (jobs.length > 0) merged.jobs = dropUndefined(Object.assign({}, ...jobs) as ConfigOverrides);
   try {
     const config = parseLoose(ConfigSchema, merged, 'config');
     config.hubUrl = config.hubUrl.replace(/\/+$/, '');

@@ -55,6 +55,12 @@ export const ERROR_CATALOG = {
   // Fine-tuning (issue 9, geul finetune).
   TRAINING_OUT_OF_MEMORY: { status: 503, message: 'Not enough memory to run a batch of {batch} rows ({detail}): lower --batch-size and raise --grad-accum to keep the effective batch size' },
   TOKENIZER_VOCAB_MISMATCH: { status: 422, message: 'The tokenizer of {model} makes ids up to {tokens} but its embeddings have {rows} rows: tokenizer.json and the weights do not belong together' },
+  // Jobs (src/jobs, /v1/jobs, /v1/files).
+  JOB_LIMIT: { status: 429, message: 'This API key already has {limit} jobs {what}; wait for one to finish or cancel one' },
+  JOB_PROCESS_DIED: { status: 500, message: 'The job process exited unexpectedly ({detail})' },
+  JOB_NOT_FINISHED: { status: 409, message: 'Job {id} is {state}; {detail}' },
+  RANGE_NOT_SATISFIABLE: { status: 416, message: 'Range {range} is outside the {bytes}-byte file' },
+  SERVER_UNREACHABLE: { status: 502, message: 'Cannot reach the geul server at {url}: {detail} (start it with `geul serve`, or set --url / GEUL_URL)' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -21,6 +21,7 @@ import { registerLibreTranslateRoutes } from './routes-libretranslate.js';
 import { registerSystemRoutes } from './routes-system.js';
 import { registerTeiRoutes } from './routes-tei.js';
 import { registerTaskRoutes } from './routes-tasks.js';
+import { registerJobRoutes } from './routes-jobs.js';
 import { registerWordRoutes } from './routes-words.js';
 import { WordSets } from './words.js';
 
@@ -152,6 +153,7 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
   registerLibreTranslateRoutes(app, ctx);
   registerTeiRoutes(app, ctx);
   registerWordRoutes(app, ctx);
+  await registerJobRoutes(app, ctx);
   words.preload();
 
   // Graceful shutdown: answers still in flight close their keep-alive connection, so close() is not held open by idle sockets.

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { geulError } from '../core/errors.js';
 
-export const SCOPES = ['tasks', 'admin'] as const;
+export const SCOPES = ['tasks', 'jobs', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** A request rate: `count` requests per `periodMs` (from "60/min"). */

@@ -10,7 +10,8 @@ import { register as registerEval } from './eval.js';
 import { register as registerFinetune } from './finetune.js';
 import { register as registerPretrain } from './pretrain.js';
 import { register as registerExport } from './export.js';
+import { register as registerJobs } from './jobs.js';
 
 export type RegisterCommands = (program: Command) => void;
 
-export const COMMAND_MODULES: RegisterCommands[] = [registerTasks, registerModels, registerServe, registerKeys, registerWords, registerTrain, registerFinetune, registerPretrain, registerExport, registerEval];
+export const COMMAND_MODULES: RegisterCommands[] = [registerTasks, registerModels, registerServe, registerKeys, registerWords, registerTrain, registerFinetune, registerPretrain, registerExport, registerEval, registerJobs];

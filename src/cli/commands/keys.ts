@@ -31,7 +31,7 @@ export function register(program: Command): void {
   keys.command('create')
     .description('Create a key; it is shown once, only its hash is stored')
     .requiredOption('--name <name>', 'a label for the key')
-    .option('--scopes <list>', 'comma-separated scopes: tasks, admin', 'tasks')
+    .option('--scopes <list>', 'comma-separated scopes: tasks, jobs, admin', 'tasks')
     .option('--rate <rate>', 'request rate limit, e.g. 60/min')
     .option('--quota <quota>', 'daily quota, e.g. 1000000chars/day or 50000tokens/day')
     .option('--json', 'print {"key", "id", …} as JSON')

@@ -1,0 +1,53 @@
+// Uploaded input files (POST /v1/files): records in the jobs database, bytes under <jobs dir>/files, owned by a key.
+import type Database from 'better-sqlite3';
+import { extname, join } from 'node:path';
+import { randomId } from './sqlite-queue.js';
+
+export const FILE_PURPOSES = ['batch', 'data'] as const;
+export type FilePurpose = (typeof FILE_PURPOSES)[number];
+
+export interface StoredFile {
+  id: string;
+  owner: string;
+  purpose: FilePurpose;
+  filename: string;
+  bytes: number;
+  /** Where the bytes are (never shown to clients). */
+  path: string;
+  createdAt: number;
+}
+
+interface FileRow { id: string; owner: string; purpose: FilePurpose; filename: string; bytes: number; path: string; created_at: number }
+
+/** A file name safe to keep: its last path segment, printable, at most 200 characters. */
+export function safeFilename(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? '';
+  const clean = base.replace(/[^\w.\- ]+/g, '_').replace(/^\.+/, '').slice(0, 200);
+  return clean || 'upload';
+}
+
+export class FileStore {
+  constructor(private readonly db: Database.Database, private readonly dir: string, private readonly now: () => number = Date.now) {
+    db.exec(`CREATE TABLE IF NOT EXISTS files (
+      id TEXT PRIMARY KEY, owner TEXT NOT NULL, purpose TEXT NOT NULL, filename TEXT NOT NULL, bytes INTEGER NOT NULL,
+      path TEXT NOT NULL, created_at INTEGER NOT NULL)`);
+  }
+
+  /** A new id and the path its bytes go to; the extension is kept so readers detect the format. */
+  reserve(filename: string): { id: string; path: string } {
+    const id = randomId('file-');
+    return { id, path: join(this.dir, `${id}${extname(safeFilename(filename)).toLowerCase()}`) };
+  }
+
+  add(file: Omit<StoredFile, 'createdAt'>): StoredFile {
+    const createdAt = this.now();
+    this.db.prepare('INSERT INTO files (id, owner, purpose, filename, bytes, path, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(file.id, file.owner, file.purpose, file.filename, file.bytes, file.path, createdAt);
+    return { ...file, createdAt };
+  }
+
+  get(id: string): StoredFile | undefined {
+    const row = this.db.prepare('SELECT * FROM files WHERE id = ?').get(id) as FileRow | undefined;
+    return row ? { id: row.id, owner: row.owner, purpose: row.purpose, filename: row.filename, bytes: row.bytes, path: row.path, createdAt: row.created_at } : undefined;
+  }
+}

@@ -1,0 +1,243 @@
+// /v1/jobs and /v1/files: submit, list (cursor), get, cancel, watch (SSE with replay) and download the artifacts of
+// durable jobs, and upload their input files (multipart, streamed to disk); jobs belong to the key that made them.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import multipart from '@fastify/multipart';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { geulError } from '../core/errors.js';
+import { Type, parseLoose, parseWith } from '../core/schema.js';
+import { artifactFile, listArtifacts, parseRange } from '../jobs/artifacts.js';
+import { FILE_PURPOSES, safeFilename, type FilePurpose } from '../jobs/files.js';
+import { JobRequest } from '../jobs/job-type.js';
+import { parseJobParams, setValueAt, valueAt } from '../jobs/params.js';
+import { FINAL_STATES, JOB_STATES, type JobRecord, type JobState } from '../jobs/queue.js';
+import { jobWorkDir } from '../jobs/runner.js';
+import { JobService } from '../jobs/service.js';
+import { JOB_TYPES, getJobType } from '../jobs/table.js';
+import { getTask } from '../tasks/registry.js';
+import { clientSchema } from '../tasks/request.js';
+import type { ServerContext } from './context.js';
+import { ErrorBody } from './errors.js';
+import { startSse } from './sse.js';
+
+const FILE_ID = /^file-[A-Za-z0-9]{24}$/;
+const seconds = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
+
+const Artifact = Type.Object({ name: Type.String(), bytes: Type.Integer(), url: Type.String() });
+const JobObject = Type.Object({
+  id: Type.String(), object: Type.Literal('job'), type: Type.String(), state: Type.Enum(JOB_STATES), params: Type.Record(Type.String(), Type.Unknown()),
+  progress: Type.Object({ step: Type.Integer(), total: Type.Union([Type.Integer(), Type.Null()]), eta_s: Type.Union([Type.Number(), Type.Null()]) }),
+  created_at: Type.Integer({ description: 'Unix seconds' }), started_at: Type.Union([Type.Integer(), Type.Null()]), finished_at: Type.Union([Type.Integer(), Type.Null()]),
+  error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
+  artifacts: Type.Array(Artifact),
+}, { description: 'A durable job' });
+const JobList = Type.Object({ object: Type.Literal('list'), data: Type.Array(JobObject), has_more: Type.Boolean() });
+const ListQuery = Type.Object({
+  state: Type.Optional(Type.Enum(JOB_STATES)),
+  type: Type.Optional(Type.String({ minLength: 1 })),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  after: Type.Optional(Type.String({ minLength: 1, description: 'A job id: the page after it (newest first)' })),
+});
+const IdParams = Type.Object({ id: Type.String() });
+// Fields with defaults are optional to clients (clientSchema), as on the task routes.
+const SubmitBody = clientSchema(Type.Union(JOB_TYPES.map((t) => Type.Object({ type: Type.Literal(t.id), params: t.params }, { description: t.description }))));
+const FileObject = Type.Object({ id: Type.String(), object: Type.Literal('file'), bytes: Type.Integer(), created_at: Type.Integer(), filename: Type.String(), purpose: Type.Enum(FILE_PURPOSES) });
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
+
+export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const service = JobService.open(ctx.config, {
+    onError: (err) => app.log.error({ err }, 'a job runner could not record to the queue'),
+    perOwnerLimit: ctx.guard.enabled,
+  });
+  const { queue, files, runner } = service;
+  const requeued = await service.start();
+  if (requeued > 0) app.log.warn({ requeued }, 'jobs left running by the last server process were re-queued; they resume');
+  app.addHook('onClose', async () => service.close());
+  const jobsScope = ctx.requireScope('jobs');
+
+  const caller = (request: FastifyRequest) => ({
+    owner: request.apiKey?.id ?? 'local',
+    admin: !ctx.guard.enabled || request.apiKey?.scopes.includes('admin') === true,
+  });
+  /** The job if the caller may see it; others' jobs are 404, as if they did not exist. */
+  const visibleJob = async (request: FastifyRequest, id: string): Promise<JobRecord> => {
+    const job = await queue.get(id);
+    const { owner, admin } = caller(request);
+    if (!job || (!admin && job.owner !== owner)) throw geulError('NOT_FOUND', { what: `Job "${id.slice(0, 64)}"` });
+    return job;
+  };
+  const jobJson = async (job: JobRecord) => {
+    const elapsed = job.startedAt !== null ? Date.now() - job.startedAt : 0;
+    const eta = job.state === 'running' && job.total && job.step > 0 ? Math.round((elapsed / 1000) * ((job.total - job.step) / job.step)) : null;
+    const artifacts = (await listArtifacts(jobWorkDir(ctx.config, job.id))).map((a) => ({ ...a, url: `/v1/jobs/${job.id}/artifacts/${a.name.split('/').map(encodeURIComponent).join('/')}` }));
+    return {
+      id: job.id, object: 'job' as const, type: job.type, state: job.state, params: job.params,
+      progress: { step: job.step, total: job.total, eta_s: eta }, created_at: seconds(job.createdAt)!, started_at: seconds(job.startedAt),
+      finished_at: seconds(job.finishedAt), error: job.error, artifacts,
+    };
+  };
+
+  /** Params → what the runner gets: file ids become paths (only the owner's files), model names resolve as for tasks. */
+  const runParams = (request: FastifyRequest, typeId: string, params: Record<string, unknown>): Record<string, unknown> => {
+    const type = getJobType(typeId);
+    const { owner, admin } = caller(request);
+    const resolved = structuredClone(params);
+    const resolveFile = (value: unknown, name: string): unknown => {
+      if (typeof value !== 'string') return value;
+      if (FILE_ID.test(value)) {
+        const file = files.get(value);
+        if (!file || (!admin && file.owner !== owner)) throw geulError('INVALID_INPUT', { detail: `${name}: no file "${value}" (upload it with POST /v1/files)` });
+        return file.path;
+      }
+      // Paths on the server's disk are for its operator: with auth on, only admin keys may name them.
+      if (ctx.guard.enabled && !admin && !value.startsWith('hf://')) throw geulError('INVALID_INPUT', { detail: `${name}: must be a file id from POST /v1/files` });
+      return value;
+    };
+    for (const field of type.fileFields) {
+      const value = valueAt(resolved, field);
+      if (value === undefined) continue;
+      setValueAt(resolved, field, Array.isArray(value) ? value.map((v, i) => resolveFile(v, `params.${field}.${i}`)) : resolveFile(value, `params.${field}`));
+    }
+    for (const [field, taskId] of Object.entries(type.modelFields ?? {})) {
+      setValueAt(resolved, field, ctx.inference.catalog.resolve(getTask(taskId)!, valueAt(resolved, field) as string | undefined));
+    }
+    return resolved;
+  };
+
+  app.post('/v1/jobs', {
+    preHandler: jobsScope,
+    schema: { summary: 'Submit a job', description: 'Queues a training or batch job; it runs in a child process and survives server restarts.', tags: ['jobs'], body: SubmitBody, response: { 201: JobObject, ...errors } },
+  }, async (request, reply) => {
+    const body = parseWith(JobRequest, request.body ?? {}, 'request');
+    const type = getJobType(body.type);
+    const params = parseJobParams(type, body.params);
+    const { owner } = caller(request);
+    const job = await queue.submit({ type: type.id, params, runParams: runParams(request, type.id, params), owner, maxPending: ctx.guard.enabled ? ctx.config.jobs.maxPendingPerKey : undefined });
+    return reply.status(201).send(await jobJson(job));
+  });
+
+  app.get('/v1/jobs', {
+    preHandler: jobsScope,
+    schema: { summary: 'List jobs', description: 'Newest first; page with `after` (the last id of the previous page) while `has_more`.', tags: ['jobs'], querystring: clientSchema(ListQuery), response: { 200: JobList, ...errors } },
+  }, async (request) => {
+    const query = parseLoose(ListQuery, request.query ?? {}, 'query');
+    const { owner, admin } = caller(request);
+    if (query.after !== undefined) await visibleJob(request, query.after);
+    const page = await queue.list({ owner: admin ? undefined : owner, state: query.state as JobState | undefined, type: query.type, limit: query.limit, after: query.after });
+    return { object: 'list', data: await Promise.all(page.data.map(jobJson)), has_more: page.hasMore };
+  });
+
+  app.get('/v1/jobs/:id', {
+    preHandler: jobsScope, schema: { summary: 'Get a job', tags: ['jobs'], params: IdParams, response: { 200: JobObject, ...errors } },
+  }, async (request) => jobJson(await visibleJob(request, (request.params as { id: string }).id)));
+
+  app.post('/v1/jobs/:id/cancel', {
+    preHandler: jobsScope,
+    schema: { summary: 'Cancel a job', description: 'A queued job is cancelled at once; a running one is aborted (training checkpoints first).', tags: ['jobs'], params: IdParams, response: { 200: JobObject, ...errors } },
+  }, async (request) => {
+    const job = await visibleJob(request, (request.params as { id: string }).id);
+    const updated = (await queue.requestCancel(job.id)) ?? job;
+    runner.cancel(job.id);
+    return jobJson(updated);
+  });
+
+  app.get('/v1/jobs/:id/events', {
+    preHandler: jobsScope,
+    schema: { summary: 'Watch a job (Server-Sent Events)', description: 'Events `progress`, `metrics`, `log` and `state`, each with an `id:`; reconnect with `Last-Event-ID` to replay what was missed. The stream ends after the final `state`.', tags: ['jobs'], params: IdParams },
+  }, async (request, reply) => {
+    const job = await visibleJob(request, (request.params as { id: string }).id);
+    const given = request.headers['last-event-id'] ?? (request.query as { after?: string } | undefined)?.after;
+    await streamEvents(reply, queue, job.id, Number.isSafeInteger(Number(given)) && Number(given) > 0 ? Number(given) : 0);
+  });
+
+  app.get('/v1/jobs/:id/artifacts', {
+    preHandler: jobsScope, schema: { summary: 'List a job\'s artifacts', tags: ['jobs'], params: IdParams },
+  }, async (request) => ({ object: 'list', data: (await jobJson(await visibleJob(request, (request.params as { id: string }).id))).artifacts }));
+
+  app.get('/v1/jobs/:id/artifacts/*', {
+    preHandler: jobsScope, schema: { summary: 'Download an artifact', description: 'Supports `Range: bytes=…` (206).', tags: ['jobs'] },
+  }, async (request, reply) => {
+    const { id, '*': name } = request.params as { id: string; '*': string };
+    const job = await visibleJob(request, id);
+    const file = await artifactFile(jobWorkDir(ctx.config, job.id), name);
+    if (!file) throw geulError('NOT_FOUND', { what: `Artifact "${name.slice(0, 200)}"` });
+    const range = parseRange(request.headers.range, file.bytes);
+    if (range === 'unsatisfiable') {
+      reply.header('content-range', `bytes */${file.bytes}`);
+      throw geulError('RANGE_NOT_SATISFIABLE', { range: String(request.headers.range).slice(0, 100), bytes: file.bytes });
+    }
+    const { start, end } = range ?? { start: 0, end: file.bytes - 1 };
+    reply.header('accept-ranges', 'bytes').header('content-length', String(Math.max(0, end - start + 1)))
+      .header('content-disposition', `attachment; filename="${safeFilename(name)}"`).type('application/octet-stream');
+    if (range) reply.status(206).header('content-range', `bytes ${start}-${end}/${file.bytes}`);
+    return reply.send(file.bytes === 0 ? '' : createReadStream(file.path, { start, end }));
+  });
+
+  await app.register(async (scope) => {
+    await scope.register(multipart, { limits: { fileSize: ctx.config.server.uploadLimit, files: 1, fields: 8, fieldSize: 1024, parts: 10 } });
+    scope.post('/v1/files', {
+      preHandler: jobsScope,
+      schema: { summary: 'Upload a file', description: 'multipart/form-data with `file` and `purpose` (`batch` or `data`); streamed to disk, at most server.uploadLimit bytes (413 over it).', tags: ['jobs'], consumes: ['multipart/form-data'], response: { 200: FileObject, 413: ErrorBody, ...errors } },
+    }, async (request, reply: FastifyReply) => {
+      if (!request.isMultipart()) throw geulError('INVALID_INPUT', { detail: 'send multipart/form-data with the fields file and purpose' });
+      let purpose: string | undefined;
+      let saved: { id: string; path: string; filename: string; bytes: number } | undefined;
+      let partial: string | undefined;
+      try {
+        for await (const part of request.parts()) {
+          if (part.type === 'file') {
+            if (part.fieldname !== 'file' || saved) throw geulError('INVALID_INPUT', { detail: 'send exactly one file, in the field "file"' });
+            const { id, path } = files.reserve(part.filename);
+            partial = `${path}.partial`;
+            await mkdir(dirname(path), { recursive: true });
+            let bytes = 0;
+            part.file.on('data', (chunk: Buffer) => { bytes += chunk.length; });
+            await pipeline(part.file, createWriteStream(partial));
+            saved = { id, path, filename: safeFilename(part.filename), bytes };
+          } else if (part.fieldname === 'purpose') purpose = String(part.value);
+        }
+        if (!saved) throw geulError('INVALID_INPUT', { detail: 'file: missing (send it as the multipart field "file")' });
+        if (!FILE_PURPOSES.includes(purpose as FilePurpose)) throw geulError('INVALID_INPUT', { detail: `purpose: must be one of ${FILE_PURPOSES.join(', ')}` });
+        await rename(partial!, saved.path);
+      } catch (err) {
+        if (partial) await rm(partial, { force: true });
+        throw err;
+      }
+      const stored = files.add({ ...saved, owner: caller(request).owner, purpose: purpose as FilePurpose });
+      return reply.send({ id: stored.id, object: 'file', bytes: stored.bytes, created_at: seconds(stored.createdAt), filename: stored.filename, purpose: stored.purpose });
+    });
+  });
+}
+
+/** Writes the job's events after `cursor` as named SSE events, waiting for more, until the final `state` or the client leaves. */
+async function streamEvents(reply: FastifyReply, queue: JobService['queue'], id: string, from: number): Promise<void> {
+  const sse = startSse(reply);
+  let cursor = from;
+  let wake: (() => void) | undefined;
+  const unsubscribe = queue.onChange((changed) => { if (changed === id) wake?.(); });
+  sse.signal.addEventListener('abort', () => wake?.(), { once: true });
+  const keepAlive = setInterval(() => { if (!reply.raw.destroyed) reply.raw.write(': keep-alive\n\n'); }, 15_000);
+  try {
+    for (;;) {
+      if (sse.signal.aborted) return;
+      const events = await queue.events(id, cursor);
+      let ended = false;
+      for (const e of events) {
+        if (!reply.raw.destroyed) reply.raw.write(`id: ${e.id}\nevent: ${e.kind}\ndata: ${JSON.stringify(e.data)}\n\n`);
+        cursor = e.id;
+        if (e.kind === 'state' && FINAL_STATES.includes(e.data.state as JobState)) ended = true;
+      }
+      if (ended || (events.length === 0 && FINAL_STATES.includes((await queue.get(id))!.state))) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        wake = () => { clearTimeout(timer); resolve(); };
+      });
+    }
+  } finally {
+    unsubscribe();
+    clearInterval(keepAlive);
+    sse.end();
+  }
+}

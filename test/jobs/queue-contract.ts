@@ -1,0 +1,113 @@
+// The JobQueue contract every backend must pass (run by each backend's test file, as hono runs one router suite
+// against every router): the state machine, owner limits at claim, cancel in each state, cursor pages,
+// increasing event ids, crash recovery (running → queued, a pending cancel honoured) and persistence across opens.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { JobQueue } from '../../src/jobs/queue.js';
+
+const submit = (q: JobQueue, owner = 'a', type = 'embed') => q.submit({ type, params: { n: 1 }, runParams: { n: 1, path: '/x' }, owner });
+
+export interface QueueHarness {
+  /** A new, empty queue. */
+  open(): Promise<JobQueue>;
+  /** The process owning `queue` dies (nothing finished, nothing closed cleanly); the same queue opened again. */
+  reopenAfterCrash(queue: JobQueue): Promise<JobQueue>;
+}
+
+export function queueContract(name: string, harness: QueueHarness): void {
+  test(`${name}: queued → running → succeeded, with a state event per transition and increasing event ids`, async () => {
+    const q = await harness.open();
+    const job = await submit(q);
+    assert.equal(job.state, 'queued');
+    assert.equal(job.attempts, 0);
+    const claimed = (await q.claim('w1', { maxRunningPerOwner: 1 }))!;
+    assert.equal(claimed.id, job.id);
+    assert.equal(claimed.state, 'running');
+    assert.equal(claimed.attempts, 1);
+    assert.ok(claimed.startedAt !== null);
+    assert.equal(await q.claim('w1', { maxRunningPerOwner: 1 }), undefined, 'nothing else queued');
+    await q.progress(job.id, 5, 10);
+    await q.appendEvent(job.id, 'progress', { step: 5, total: 10 });
+    const done = (await q.finish(job.id, { state: 'succeeded' }))!;
+    assert.equal(done.state, 'succeeded');
+    assert.equal(done.step, 5);
+    assert.ok(done.finishedAt !== null);
+    assert.equal((await q.finish(job.id, { state: 'failed', error: { code: 'X', message: 'y' } }))!.state, 'succeeded', 'a final state never changes');
+    const events = await q.events(job.id, 0);
+    assert.deepEqual(events.map((e) => e.kind), ['state', 'state', 'progress', 'state']);
+    assert.deepEqual(events.filter((e) => e.kind === 'state').map((e) => e.data.state), ['queued', 'running', 'succeeded']);
+    assert.ok(events.every((e, i) => i === 0 || e.id > events[i - 1].id));
+    assert.deepEqual((await q.events(job.id, events[1].id)).map((e) => e.id), events.slice(2).map((e) => e.id), 'events after a cursor');
+    await q.close();
+  });
+
+  test(`${name}: a failure keeps its catalog code and message; claims respect the per-owner running limit, oldest first`, async () => {
+    const q = await harness.open();
+    const a1 = await submit(q, 'a');
+    const a2 = await submit(q, 'a');
+    const b1 = await submit(q, 'b');
+    assert.equal((await q.claim('w', { maxRunningPerOwner: 1 }))!.id, a1.id);
+    assert.equal((await q.claim('w', { maxRunningPerOwner: 1 }))!.id, b1.id, "a's second job waits while a runs one");
+    assert.equal(await q.claim('w', { maxRunningPerOwner: 1 }), undefined);
+    await q.finish(a1.id, { state: 'failed', error: { code: 'DATA_INVALID', message: 'bad row' } });
+    assert.deepEqual((await q.get(a1.id))!.error, { code: 'DATA_INVALID', message: 'bad row' });
+    assert.deepEqual((await q.events(a1.id, 0)).at(-1)!.data, { state: 'failed', error: { code: 'DATA_INVALID', message: 'bad row' } });
+    assert.equal((await q.claim('w', { maxRunningPerOwner: 1 }))!.id, a2.id);
+    await q.close();
+  });
+
+  test(`${name}: cancel: queued at once, running on request (heartbeat reports it), final unchanged; pending limit`, async () => {
+    const q = await harness.open();
+    const running = await submit(q);
+    const queued = await submit(q);
+    await q.claim('w', { maxRunningPerOwner: 5 });
+    assert.equal((await q.requestCancel(queued.id))!.state, 'cancelled');
+    assert.equal((await q.heartbeat(running.id, 'w')).cancelRequested, false);
+    const asked = (await q.requestCancel(running.id))!;
+    assert.equal(asked.state, 'running');
+    assert.equal(asked.cancelRequested, true);
+    assert.equal((await q.heartbeat(running.id, 'w')).cancelRequested, true);
+    await q.finish(running.id, { state: 'cancelled' });
+    assert.equal((await q.requestCancel(running.id))!.state, 'cancelled');
+    assert.equal(await q.requestCancel('job_missing'), undefined);
+    await submit(q, 'c');
+    await assert.rejects(() => q.submit({ type: 'embed', params: {}, runParams: {}, owner: 'c', maxPending: 1 }), (err: Error & { code?: string }) => err.code === 'JOB_LIMIT');
+    await q.close();
+  });
+
+  test(`${name}: lists: newest first, filtered by owner, state and type, paged with after/has_more`, async () => {
+    const q = await harness.open();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await submit(q, i % 2 === 0 ? 'a' : 'b', i < 3 ? 'embed' : 'train')).id);
+    const page = (await q.list({ limit: 2 }));
+    assert.deepEqual(page.data.map((j) => j.id), [ids[4], ids[3]]);
+    assert.equal(page.hasMore, true);
+    const rest = (await q.list({ limit: 10, after: ids[3] }));
+    assert.deepEqual(rest.data.map((j) => j.id), [ids[2], ids[1], ids[0]]);
+    assert.equal(rest.hasMore, false);
+    assert.deepEqual((await q.list({ limit: 10, owner: 'a' })).data.map((j) => j.id), [ids[4], ids[2], ids[0]]);
+    assert.deepEqual((await q.list({ limit: 10, type: 'train' })).data.map((j) => j.id), [ids[4], ids[3]]);
+    assert.deepEqual((await q.list({ limit: 10, state: 'running' })).data, []);
+    await assert.rejects(async () => (await q.list({ limit: 1, after: 'job_nope' })), /after: no job/);
+    await q.close();
+  });
+
+  test(`${name}: after a crash, running jobs are re-queued (a pending cancel becomes cancelled); everything persists`, async () => {
+    const q = await harness.open();
+    const resumes = await submit(q);
+    const cancelling = await submit(q);
+    await q.claim('w', { maxRunningPerOwner: 5 });
+    await q.claim('w', { maxRunningPerOwner: 5 });
+    await q.requestCancel(cancelling.id);
+    const reopened = await harness.reopenAfterCrash(q);
+    assert.equal(await reopened.requeueRunning(), 2);
+    assert.equal((await reopened.get(resumes.id))!.state, 'queued');
+    assert.equal((await reopened.get(cancelling.id))!.state, 'cancelled');
+    const again = (await reopened.claim('w2', { maxRunningPerOwner: 5 }))!;
+    assert.equal(again.id, resumes.id);
+    assert.equal(again.attempts, 2, 'the second attempt knows it resumes');
+    assert.deepEqual(again.runParams, { n: 1, path: '/x' });
+    assert.deepEqual((await reopened.events(resumes.id, 0)).filter((e) => e.kind === 'state').map((e) => e.data.state), ['queued', 'running', 'queued', 'running']);
+    await reopened.close();
+  });
+}

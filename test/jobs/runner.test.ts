@@ -1,0 +1,45 @@
+// The child-process runner: jobs.concurrency children at once; jobs.maxRunningPerKey per owner when keys are on (with
+// auth off every job is "local" and only the concurrency limits them); closing leaves the jobs running to resume.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/core/config.js';
+import { JobRunner } from '../../src/jobs/runner.js';
+import { SqliteJobQueue } from '../../src/jobs/sqlite-queue.js';
+import { waitFor, writeToyTsv } from './helpers.js';
+
+const work = mkdtempSync(join(tmpdir(), 'geul-runner-'));
+writeToyTsv(join(work, 'toy.tsv'));
+const params = { data: { source: join(work, 'toy.tsv'), maxLength: 10, vocabSize: 50 }, model: { name: 'bow' }, run: { epochs: 2000, batchSize: 8, threads: 1 } };
+
+async function runTwo(perOwnerLimit: boolean): Promise<{ running: number; queued: number; stillRunning: string[] }> {
+  const config = loadConfig({ offline: true, dataDir: join(work, `data-${perOwnerLimit}`), cacheDir: join(work, 'cache'), logLevel: 'silent', jobs: { concurrency: 2, maxRunningPerKey: 1, heartbeatMs: 20 } }, { skipFile: true, env: {} });
+  const queue = new SqliteJobQueue(':memory:');
+  const runner = new JobRunner(queue, config, (err) => { throw err; }, perOwnerLimit);
+  for (let i = 0; i < 2; i++) await queue.submit({ type: 'train', params, runParams: params, owner: 'local' });
+  runner.start();
+  await waitFor(async () => ((await queue.list({ limit: 10, state: 'running' })).data.length > 0 ? true : undefined), 'a job to run');
+  if (!perOwnerLimit) await waitFor(async () => ((await queue.list({ limit: 10, state: 'running' })).data.length === 2 ? true : undefined), 'both jobs to run');
+  else for (let beat = 0; beat < 5; beat++) await new Promise((r) => setTimeout(r, 40)); // several heartbeats, each a chance to claim more
+  const running = (await queue.list({ limit: 10, state: 'running' })).data.length;
+  const queued = (await queue.list({ limit: 10, state: 'queued' })).data.length;
+  await runner.close(5000);
+  const stillRunning = (await queue.list({ limit: 10, state: 'running' })).data.map((j) => j.id);
+  await queue.close();
+  return { running, queued, stillRunning };
+}
+
+test('auth off: two jobs of the one local owner run at once (jobs.concurrency 2)', { timeout: 120_000 }, async () => {
+  const { running, queued, stillRunning } = await runTwo(false);
+  assert.equal(running, 2);
+  assert.equal(queued, 0);
+  assert.equal(stillRunning.length, 2, 'closing the runner is not a cancel: both stay running, to resume');
+});
+
+test('per-key limit: one running job per owner, the other waits queued', { timeout: 120_000 }, async () => {
+  const { running, queued } = await runTwo(true);
+  assert.equal(running, 1);
+  assert.equal(queued, 1);
+});
