@@ -45,9 +45,13 @@ export function buildEncoder(g: GraphBuilder, config: EncoderConfig, param: Para
 
   const embeddingOutput = g.scope('embeddings', () => {
     // HF builds the word table (and RoBERTa's position table) with padding_idx: the pad row is looked up like any
-    // other but gets no gradient from the lookup, so pad positions read it through a gradient stop.
+    // other but gets no gradient from the lookup, so pad positions read it through a gradient stop. The stop sits on
+    // the gathered rows, not the table: an Identity on the table would copy all of it every step.
     const isPad = g.unsqueeze(g.equal(inputs.inputIds, g.int(config.padTokenId)), [-1]);
-    const padLookup = (table: Value, ids: Value) => g.where(isPad, g.gather(stopGradient(g, table), ids, 0), g.gather(table, ids, 0));
+    const padLookup = (table: Value, ids: Value) => {
+      const rows = g.gather(table, ids, 0);
+      return g.where(isPad, stopGradient(g, rows), rows);
+    };
     const roberta = config.modelType === 'roberta' || config.modelType === 'xlm-roberta';
     const words = padLookup(param(`${p}embeddings.word_embeddings.weight`, [config.vocabSize, h]), inputs.inputIds);
     const positionTable = param(`${p}embeddings.position_embeddings.weight`, [config.maxPositions, h]);
