@@ -15,7 +15,8 @@ import { median } from './common.js';
 import { parseShape, VOCAB, type BenchShape } from './finetune-shapes.js';
 
 const { values: args } = parseArgs({
-  options: { shape: { type: 'string' }, steps: { type: 'string', default: '4' }, warmup: { type: 'string', default: '2' }, threads: { type: 'string', default: '2' }, profile: { type: 'string' } },
+  options: { shape: { type: 'string' }, steps: { type: 'string', default: '4' }, warmup: { type: 'string', default: '2' }, threads: { type: 'string', default: '2' }, profile: { type: 'string' },
+    arena: { type: 'string', default: 'on' }, 'mem-pattern': { type: 'string', default: 'off' } },
 });
 const shape = parseShape(args.shape ?? 'mini-16x128');
 
@@ -53,7 +54,10 @@ const rng = new Rng(1);
 const { batch, seq } = shape;
 const trainer = await Trainer.create(encoderModel(encoderConfig(shape)), { name: 'adamw', lr: 2e-5, weightDecay: 0.01, eps: 1e-8 }, {
   seed: 1, threads: Number(args.threads),
-  sessionOptions: args.profile ? { enableProfiling: true, profileFilePrefix: args.profile } : undefined,
+  sessionOptions: {
+    enableCpuMemArena: args.arena === 'on', enableMemPattern: args['mem-pattern'] === 'on',
+    ...(args.profile ? { enableProfiling: true, profileFilePrefix: args.profile } : {}),
+  },
 });
 const features = {
   input_ids: new ort.Tensor('int64', BigInt64Array.from({ length: batch * seq }, () => BigInt(1 + rng.int(VOCAB - 1))), [batch, seq]),

@@ -12,6 +12,13 @@ export interface SessionSettings {
   threads?: number;
   /** Graph optimisation level (default 'all'). */
   optimization?: GraphOptimization;
+  /**
+   * ONNX Runtime's memory pattern: one block planned for all intermediates of an input shape (default off). Off cuts
+   * the peak of a BERT training step by ~30 % (measured: BERT-small 8 × 256, 1.94 → 1.36 GiB RSS, same step time):
+   * the arena then reuses freed blocks across the step instead of holding a plan's worth at once, and dynamic
+   * padding, with a new shape per batch, would otherwise cache one plan per shape.
+   */
+  memoryPattern?: boolean;
   /** Extra onnxruntime options (profiling in benchmarks …); they override the ones above. */
   extra?: ort.InferenceSession.SessionOptions;
 }
@@ -23,6 +30,7 @@ export type Fetches = Record<string, ort.Tensor | null>;
 export function sessionOptions(settings: SessionSettings = {}): ort.InferenceSession.SessionOptions {
   return {
     graphOptimizationLevel: settings.optimization ?? 'all',
+    enableMemPattern: settings.memoryPattern ?? false,
     ...(settings.threads ? { intraOpNumThreads: settings.threads, interOpNumThreads: 1 } : {}),
     ...settings.extra,
   };
