@@ -52,6 +52,9 @@ export const ERROR_CATALOG = {
   WEIGHTS_DTYPE_UNSUPPORTED: { status: 422, message: 'Weights file {path}: tensor "{tensor}" has dtype {dtype}; geul reads {supported}' },
   PICKLE_REJECTED: { status: 422, message: 'Refused to load {path}: its pickle uses {what}, which a state_dict never needs (nothing was executed)' },
   STATE_DICT_MISMATCH: { status: 422, message: 'Checkpoint {model} does not fit a {architecture} model: {detail}' },
+  // Fine-tuning (issue 9, geul finetune).
+  TRAINING_OUT_OF_MEMORY: { status: 503, message: 'Not enough memory to run a batch of {batch} rows ({detail}): lower --batch-size and raise --grad-accum to keep the effective batch size' },
+  TOKENIZER_VOCAB_MISMATCH: { status: 422, message: 'The tokenizer of {model} makes ids up to {tokens} but its embeddings have {rows} rows: tokenizer.json and the weights do not belong together' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

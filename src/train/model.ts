@@ -1,12 +1,14 @@
 // What a trainable model is: a graph-building function over a context that owns parameters, dropout and inputs.
+import { geulError } from '../core/errors.js';
+import type { Rng } from '../core/random.js';
 import type { GraphBuilder, Value } from '../graph/builder.js';
 import { seededKeepMask } from '../graph/random.js';
-import type { Rng } from '../core/random.js';
 
 /** The int64 scalar input training graphs with dropout declare: the step's seed, from which every mask is hashed. */
 export const DROPOUT_SEED_INPUT = 'train/seed';
 
-export type Init = 'zeros' | 'ones' | 'glorot' | { normal: number } | { uniform: number } | { data: Float32Array };
+/** `data` is copied; `adopt` becomes the parameter's storage as is (large pretrained tensors: no second copy). */
+export type Init = 'zeros' | 'ones' | 'glorot' | { normal: number; zeroRow?: number } | { uniform: number } | { data: Float32Array } | { adopt: Float32Array };
 
 export interface ParamInfo {
   name: string;
@@ -18,8 +20,12 @@ export interface ParamInfo {
 
 /** Builds graphs for training (parameters are inputs, dropout on) and inference (parameters are weights). */
 export class ModelContext {
+  /** Trainable parameters, in creation order (graph inputs while training). */
   readonly params: ParamInfo[] = [];
   readonly paramValues: Value[] = [];
+  /** Frozen parameters: graph initializers, no gradient, no optimizer state. */
+  readonly frozenParams: ParamInfo[] = [];
+  private readonly byName = new Map<string, { value: Value; shape: number[] }>();
   private seed?: Value;
   private dropoutSites = 0;
 
@@ -31,16 +37,33 @@ export class ModelContext {
     private readonly values: ReadonlyMap<string, Float32Array> = new Map(),
     /** Parameters become graph inputs (training and evaluation sessions) or initializers (export). */
     private readonly asInputs = true,
+    /** Parameters held constant (initializers even in training graphs); see Trainer's `frozen` option. */
+    private readonly frozen: (name: string) => boolean = () => false,
+    /** Embedding tables as dense parameters (no row-sparse updates): gradient accumulation needs whole tables. */
+    private readonly denseEmbeddings = false,
   ) {}
 
+  /** The parameter `name`; asking again for a name already made returns the same one (tied weights). */
   param(name: string, shape: number[], init: Init): Value {
+    const made = this.byName.get(name);
+    if (made) {
+      if (made.shape.join() !== shape.join()) throw geulError('GRAPH_INVALID', { detail: `parameter ${name} asked for as [${shape}] and as [${made.shape}]` });
+      return made.value;
+    }
     const size = shape.reduce((a, b) => a * b, 1);
     // Always drawn, so the initial values of later parameters do not depend on which ones a checkpoint supplied.
     const fresh = initialise(this.rng, size, shape, init);
     const data = this.values.get(name) ?? fresh;
-    this.params.push({ name, shape, data });
-    const value = this.asInputs ? this.g.input(name, 'float32', shape) : this.g.param(name, data, shape);
-    this.paramValues.push(value);
+    let value: Value;
+    if (this.frozen(name)) {
+      this.frozenParams.push({ name, shape, data });
+      value = this.g.param(name, data, shape);
+    } else {
+      this.params.push({ name, shape, data });
+      value = this.asInputs ? this.g.input(name, 'float32', shape) : this.g.param(name, data, shape);
+      this.paramValues.push(value);
+    }
+    this.byName.set(name, { value, shape });
     return value;
   }
 
@@ -52,7 +75,7 @@ export class ModelContext {
     const { g } = this;
     const outShape = ids.shape ? [...ids.shape, shape[1]] : undefined;
     const declared = (v: Value) => (outShape ? g.withShape(v, outShape) : v);
-    if (!this.train || !this.asInputs) return declared(g.gather(this.param(name, shape, init), ids));
+    if (!this.train || !this.asInputs || this.denseEmbeddings || this.frozen(name)) return declared(g.gather(this.param(name, shape, init), ids));
     const size = shape[0] * shape[1];
     // Always drawn, so the initial values of later parameters do not depend on which ones a checkpoint supplied.
     const fresh = initialise(this.rng, size, shape, init);
@@ -99,11 +122,29 @@ function initialise(rng: Rng, size: number, shape: number[], init: Init): Float3
     return Float32Array.from({ length: size }, () => (rng.next() * 2 - 1) * limit);
   }
   if ('data' in init) return Float32Array.from(init.data);
-  if ('normal' in init) return rng.normalArray(size, init.normal);
+  if ('adopt' in init) {
+    if (init.adopt.length !== size) throw geulError('GRAPH_INVALID', { detail: `initial values hold ${init.adopt.length} numbers, the shape [${shape}] needs ${size}` });
+    return init.adopt;
+  }
+  if ('normal' in init) {
+    const values = rng.normalArray(size, init.normal);
+    // HF zeroes an embedding table's padding_idx row at initialisation.
+    if (init.zeroRow !== undefined) values.fill(0, init.zeroRow * shape[1], (init.zeroRow + 1) * shape[1]);
+    return values;
+  }
   return Float32Array.from({ length: size }, () => (rng.next() * 2 - 1) * init.uniform);
 }
 
-/** A classifier: declares its inputs and returns logits [batch, classes]. */
+/** A model's training objective: the label input it declares and the scalar loss over the logits. */
+export interface LossDef {
+  labels: Value;
+  loss: Value;
+}
+
+/**
+ * A trainable model: declares its inputs and returns logits. By default a classifier: logits [batch, classes],
+ * labels int64 [batch], softmax cross-entropy. A model with another objective (masked LM) gives `loss`.
+ */
 export interface ModelDef {
   kind: string;
   classes: number;
@@ -111,4 +152,13 @@ export interface ModelDef {
   build(ctx: ModelContext): { inputs: Value[]; logits: Value };
   /** JSON-safe description saved with checkpoints and config.json. */
   config: Record<string, unknown>;
+  /** The declared shape of the logits output (default ['batch', classes]); MLM: ['batch', 'seq', vocab]. */
+  logitsShape?: (string | number)[];
+  /** Declares the label input and the loss (default: labels int64 [batch], softmax cross-entropy, mean over the batch). */
+  loss?: (g: GraphBuilder, logits: Value) => LossDef;
+  /**
+   * How many terms a batch's mean loss averages (default: the label count); gradient accumulation weights each
+   * micro-batch by it so N micro-batches make exactly one step on their concatenation. MLM: the labels not -100.
+   */
+  lossWeight?: (labels: BigInt64Array) => number;
 }

@@ -18,6 +18,16 @@ export interface OptimizerConfig {
   schedule?: ScheduleName;
   /** Warmup steps for the linear/cosine schedules. */
   warmup?: number;
+  /**
+   * Parameters exempt from weight decay (both the L2 penalty and AdamW's decoupled decay), by name; the Hugging Face
+   * Trainer exempts biases and LayerNorm weights (`hfNoDecay`). Absent: every parameter decays.
+   */
+  noDecay?: (name: string) => boolean;
+}
+
+/** The Hugging Face Trainer's rule: no weight decay for any parameter named like a bias or inside a LayerNorm. */
+export function hfNoDecay(name: string): boolean {
+  return name.includes('bias') || /(LayerNorm|layer_norm)\./.test(name);
 }
 
 /** Per-step scalars the graph reads, computed on the host (schedule, Adam bias correction). */
@@ -54,6 +64,8 @@ export interface ParamUpdate {
   grad: Value;
   /** Optimizer states in the order of stateSlots(). */
   states: Value[];
+  /** False: this parameter gets no weight decay (OptimizerConfig.noDecay). */
+  decay?: boolean;
 }
 
 /** Emits the update; returns the new parameters and the new states (same order as given). */
@@ -70,7 +82,7 @@ export function emitUpdate(g: GraphBuilder, config: OptimizerConfig, updates: Pa
     grads = grads.map((d) => mul(d, scale));
   }
   const l2 = config.name !== 'adamw' ? config.weightDecay ?? 0 : 0;
-  if (l2) grads = grads.map((d, i) => add(d, mul(updates[i].param, c(l2))));
+  if (l2) grads = grads.map((d, i) => (updates[i].decay === false ? d : add(d, mul(updates[i].param, c(l2)))));
   const params: Value[] = [];
   const states: Value[][] = [];
   updates.forEach((u, i) => {
@@ -92,7 +104,7 @@ export function emitUpdate(g: GraphBuilder, config: OptimizerConfig, updates: Pa
       const m = add(mul(u.states[0], c(b1)), mul(d, c(1 - b1)));
       const v = add(mul(u.states[1], c(b2)), mul(mul(d, d), c(1 - b2)));
       const stepValue = g.div(mul(m, step.lr), add(g.sqrt(v), step.eps));
-      const decayed = config.name === 'adamw' ? mul(u.param, step.decay) : u.param;
+      const decayed = config.name === 'adamw' && u.decay !== false ? mul(u.param, step.decay) : u.param;
       params.push(g.sub(decayed, stepValue));
       states.push([m, v]);
     });

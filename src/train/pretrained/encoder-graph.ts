@@ -29,11 +29,23 @@ export interface EncoderOutputs {
   readonly logits?: Value;
 }
 
+/**
+ * Where Hugging Face applies dropout: `hidden` (embeddings output, attention output, FFN output: hidden_dropout_prob,
+ * DistilBERT `dropout`), `attention` (attention probabilities: attention_probs_dropout_prob / `attention_dropout`),
+ * `classifier` (the sequence-classification head: classifier_dropout ?? hidden_dropout_prob / `seq_classif_dropout`).
+ */
+export type DropoutSite = 'hidden' | 'attention' | 'classifier';
+
+export interface EncoderBuildOptions {
+  /** Applies dropout at a site (training); absent: none (inference, and the reference checks). */
+  readonly dropout?: (x: Value, site: DropoutSite) => Value;
+}
+
 /** torch.finfo(torch.float32).min: what HF adds to (or fills into) masked attention scores. */
 export const FLOAT32_MIN = -3.4028234663852886e38;
 
 /** Builds the encoder and its head from `config` on `g`. */
-export function buildEncoder(g: GraphBuilder, config: EncoderConfig, param: ParameterSource, inputs: EncoderInputs): EncoderOutputs {
+export function buildEncoder(g: GraphBuilder, config: EncoderConfig, param: ParameterSource, inputs: EncoderInputs, options: EncoderBuildOptions = {}): EncoderOutputs {
   const p = config.head === 'base' ? '' : `${basePrefix(config)}.`;
   const h = config.hiddenSize;
   const distil = config.modelType === 'distilbert';
@@ -42,6 +54,7 @@ export function buildEncoder(g: GraphBuilder, config: EncoderConfig, param: Para
   const norm = (x: Value, name: string, eps = config.layerNormEps): Value =>
     g.layerNorm(x, param(`${name}.weight`, [h]), param(`${name}.bias`, [h]), { epsilon: eps });
   const act = (x: Value, kind = config.hiddenAct): Value => activation(g, x, kind);
+  const drop = (x: Value, site: DropoutSite): Value => (options.dropout ? options.dropout(x, site) : x);
 
   const embeddingOutput = g.scope('embeddings', () => {
     // HF builds the word table (and RoBERTa's position table) with padding_idx: the pad row is looked up like any
@@ -62,7 +75,7 @@ export function buildEncoder(g: GraphBuilder, config: EncoderConfig, param: Para
       const types = param(`${p}embeddings.token_type_embeddings.weight`, [config.typeVocabSize, h]);
       sum = g.add(sum, inputs.tokenTypeIds ? g.gather(types, inputs.tokenTypeIds, 0) : g.gather(types, 0, 0));
     }
-    return norm(sum, `${p}embeddings.LayerNorm`);
+    return drop(norm(sum, `${p}embeddings.LayerNorm`), 'hidden');
   });
 
   // [batch, 1, 1, seq]: keys a query may not attend to.
@@ -92,17 +105,19 @@ export function buildEncoder(g: GraphBuilder, config: EncoderConfig, param: Para
       } else {
         scores = g.add(g.div(g.matmul(q, g.transpose(k, [0, 1, 3, 2])), scale), additiveMask!);
       }
-      const context = g.reshape(g.transpose(g.matmul(g.softmax(scores, -1), v), [0, 2, 1, 3]), [0, 0, h]);
-      const attended = norm(g.add(dense(context, `${layer}.${names.o}`, h, h), x), `${layer}.${names.ln1}`);
+      const context = g.reshape(g.transpose(g.matmul(drop(g.softmax(scores, -1), 'attention'), v), [0, 2, 1, 3]), [0, 0, h]);
+      // DistilBERT has no dropout after its attention output projection.
+      const projected = dense(context, `${layer}.${names.o}`, h, h);
+      const attended = norm(g.add(distil ? projected : drop(projected, 'hidden'), x), `${layer}.${names.ln1}`);
       const ffn = dense(act(dense(attended, `${layer}.${names.up}`, config.intermediateSize, h)), `${layer}.${names.down}`, h, config.intermediateSize);
-      return norm(g.add(ffn, attended), `${layer}.${names.ln2}`);
+      return norm(g.add(drop(ffn, 'hidden'), attended), `${layer}.${names.ln2}`);
     });
   }
   const lastHiddenState = hidden;
   // [batch, hidden]: the [CLS] / <s> position (Slice + Squeeze rather than Gather on axis 1, which has no gradient).
   const first = () => g.squeeze(g.slice(lastHiddenState, [0], [1], [1]), [1]);
   const poolerOutput = hasPooler(config) ? g.tanh(dense(first(), `${p}pooler.dense`, h, h)) : undefined;
-  const logits = g.scope('head', () => head(g, config, { dense, norm, act, param }, lastHiddenState, first, poolerOutput));
+  const logits = g.scope('head', () => head(g, config, { dense, norm, act, param, drop }, lastHiddenState, first, poolerOutput));
   return { embeddingOutput, lastHiddenState, poolerOutput, logits };
 }
 
@@ -111,6 +126,7 @@ interface Layers {
   norm: (x: Value, name: string, eps?: number) => Value;
   act: (x: Value, kind?: string) => Value;
   param: ParameterSource;
+  drop: (x: Value, site: DropoutSite) => Value;
 }
 
 function head(g: GraphBuilder, config: EncoderConfig, l: Layers, hidden: Value, first: () => Value, pooled: Value | undefined): Value | undefined {
@@ -121,16 +137,19 @@ function head(g: GraphBuilder, config: EncoderConfig, l: Layers, hidden: Value, 
   const tiedDecoder = (x: Value, bias: string) =>
     g.add(g.matmul(x, g.transpose(l.param(words, [config.vocabSize, h]), [1, 0])), l.param(bias, [config.vocabSize]));
   if (config.modelType === 'bert') {
-    if (config.head === 'sequence-classification') return l.dense(pooled!, 'classifier', labels, h);
+    if (config.head === 'sequence-classification') return l.dense(l.drop(pooled!, 'classifier'), 'classifier', labels, h);
     const transformed = l.norm(l.act(l.dense(hidden, 'cls.predictions.transform.dense', h, h)), 'cls.predictions.transform.LayerNorm');
     return tiedDecoder(transformed, 'cls.predictions.bias');
   }
   if (config.modelType === 'distilbert') {
-    if (config.head === 'sequence-classification') return l.dense(g.relu(l.dense(first(), 'pre_classifier', h, h)), 'classifier', labels, h);
+    if (config.head === 'sequence-classification') return l.dense(l.drop(g.relu(l.dense(first(), 'pre_classifier', h, h)), 'classifier'), 'classifier', labels, h);
     const transformed = l.norm(l.act(l.dense(hidden, 'vocab_transform', h, h)), 'vocab_layer_norm', 1e-12);
     return tiedDecoder(transformed, 'vocab_projector.bias');
   }
-  if (config.head === 'sequence-classification') return l.dense(g.tanh(l.dense(first(), 'classifier.dense', h, h)), 'classifier.out_proj', labels, h);
+  if (config.head === 'sequence-classification') {
+    const x = g.tanh(l.dense(l.drop(first(), 'classifier'), 'classifier.dense', h, h));
+    return l.dense(l.drop(x, 'classifier'), 'classifier.out_proj', labels, h);
+  }
   // RobertaLMHead always uses exact gelu, whatever hidden_act says.
   const transformed = l.norm(l.act(l.dense(hidden, 'lm_head.dense', h, h), 'gelu'), 'lm_head.layer_norm');
   return tiedDecoder(transformed, 'lm_head.bias');
