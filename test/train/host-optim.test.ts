@@ -19,21 +19,18 @@ async function graphSteps(config: OptimizerConfig, params: Float32Array[], grads
   const d = SIZES.map((n, i) => g.input(`g${i}`, 'float32', [n]));
   const s = SIZES.map((n, i) => slots.map((slot) => g.input(`s${i}/${slot}`, 'float32', [n])));
   const step = { lr: g.input('lr', 'float32', []), eps: g.input('eps', 'float32', []), decay: g.input('decay', 'float32', []) };
-  const noDecay = g.input('nodecay', 'float32', []);
-  // emitUpdate takes one decay scalar; the no-decay parameter gets its own update with decay 1 (as no-decay groups feed).
-  const first = emitUpdate(g, config, [{ param: p[0], grad: d[0], states: s[0] }], step);
-  const second = emitUpdate(g, { ...config, weightDecay: decays[1] ? config.weightDecay : 0 }, [{ param: p[1], grad: d[1], states: s[1] }], { ...step, decay: decays[1] ? step.decay : noDecay });
-  [first, second].forEach((next, i) => {
-    g.output(next.params[0], `new/p${i}`);
-    next.states[0].forEach((v, j) => g.output(v, `new/s${i}/${slots[j]}`));
+  const next = emitUpdate(g, config, SIZES.map((_, i) => ({ param: p[i], grad: d[i], states: s[i], decay: decays[i] })), step);
+  SIZES.forEach((_, i) => {
+    g.output(next.params[i], `new/p${i}`);
+    next.states[i].forEach((v, j) => g.output(v, `new/s${i}/${slots[j]}`));
   });
   const session = await graphSession(g);
-  let current = params.map((x) => Float32Array.from(x));
-  let states = SIZES.map((n) => slots.map(() => new Float32Array(n)));
+  let current: Float32Array[] = params.map((x) => Float32Array.from(x));
+  let states: Float32Array[][] = SIZES.map((n) => slots.map(() => new Float32Array(n)));
   for (let t = 0; t < grads.length; t++) {
     const [lr, eps, decay] = stepScalars(config, t, config.lr);
     const feeds: Record<string, ort.Tensor> = {
-      lr: new ort.Tensor('float32', [lr], []), eps: new ort.Tensor('float32', [eps], []), decay: new ort.Tensor('float32', [decay], []), nodecay: new ort.Tensor('float32', [1], []),
+      lr: new ort.Tensor('float32', [lr], []), eps: new ort.Tensor('float32', [eps], []), decay: new ort.Tensor('float32', [decay], []),
     };
     SIZES.forEach((n, i) => {
       feeds[`p${i}`] = new ort.Tensor('float32', current[i], [n]);
