@@ -7,9 +7,10 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { Rng } from '../src/core/random.js';
-import type { ModelDef } from '../src/train/model.js';
+import { hfNoDecay } from '../src/train/optim.js';
 import type { EncoderConfig } from '../src/train/pretrained/config.js';
-import { buildEncoder } from '../src/train/pretrained/encoder-graph.js';
+import { IGNORED_LABEL } from '../src/train/pretrained/mlm-loss.js';
+import { encoderModelDef } from '../src/train/pretrained/model-def.js';
 import { Trainer } from '../src/train/trainer.js';
 import { median } from './common.js';
 import { parseShape, VOCAB, type BenchShape } from './finetune-shapes.js';
@@ -28,42 +29,28 @@ function encoderConfig(s: BenchShape): EncoderConfig {
   };
 }
 
-/** BertForSequenceClassification as a trainable model, initialised as HF does (normal 0.02, zero biases, unit LayerNorm). */
-function encoderModel(config: EncoderConfig): ModelDef {
-  return {
-    kind: 'bert-bench', classes: config.numLabels, config: {},
-    build(ctx) {
-      const { g } = ctx;
-      const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
-      const attentionMask = g.input('attention_mask', 'int64', ['batch', 'seq']);
-      const values = new Map<string, ReturnType<typeof ctx.param>>();
-      const out = buildEncoder(g, config, (name, dims) => {
-        let v = values.get(name);
-        if (!v) {
-          const init = name.endsWith('bias') ? 'zeros' : name.includes('LayerNorm') ? 'ones' : { normal: 0.02 };
-          values.set(name, (v = ctx.param(name, [...dims], init)));
-        }
-        return v;
-      }, { inputIds, attentionMask });
-      return { inputs: [inputIds, attentionMask], logits: out.logits! };
-    },
-  };
-}
-
 const rng = new Rng(1);
 const { batch, seq } = shape;
-const trainer = await Trainer.create(encoderModel(encoderConfig(shape)), { name: 'adamw', lr: 2e-5, weightDecay: 0.01, eps: 1e-8 }, {
-  seed: 1, threads: Number(args.threads),
+const mlm = shape.task === 'mlm';
+// From scratch with HF's init (normal 0.02, zero biases, unit LayerNorm); dropout 0.1 at HF's sites; AdamW without
+// decay for biases and LayerNorm weights, as the HF Trainer.
+const model = encoderModelDef(encoderConfig(shape), new Map(), { dropout: { hidden: 0.1, attention: 0.1, classifier: 0.1 } });
+const trainer = await Trainer.create(model, { name: 'adamw', lr: 2e-5, weightDecay: 0.01, eps: 1e-8, noDecay: hfNoDecay }, {
+  seed: 1, threads: Number(args.threads), fetchLogits: !mlm,
   sessionOptions: {
     enableCpuMemArena: args.arena === 'on', enableMemPattern: args['mem-pattern'] === 'on',
     ...(args.profile ? { enableProfiling: true, profileFilePrefix: args.profile } : {}),
   },
 });
+const ids = BigInt64Array.from({ length: batch * seq }, () => BigInt(1 + rng.int(VOCAB - 1)));
 const features = {
-  input_ids: new ort.Tensor('int64', BigInt64Array.from({ length: batch * seq }, () => BigInt(1 + rng.int(VOCAB - 1))), [batch, seq]),
+  input_ids: new ort.Tensor('int64', ids, [batch, seq]),
   attention_mask: new ort.Tensor('int64', new BigInt64Array(batch * seq).fill(1n), [batch, seq]),
 };
-const labels = BigInt64Array.from({ length: batch }, () => BigInt(rng.int(2)));
+// MLM: 15 % of the positions carry their token as the label, the rest are ignored (as the torch side draws them).
+const labels = mlm
+  ? new ort.Tensor('int64', ids.map((id) => (rng.next() < 0.15 ? id : BigInt(IGNORED_LABEL))), [batch, seq])
+  : BigInt64Array.from({ length: batch }, () => BigInt(rng.int(2)));
 const times: number[] = [];
 let loss = NaN;
 for (let i = 0; i < Number(args.warmup) + Number(args.steps); i++) {
