@@ -5,6 +5,7 @@
 import { geulError } from '../../core/errors.js';
 import type { GraphBuilder, Value } from '../../graph/builder.js';
 import type { EncoderConfig } from './config.js';
+import { fusedGelu } from './fused-ops.js';
 import { basePrefix, hasPooler } from './parameters.js';
 
 /** Supplies the parameter named `name` (HF state_dict name) with torch shape `shape`. */
@@ -171,7 +172,7 @@ export function stopGradient(g: GraphBuilder, x: Value): Value {
 /** HF ACT2FN for the activations these encoders use. */
 export function activation(g: GraphBuilder, x: Value, kind: string): Value {
   switch (kind) {
-    case 'gelu': return g.gelu(x);
+    case 'gelu': return fusedGelu(g, x);
     case 'relu': return g.relu(x);
     case 'gelu_new': case 'gelu_pytorch_tanh': {
       const inner = g.mul(g.scalar(Math.sqrt(2 / Math.PI)), g.add(x, g.mul(g.scalar(0.044715), g.pow(x, g.scalar(3)))));
