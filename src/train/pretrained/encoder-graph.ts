@@ -51,7 +51,7 @@ export function buildEncoder(g: GraphBuilder, config: EncoderConfig, param: Para
   const h = config.hiddenSize;
   const distil = config.modelType === 'distilbert';
   const dense = (x: Value, name: string, out: number, inp: number): Value =>
-    g.add(g.matmul(x, g.transpose(param(`${name}.weight`, [out, inp]), [1, 0])), param(`${name}.bias`, [out]));
+    linear(g, x, param(`${name}.weight`, [out, inp]), param(`${name}.bias`, [out]), out);
   const norm = (x: Value, name: string, eps = config.layerNormEps): Value =>
     g.layerNorm(x, param(`${name}.weight`, [h]), param(`${name}.bias`, [h]), { epsilon: eps });
   const act = (x: Value, kind = config.hiddenAct): Value => activation(g, x, kind);
@@ -162,6 +162,21 @@ function positionIds(g: GraphBuilder, config: EncoderConfig, inputIds: Value): V
   const notPad = g.cast(g.not(g.equal(inputIds, g.int(config.padTokenId))), 'int64');
   const counted = g.op1('CumSum', [notPad, g.int(1)], {}, { shape: inputIds.shape, dtype: 'int64' });
   return g.add(g.mul(counted, notPad), g.int(config.padTokenId));
+}
+
+/**
+ * x·Wᵀ + b with W in torch's [out, in] layout, as one Gemm over the rows of x (transB, bias fused). Why not
+ * MatMul(x, Transpose(W)) + b: that pays a separate bias pass over the activations forward, and autodiff returns the
+ * weight gradient as [in, out] then transposes it; Gemm's gradient gives dW = dyᵀ·x directly in W's layout.
+ */
+function linear(g: GraphBuilder, x: Value, weight: Value, bias: Value, out: number): Value {
+  const shape = x.shape;
+  if (!shape || shape.length < 2) return g.add(g.matmul(x, g.transpose(weight, [1, 0])), bias);
+  if (shape.length === 2) return g.withShape(g.gemm(x, weight, bias, { transB: true }), [shape[0], out]);
+  const inner = shape[shape.length - 1] as number;
+  const rows = g.gemm(g.reshape(x, [-1, inner]), weight, bias, { transB: true });
+  const outShape = g.concat([g.shape(x, 0, -1), g.ints([out])], 0);
+  return g.withShape(g.reshape(rows, outShape), [...shape.slice(0, -1), out]);
 }
 
 /** The value of `x` with no gradient flowing back into it (torch's `detach`). */
