@@ -1,7 +1,7 @@
 // `npm run bench:finetune`: BERT fine-tuning step time and peak memory against PyTorch, one fresh process per shape.
 //
 //   npm run bench:finetune -- [--shapes mini-16x128,small-16x128,base-16x128,mini-8x256,small-8x256,base-8x256,mlm-mini-16x128]
-//                             [--rounds 2] [--steps 4] [--warmup 2] [--threads 2] [--quick] [--no-readme]
+//                             [--rounds 2] [--steps 4] [--warmup 2] [--threads 2] [--quick] [--no-readme] [--section TITLE]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -11,6 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { machine, median, PYTHON, writeReadmeSection } from './common.js';
 import { describeShape, parseShape, stepFlops, type BenchShape } from './finetune-shapes.js';
 
+const DEFAULT_SECTION = 'Fine-tuning: step time and memory against PyTorch';
 const { values: args } = parseArgs({
   options: {
     shapes: { type: 'string', default: 'mini-16x128,small-16x128,mini-8x256,small-8x256,mlm-mini-16x128,base-16x128,base-8x256' },
@@ -20,6 +21,8 @@ const { values: args } = parseArgs({
     threads: { type: 'string', default: '2' },
     quick: { type: 'boolean', default: false },
     'no-readme': { type: 'boolean', default: false },
+    /** The bench/README.md section to write (lets long shapes run and publish separately). */
+    section: { type: 'string', default: DEFAULT_SECTION },
   },
 });
 if (args.quick) Object.assign(args, { shapes: args.shapes.includes('base') ? 'mini-16x128,small-16x128' : args.shapes, rounds: '1', steps: '2', warmup: '1' });
@@ -104,7 +107,7 @@ function projections(): string[] {
     '| model | geul | torch |', '|---|---|---|', row('BERT-base', 1), row('DistilBERT', stepFlops(distil) / stepFlops(base))];
 }
 
-const command = `npm run bench:finetune -- --shapes ${args.shapes} --rounds ${args.rounds} --steps ${args.steps} --warmup ${args.warmup} --threads ${args.threads}`;
+const command = `npm run bench:finetune -- --shapes ${args.shapes} --rounds ${args.rounds} --steps ${args.steps} --warmup ${args.warmup} --threads ${args.threads}${args.section !== DEFAULT_SECTION ? ` --section "${args.section}"` : ''}`;
 const versions = [...results.values()].flatMap((r) => [...r.geul, ...r.torch].map((s) => s.version));
 const errors = [...results.entries()].flatMap(([id, r]) => r.errors.map((e) => `- ${id}: ${e.replace(/\n/g, ' ')}`));
 const body = [
@@ -120,5 +123,5 @@ the ratio is the median of the per-round ratios (each round's two processes ran 
   ...projections(),
   ...(errors.length ? ['', 'Failed samples:', ...errors] : []),
 ].join('\n');
-process.stdout.write(`## Fine-tuning: step time and memory against PyTorch\n\n${body}\n`);
-if (!args['no-readme'] && existsSync('bench/README.md')) writeReadmeSection('Fine-tuning: step time and memory against PyTorch', body);
+process.stdout.write(`## ${args.section}\n\n${body}\n`);
+if (!args['no-readme'] && existsSync('bench/README.md')) writeReadmeSection(args.section, body);
