@@ -29,14 +29,14 @@ if (args.quick) Object.assign(args, { shapes: args.shapes.includes('base') ? 'mi
 const TORCH_ENV = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OPENBLAS_CORETYPE: 'SkylakeX' };
 
 /** One measurement of one side: median step ms and peak RSS of its own process. */
-interface Sample { ms: number; rssMiB: number; version: string }
+interface Sample { ms: number; cpuMs: number; rssMiB: number; version: string }
 
 function runChild(command: string, argv: string[], env: NodeJS.ProcessEnv): Sample | string {
   const r = spawnSync(command, argv, { env, encoding: 'utf8', maxBuffer: 1 << 24 });
   const last = r.stdout?.trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !last.startsWith('{')) return `exit ${r.status ?? r.signal}: ${(r.stderr ?? '').slice(-600)}`;
-  const out = JSON.parse(last) as { ms: number; peak_rss_mib: number; torch?: string; ort?: string };
-  return { ms: out.ms, rssMiB: out.peak_rss_mib, version: out.torch ?? out.ort ?? '?' };
+  const out = JSON.parse(last) as { ms: number; cpu_ms: number; peak_rss_mib: number; torch?: string; ort?: string };
+  return { ms: out.ms, cpuMs: out.cpu_ms, rssMiB: out.peak_rss_mib, version: out.torch ?? out.ort ?? '?' };
 }
 
 function geulSample(shape: BenchShape): Sample | string {
@@ -75,8 +75,8 @@ const fmt = (v: number, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) :
 const gib = (mib: number) => fmt(mib / 1024, 2);
 function table(): string[] {
   const lines = [
-    '| shape | geul ms/step | torch ms/step | ratio geul/torch (per round) | geul ex/s | torch ex/s | geul GFLOP/s | torch GFLOP/s | geul peak RSS GiB | torch peak RSS GiB | load during |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| shape | geul ms/step | torch ms/step | ratio geul/torch (per round) | CPU-time ratio | geul ex/s | torch ex/s | geul GFLOP/s | torch GFLOP/s | geul peak RSS GiB | torch peak RSS GiB | load during |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const shape of shapes) {
     const { geul, torch, loads } = results.get(shape.id)!;
@@ -84,11 +84,12 @@ function table(): string[] {
     const t = median(torch.map((s) => s.ms));
     // Each round's two samples ran back to back, so their ratio sees one load; the median of those is the headline.
     const ratios = geul.slice(0, torch.length).map((s, i) => s.ms / torch[i].ms);
+    const cpuRatios = geul.slice(0, torch.length).map((s, i) => s.cpuMs / torch[i].cpuMs);
     const flops = stepFlops(shape);
     const perSecond = (ms: number) => (shape.batch * 1000) / ms;
     const unit = shape.task === 'mlm' ? ' tok' : '';
     const rate = (ms: number) => fmt(shape.task === 'mlm' ? perSecond(ms) * shape.seq : perSecond(ms), 1) + unit;
-    lines.push(`| ${describeShape(shape)} | ${fmt(g)} (${geul.map((s) => fmt(s.ms)).join(' / ')}) | ${fmt(t)} (${torch.map((s) => fmt(s.ms)).join(' / ')}) | ${fmt(median(ratios), 2)} (${ratios.map((r) => fmt(r, 2)).join(' / ')}) `
+    lines.push(`| ${describeShape(shape)} | ${fmt(g)} (${geul.map((s) => fmt(s.ms)).join(' / ')}) | ${fmt(t)} (${torch.map((s) => fmt(s.ms)).join(' / ')}) | ${fmt(median(ratios), 2)} (${ratios.map((r) => fmt(r, 2)).join(' / ')}) | ${fmt(median(cpuRatios), 2)} `
       + `| ${rate(g)} | ${rate(t)} | ${fmt(flops / g / 1e6, 1)} | ${fmt(flops / t / 1e6, 1)} `
       + `| ${gib(Math.max(...geul.map((s) => s.rssMiB)))} | ${gib(Math.max(...torch.map((s) => s.rssMiB)))} | ${fmt(Math.min(...loads), 1)}–${fmt(Math.max(...loads), 1)} |`);
   }
@@ -117,7 +118,8 @@ const body = [
   `in a fresh process per shape and side (peak RSS = that process's maximum resident set); ${rounds} rounds alternating geul and torch (ms per round in brackets);
 the ratio is the median of the per-round ratios (each round's two processes ran back to back), the ms columns the medians over rounds.`,
   `geul: onnxruntime-node ${ort.env.versions.common}, ${args.threads} intra-op threads. torch ${versions.find((v) => !v.startsWith('ort')) ?? '-'} (Debian python3-torch, ${args.threads} threads, \`OMP_WAIT_POLICY=PASSIVE\`), plain torch with HF BertModel semantics in \`bench/finetune-torch.py\`.`,
-  'GFLOP/s counts matmul FLOPs only (forward ×3 for forward + backward). Vocabulary 30,522, FFN 4 × hidden, 64-dim heads.',
+  'GFLOP/s counts matmul FLOPs only (forward ×3 for forward + backward) over wall time. Vocabulary 30,522, FFN 4 × hidden, 64-dim heads.',
+  'CPU-time ratio: median over rounds of geul\'s process CPU time per step (all threads) over torch\'s; on a shared machine it moves far less than wall time.',
   '',
   ...table(),
   ...projections(),

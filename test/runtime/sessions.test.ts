@@ -1,4 +1,4 @@
-// Sessions over geul-built graphs: option defaults (memory pattern off for training peaks) and in-place fetches.
+// Sessions over geul-built graphs: option defaults (memory pattern and spinning off) and in-place fetches.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
@@ -8,8 +8,15 @@ import { createSession, sessionOptions } from '../../src/runtime/sessions.js';
 test('session options: memory pattern off unless asked, threads and extra options passed through', () => {
   assert.equal(sessionOptions().enableMemPattern, false);
   assert.equal(sessionOptions({ memoryPattern: true }).enableMemPattern, true);
-  assert.deepEqual(sessionOptions({ threads: 2 }), { graphOptimizationLevel: 'all', enableMemPattern: false, intraOpNumThreads: 2, interOpNumThreads: 1 });
+  assert.deepEqual(sessionOptions({ threads: 2 }), {
+    graphOptimizationLevel: 'all', enableMemPattern: false, intraOpNumThreads: 2, interOpNumThreads: 1,
+    extra: { 'session.intra_op.allow_spinning': '0' },
+  });
   assert.equal(sessionOptions({ extra: { enableMemPattern: true } }).enableMemPattern, true);
+  assert.deepEqual(sessionOptions({ spinning: true }).extra, { 'session.intra_op.allow_spinning': '1' });
+  // Extra config entries merge with (and may override) the spinning entry.
+  assert.deepEqual(sessionOptions({ extra: { extra: { 'session.intra_op.allow_spinning': '1', 'session.other': 'x' } } }).extra,
+    { 'session.intra_op.allow_spinning': '1', 'session.other': 'x' });
 });
 
 test('a preallocated fetch is written in place, and the session is released once', async () => {
