@@ -26,6 +26,8 @@ export interface StepEvent {
   /** Training throughput of the epoch so far. */
   examples_per_s: number;
   lr: number;
+  /** Seconds the run's remaining steps should take at this session's pace so far (geul finetune). */
+  eta_s?: number;
 }
 
 /** An epoch done and evaluated. */

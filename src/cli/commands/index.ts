@@ -7,7 +7,8 @@ import { register as registerKeys } from './keys.js';
 import { register as registerWords } from './words.js';
 import { register as registerTrain } from './train.js';
 import { register as registerEval } from './eval.js';
+import { register as registerFinetune } from './finetune.js';
 
 export type RegisterCommands = (program: Command) => void;
 
-export const COMMAND_MODULES: RegisterCommands[] = [registerTasks, registerModels, registerServe, registerKeys, registerWords, registerTrain, registerEval];
+export const COMMAND_MODULES: RegisterCommands[] = [registerTasks, registerModels, registerServe, registerKeys, registerWords, registerTrain, registerFinetune, registerEval];

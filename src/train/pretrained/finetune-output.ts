@@ -12,12 +12,14 @@ import type { EncoderTokenizer } from './tokenize.js';
 
 export const MODEL_FILE = 'model.safetensors';
 
-/** The base config.json with the classification head's architecture and labels. */
+/** The base config.json with the head's architecture and, for a classifier, its labels. */
 export function finetunedConfig(raw: Record<string, unknown>, config: EncoderConfig): Record<string, unknown> {
   const { num_labels: _dropped, ...rest } = raw;
+  const architectures = [architectureName(config)];
+  if (config.head !== 'sequence-classification') return { ...rest, architectures };
   return {
     ...rest,
-    architectures: [architectureName({ ...config, head: 'sequence-classification' })],
+    architectures,
     id2label: Object.fromEntries(config.id2label.map((l, i) => [String(i), l])),
     label2id: Object.fromEntries(config.id2label.map((l, i) => [l, i])),
     problem_type: 'single_label_classification',
@@ -36,7 +38,10 @@ export interface SavedModel {
   maxLength: number;
 }
 
-/** Writes the best model into `out` (config.json, tokenizer files, model.safetensors), replacing the previous one. */
+/**
+ * Writes the trainer's model into `out` (config.json, tokenizer files, model.safetensors), replacing the previous
+ * one; any head (`config.head`: a classifier here, a masked LM for pre-training).
+ */
 export async function saveFinetunedModel(out: string, trainer: Trainer, model: SavedModel): Promise<void> {
   const staging = join(out, `.model-staging-${process.pid}`);
   await rm(staging, { recursive: true, force: true });

@@ -5,7 +5,8 @@
 //
 //   await finetuneEncoder({ data: { source: 'train.jsonl' }, model: { base: 'models/bert' }, output: { dir: 'runs/a' } },
 //     { signal, onEvent: (e) => console.log(JSON.stringify(e)) });
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GeulError, geulError } from '../../core/errors.js';
 import { Rng } from '../../core/random.js';
@@ -17,6 +18,7 @@ import { prepareRunFolder } from '../run-folder.js';
 import type { TrainContext } from '../run.js';
 import { hfNoDecay, scheduledLr, type OptimizerConfig } from '../optim.js';
 import { Trainer } from '../trainer.js';
+import { isAllocationFailure } from '../trainer-memory.js';
 import { encoderBatch, epochBatches, evaluateEncoder, readFinetuneData } from './finetune-data.js';
 import { saveFinetunedModel } from './finetune-output.js';
 import { parseFinetuneSpec, warmupSteps, type FinetuneSpec, type FinetuneSpecInput } from './finetune-spec.js';
@@ -122,7 +124,12 @@ export async function finetuneEncoder(input: FinetuneSpecInput | FinetuneSpec, c
     name: 'adamw', lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, clipNorm: o.clipNorm,
     schedule: 'linear', warmup: warmupSteps(o.warmup, totalSteps), noDecay: hfNoDecay,
   };
+  const outExisted = existsSync(out);
   await prepareRunFolder(out);
+  // A run that fails before its first checkpoint leaves no run folder behind (when it made the folder).
+  const discardIfEmpty = async () => {
+    if (!outExisted && checkpointStep === undefined) await rm(out, { recursive: true, force: true });
+  };
   const history: EvaluationReport[] = saved?.history ?? [];
   let best = resumed?.meta.best ?? -1;
   let bestRun = resumed ? await readBestRun(out) : undefined;
@@ -130,15 +137,24 @@ export async function finetuneEncoder(input: FinetuneSpecInput | FinetuneSpec, c
   const rng = new Rng(seed + 1);
   const startEpoch = resumed ? resumed.meta.epoch + 1 : 1;
   for (let e = 1; e < startEpoch; e++) epochBatches(data.train, batchSize, rng, spec.data.groupByLength); // replay the shuffles
-  const trainer = await Trainer.create(model, optimizer, { seed, dropoutSeed: seed * 1009 + 1, totalSteps, threads: spec.run.threads, frozen, gradAccum }, resumed?.state);
+  let checkpointStep = resumed?.meta.step;
+  let trainer: Trainer;
+  try {
+    trainer = await Trainer.create(model, optimizer, { seed, dropoutSeed: seed * 1009 + 1, totalSteps, threads: spec.run.threads, frozen, gradAccum }, resumed?.state);
+  } catch (err) {
+    await discardIfEmpty();
+    if (isAllocationFailure(err)) throw geulError('TRAINING_OUT_OF_MEMORY', { batch: batchSize, detail: `building the training session: ${(err as Error).message.split('\n')[0].slice(0, 160)}` });
+    throw err;
+  }
   const pad = config.padTokenId;
   const classes = data.labels.length;
-  let checkpointStep = resumed?.meta.step;
   const checkpoint = async (meta: Omit<CheckpointMeta, 'tensors' | 'step'>) => {
     await saveCheckpoint(out, trainer.state, meta);
     checkpointStep = trainer.state.step;
   };
   let reason: 'completed' | 'patience' = 'completed';
+  const sessionStarted = performance.now();
+  const firstStep = trainer.state.step;
   let lastEpoch = startEpoch - 1;
   try {
     for (let epoch = startEpoch; epoch <= epochs && reason === 'completed'; epoch++) {
@@ -218,7 +234,8 @@ export async function finetuneEncoder(input: FinetuneSpecInput | FinetuneSpec, c
         correct += ok;
         seen += rows.length;
         const examplesPerSecond = seen / Math.max((performance.now() - started) / 1000, 1e-6);
-        emit({ type: 'step', step: trainer.state.step, total: totalSteps, epoch, loss: result.loss, accuracy: ok / rows.length, examples: rows.length, examples_per_s: examplesPerSecond, lr });
+        const perStep = (performance.now() - sessionStarted) / 1000 / (trainer.state.step - firstStep);
+        emit({ type: 'step', step: trainer.state.step, total: totalSteps, epoch, loss: result.loss, accuracy: ok / rows.length, examples: rows.length, examples_per_s: examplesPerSecond, lr, eta_s: perStep * (totalSteps - trainer.state.step) });
         const done = b + gradAccum >= micro.length;
         if (evalEvery && trainer.state.step % evalEvery === 0 && !done) {
           if (!(await evaluation(b + gradAccum))) {
@@ -231,6 +248,9 @@ export async function finetuneEncoder(input: FinetuneSpecInput | FinetuneSpec, c
       lastEpoch = epoch;
       if (!(await evaluation(micro.length))) reason = 'patience';
     }
+  } catch (err) {
+    await discardIfEmpty();
+    throw err;
   } finally {
     await trainer.release();
   }

@@ -45,8 +45,8 @@ export class EncoderTokenizer {
   }
 
   /**
-   * Token ids with the special tokens, as the classify task encodes; over `maxLength` the tokenizer truncates
-   * (keeping its special tokens) and `truncated` says so. Most texts fit, so they are encoded once.
+   * Token ids with the special tokens, exactly as inference encodes (src/tasks/encoder.ts: the same tokenizer call,
+   * truncating to `maxLength`); `truncated` says whether the text was longer. Most texts fit, so they are encoded once.
    */
   encode(text: string, maxLength: number): { ids: number[]; truncated: boolean } {
     const whole = this.ids(text);

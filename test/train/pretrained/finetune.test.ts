@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { readSafetensors } from '../../../src/core/weights/safetensors.js';
 import type { TrainEvent } from '../../../src/train/events.js';
 import { finetuneEncoder } from '../../../src/train/pretrained/finetune.js';
+import { evaluateEncoder, readFinetuneData } from '../../../src/train/pretrained/finetune-data.js';
+import { parseFinetuneSpec } from '../../../src/train/pretrained/finetune-spec.js';
 import { loadPretrainedEncoder } from '../../../src/train/pretrained/load.js';
+import { encoderModelDef, encoderValues } from '../../../src/train/pretrained/model-def.js';
+import { EncoderTokenizer } from '../../../src/train/pretrained/tokenize.js';
+import { Trainer } from '../../../src/train/trainer.js';
 import { sharedDataPath } from '../../helpers/shared-data.js';
 import { sentimentRows, tinyBase, writeJsonl } from './finetune-fixture.js';
 
@@ -34,7 +39,12 @@ test('bert-cls, new labels: the loss falls, accuracy rises, the run folder is a 
   const lastLosses = mean(steps.slice(-5).map((s) => s.loss));
   assert.ok(lastLosses < firstLosses * 0.6, `loss ${firstLosses} -> ${lastLosses}`);
   assert.ok(result.history[0]!.validAccuracy < result.best && result.best >= 0.85, `valid accuracy ${result.history.map((h) => h.validAccuracy)}`);
-  assert.ok(steps.every((s) => s.examples_per_s > 0 && s.total === 6 * Math.ceil(65 / 8)), 'step events carry throughput and the total');
+  assert.ok(steps.every((s) => s.examples_per_s > 0 && s.total === 6 * Math.ceil(65 / 8) && s.eta_s! >= 0), 'step events carry throughput, the total and an ETA');
+  assert.equal(steps[steps.length - 1]!.eta_s, 0);
+  // --warmup 0.1 of 54 steps = 6 warmup steps up to the peak, then linear decay towards 0.
+  const lrs = steps.map((s) => s.lr);
+  assert.ok(Math.abs(lrs[0]! - 2e-3 / 6) < 1e-12 && Math.abs(lrs[5]! - 2e-3) < 1e-12, `warmup ${lrs.slice(0, 7)}`);
+  assert.ok(lrs.slice(7).every((lr, i) => lr < lrs[6 + i]!) && lrs[lrs.length - 1]! < 1e-4, `linear decay ${lrs.slice(5, 9)} … ${lrs.slice(-2)}`);
   assert.deepEqual(result.labels, ['neg', 'pos']);
   assert.deepEqual(result.newlyInitialized, ['classifier.weight', 'classifier.bias']);
   const logs = events.filter((e): e is Extract<TrainEvent, { type: 'log' }> => e.type === 'log');
@@ -56,6 +66,14 @@ test('bert-cls, new labels: the loss falls, accuracy rises, the run folder is a 
   const reloaded = loadPretrainedEncoder(out);
   assert.deepEqual(reloaded.config.id2label, ['neg', 'pos']);
   assert.deepEqual(reloaded.weights.newlyInitialized, []);
+  // The saved folder is the best model: reloaded, it scores the same validation split exactly as the run did.
+  const spec = parseFinetuneSpec({ data: { source: data, maxLength: 64 }, model: { base }, run: { seed: 3 }, output: { dir: out } });
+  const tokenizer = await EncoderTokenizer.load(out, reloaded.config);
+  const split = await readFinetuneData(spec, tokenizer, 64, reloaded.config.id2label);
+  const trainer = await Trainer.create(encoderModelDef(reloaded.config, encoderValues(reloaded)), { name: 'sgd', lr: 0 }, { threads: 1 });
+  const metrics = await evaluateEncoder(trainer, split.valid, 16, split.labels, reloaded.config.padTokenId);
+  await trainer.release();
+  assert.equal(metrics.accuracy, result.best);
   assert.ok(events.some((e) => e.type === 'done' && e.reason === 'completed'));
 });
 
@@ -83,4 +101,19 @@ test('distilbert-cls, labels named as the base id2label: the head is kept; froze
   const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
   assert.deepEqual(config['architectures'], ['DistilBertForSequenceClassification']);
   assert.equal(config['dim'], 48);
+});
+
+test('--patience: evaluations without a better accuracy stop the run early', async (t) => {
+  const reference = sharedDataPath(t, 'reference-encoders', 'bert-cls');
+  if (!reference) return;
+  const dir = tmp();
+  const data = writeJsonl(dir, 'train.jsonl', sentimentRows(40));
+  const events: TrainEvent[] = [];
+  // A learning rate too small to change any prediction: the first evaluation is never beaten.
+  const result = await finetuneEncoder({
+    data: { source: data }, model: { base: tinyBase(reference) }, optim: { lr: 1e-12 },
+    run: { epochs: 5, batchSize: 8, evalEvery: 1, patience: 1, threads: 1 }, output: { dir: join(dir, 'run') },
+  }, { onEvent: (e) => events.push(e) });
+  assert.equal(result.history.length, 3);
+  assert.ok(events.some((e) => e.type === 'done' && e.reason === 'patience' && e.step === 3));
 });
