@@ -67,7 +67,7 @@ async function speed(): Promise<string> {
   const lstm = recurrentClassifier({ vocab: 20000, embedding: 128, hidden: 128, classes: 2, cell: 'lstm', dropout: 0 });
   const encoder = transformerClassifier({ vocab: 20000, maxLength: 128, hidden: 256, heads: 4, ffn: 1024, layers: 4, classes: 2, dropout: 0.1 });
   const g = { lstm: [] as number[], encoder: [] as number[] };
-  // The same steps with plain SGD: the difference is what the Adam update (moments in and out of ORT) costs.
+  // The same steps with plain SGD: the difference is what the Adam update (one host pass over parameters, moments and gradients) costs.
   const sgd = { lstm: [] as number[], encoder: [] as number[] };
   const t = { lstm: [] as number[], encoder: [] as number[] };
   let version = 'unavailable';
@@ -102,7 +102,7 @@ async function speed(): Promise<string> {
     row('Transformer encoder, 4 layers, dropout 0.1', 'hidden 256, 4 heads, FFN 1024, seq 128, batch 16, vocab 20k', g.encoder, t.encoder),
     '',
     'Share of the optimizer: the same geul steps with plain SGD instead of Adam (medians over the rounds); the difference',
-    'is what Adam adds (moment updates in the graph, moments in and out of ONNX Runtime).',
+    'is what Adam adds (its in-place host pass over parameters, two moments and gradients; plain SGD reads and writes the parameters only).',
     '',
     '| model | geul Adam ms/step | geul SGD ms/step | Adam over SGD |',
     '|---|---|---|---|',

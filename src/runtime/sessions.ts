@@ -12,6 +12,19 @@ export interface SessionSettings {
   threads?: number;
   /** Graph optimisation level (default 'all'). */
   optimization?: GraphOptimization;
+  /**
+   * ONNX Runtime's memory pattern: one block planned for all intermediates of an input shape (default off). Off cuts
+   * the peak of a BERT training step by ~30 % (measured: BERT-small 8 × 256, 1.94 → 1.36 GiB RSS, same step time):
+   * the arena then reuses freed blocks across the step instead of holding a plan's worth at once, and dynamic
+   * padding, with a new shape per batch, would otherwise cache one plan per shape.
+   */
+  memoryPattern?: boolean;
+  /**
+   * Whether idle intra-op threads spin waiting for work (default off). Off is ONNX Runtime's analogue of torch's
+   * `OMP_WAIT_POLICY=PASSIVE`: on a machine shared with other jobs, spinning threads burn the cores the other threads
+   * of the same step (and other processes) need; measured on BERT-mini training steps, off was no slower.
+   */
+  spinning?: boolean;
   /** Extra onnxruntime options (profiling in benchmarks …); they override the ones above. */
   extra?: ort.InferenceSession.SessionOptions;
 }
@@ -23,8 +36,11 @@ export type Fetches = Record<string, ort.Tensor | null>;
 export function sessionOptions(settings: SessionSettings = {}): ort.InferenceSession.SessionOptions {
   return {
     graphOptimizationLevel: settings.optimization ?? 'all',
+    enableMemPattern: settings.memoryPattern ?? false,
     ...(settings.threads ? { intraOpNumThreads: settings.threads, interOpNumThreads: 1 } : {}),
     ...settings.extra,
+    // Config entries by their full key (the binding joins nested keys with '.'); the caller's entries win.
+    extra: { 'session.intra_op.allow_spinning': settings.spinning ? '1' : '0', ...settings.extra?.extra },
   };
 }
 

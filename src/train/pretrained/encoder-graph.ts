@@ -5,6 +5,7 @@
 import { geulError } from '../../core/errors.js';
 import type { GraphBuilder, Value } from '../../graph/builder.js';
 import type { EncoderConfig } from './config.js';
+import { fusedGelu } from './fused-ops.js';
 import { basePrefix, hasPooler } from './parameters.js';
 
 /** Supplies the parameter named `name` (HF state_dict name) with torch shape `shape`. */
@@ -50,7 +51,7 @@ export function buildEncoder(g: GraphBuilder, config: EncoderConfig, param: Para
   const h = config.hiddenSize;
   const distil = config.modelType === 'distilbert';
   const dense = (x: Value, name: string, out: number, inp: number): Value =>
-    g.add(g.matmul(x, g.transpose(param(`${name}.weight`, [out, inp]), [1, 0])), param(`${name}.bias`, [out]));
+    linear(g, x, param(`${name}.weight`, [out, inp]), param(`${name}.bias`, [out]), out);
   const norm = (x: Value, name: string, eps = config.layerNormEps): Value =>
     g.layerNorm(x, param(`${name}.weight`, [h]), param(`${name}.bias`, [h]), { epsilon: eps });
   const act = (x: Value, kind = config.hiddenAct): Value => activation(g, x, kind);
@@ -58,9 +59,13 @@ export function buildEncoder(g: GraphBuilder, config: EncoderConfig, param: Para
 
   const embeddingOutput = g.scope('embeddings', () => {
     // HF builds the word table (and RoBERTa's position table) with padding_idx: the pad row is looked up like any
-    // other but gets no gradient from the lookup, so pad positions read it through a gradient stop.
+    // other but gets no gradient from the lookup, so pad positions read it through a gradient stop. The stop sits on
+    // the gathered rows, not the table: an Identity on the table would copy all of it every step.
     const isPad = g.unsqueeze(g.equal(inputs.inputIds, g.int(config.padTokenId)), [-1]);
-    const padLookup = (table: Value, ids: Value) => g.where(isPad, g.gather(stopGradient(g, table), ids, 0), g.gather(table, ids, 0));
+    const padLookup = (table: Value, ids: Value) => {
+      const rows = g.gather(table, ids, 0);
+      return g.where(isPad, stopGradient(g, rows), rows);
+    };
     const roberta = config.modelType === 'roberta' || config.modelType === 'xlm-roberta';
     const words = padLookup(param(`${p}embeddings.word_embeddings.weight`, [config.vocabSize, h]), inputs.inputIds);
     const positionTable = param(`${p}embeddings.position_embeddings.weight`, [config.maxPositions, h]);
@@ -159,6 +164,21 @@ function positionIds(g: GraphBuilder, config: EncoderConfig, inputIds: Value): V
   return g.add(g.mul(counted, notPad), g.int(config.padTokenId));
 }
 
+/**
+ * x·Wᵀ + b with W in torch's [out, in] layout, as one Gemm over the rows of x (transB, bias fused). Why not
+ * MatMul(x, Transpose(W)) + b: that pays a separate bias pass over the activations forward, and autodiff returns the
+ * weight gradient as [in, out] then transposes it; Gemm's gradient gives dW = dyᵀ·x directly in W's layout.
+ */
+function linear(g: GraphBuilder, x: Value, weight: Value, bias: Value, out: number): Value {
+  const shape = x.shape;
+  if (!shape || shape.length < 2) return g.add(g.matmul(x, g.transpose(weight, [1, 0])), bias);
+  if (shape.length === 2) return g.withShape(g.gemm(x, weight, bias, { transB: true }), [shape[0], out]);
+  const inner = shape[shape.length - 1] as number;
+  const rows = g.gemm(g.reshape(x, [-1, inner]), weight, bias, { transB: true });
+  const outShape = g.concat([g.shape(x, 0, -1), g.ints([out])], 0);
+  return g.withShape(g.reshape(rows, outShape), [...shape.slice(0, -1), out]);
+}
+
 /** The value of `x` with no gradient flowing back into it (torch's `detach`). */
 export function stopGradient(g: GraphBuilder, x: Value): Value {
   return g.op1('Identity', [x], {}, { gradient: { grad: () => [undefined] } });
@@ -167,7 +187,7 @@ export function stopGradient(g: GraphBuilder, x: Value): Value {
 /** HF ACT2FN for the activations these encoders use. */
 export function activation(g: GraphBuilder, x: Value, kind: string): Value {
   switch (kind) {
-    case 'gelu': return g.gelu(x);
+    case 'gelu': return fusedGelu(g, x);
     case 'relu': return g.relu(x);
     case 'gelu_new': case 'gelu_pytorch_tanh': {
       const inner = g.mul(g.scalar(Math.sqrt(2 / Math.PI)), g.add(x, g.mul(g.scalar(0.044715), g.pow(x, g.scalar(3)))));
