@@ -40,6 +40,11 @@ export type DropoutSite = 'hidden' | 'attention' | 'classifier';
 export interface EncoderBuildOptions {
   /** Applies dropout at a site (training); absent: none (inference, and the reference checks). */
   readonly dropout?: (x: Value, site: DropoutSite) => Value;
+  /**
+   * How dense layers are written: 'gemm' (default: one Gemm over the rows, best for training) or 'matmul'
+   * (MatMul(x, Wᵀ) + b, the pattern the int8 quantiser of src/graph/quantize.ts rewrites; export uses it).
+   */
+  readonly dense?: 'gemm' | 'matmul';
 }
 
 /** torch.finfo(torch.float32).min: what HF adds to (or fills into) masked attention scores. */
@@ -51,7 +56,9 @@ export function buildEncoder(g: GraphBuilder, config: EncoderConfig, param: Para
   const h = config.hiddenSize;
   const distil = config.modelType === 'distilbert';
   const dense = (x: Value, name: string, out: number, inp: number): Value =>
-    linear(g, x, param(`${name}.weight`, [out, inp]), param(`${name}.bias`, [out]), out);
+    options.dense === 'matmul'
+      ? g.add(g.matmul(x, g.transpose(param(`${name}.weight`, [out, inp]), [1, 0])), param(`${name}.bias`, [out]))
+      : linear(g, x, param(`${name}.weight`, [out, inp]), param(`${name}.bias`, [out]), out);
   const norm = (x: Value, name: string, eps = config.layerNormEps): Value =>
     g.layerNorm(x, param(`${name}.weight`, [h]), param(`${name}.bias`, [h]), { epsilon: eps });
   const act = (x: Value, kind = config.hiddenAct): Value => activation(g, x, kind);

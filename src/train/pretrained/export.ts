@@ -66,7 +66,8 @@ export function inferenceModel(config: EncoderConfig, tensors: ReadonlyMap<strin
   const seq = [BATCH, SEQUENCE];
   const inputs = ['input_ids', 'attention_mask', ...(config.typeVocabSize > 0 ? ['token_type_ids'] : [])];
   const [inputIds, attentionMask, tokenTypeIds] = inputs.map((name) => g.input(name, 'int64', seq));
-  const outputs = buildEncoder(g, config, param, { inputIds: inputIds!, attentionMask: attentionMask!, tokenTypeIds });
+  // MatMul dense layers: the form the int8 quantiser rewrites (Gemm layers would stay fp32 in model_quantized.onnx).
+  const outputs = buildEncoder(g, config, param, { inputIds: inputIds!, attentionMask: attentionMask!, tokenTypeIds }, { dense: 'matmul' });
   const output = outputOf(config);
   const value = config.head === 'base' ? outputs.lastHiddenState : outputs.logits;
   if (!value) throw geulError('GRAPH_INVALID', { detail: `${architectureName(config)} has no ${output.name} output` });
