@@ -46,10 +46,22 @@ export function writeReadmeSection(title: string, body: string): void {
 /** Debian's python3, where the benchmark anchors (gensim, torch) are installed. */
 export const PYTHON = '/usr/bin/python3';
 
-/** Installs python3-gensim with apt-get when missing: an anchor of the benchmarks only, never a runtime or test dependency. */
-export function ensureGensim(): void {
-  if (spawnSync(PYTHON, ['-c', 'import gensim'], { stdio: 'ignore' }).status === 0) return;
-  console.log('installing python3-gensim (for this benchmark only)…');
+/**
+ * Installs Debian `packages` with apt-get when `module` does not import in Debian's python3: the benchmark anchors
+ * only (gensim, torch), never a runtime or test dependency.
+ */
+function ensurePythonModule(module: string, packages: string[]): void {
+  if (spawnSync(PYTHON, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0) return;
+  console.log(`installing ${packages.join(' ')} (for this benchmark only)…`);
   execFileSync('apt-get', ['update'], { stdio: 'inherit' });
-  execFileSync('apt-get', ['install', '-y', 'python3-gensim'], { stdio: 'inherit' });
+  execFileSync('apt-get', ['install', '-y', ...packages], { stdio: 'inherit' });
+}
+
+export function ensureGensim(): void {
+  ensurePythonModule('gensim', ['python3-gensim']);
+}
+
+/** torch with the OpenMP OpenBLAS, as the training benchmarks measure it. */
+export function ensureTorch(): void {
+  ensurePythonModule('torch', ['python3-torch', 'libopenblas0-openmp']);
 }

@@ -8,7 +8,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { machine, median, PYTHON, writeReadmeSection } from './common.js';
+import { ensureTorch, machine, median, PYTHON, writeReadmeSection } from './common.js';
 import { describeShape, parseShape, stepFlops, type BenchShape } from './finetune-shapes.js';
 
 const DEFAULT_SECTION = 'Fine-tuning: step time and memory against PyTorch';
@@ -52,9 +52,7 @@ function torchSample(shape: BenchShape): Sample | string {
 const shapes = args.shapes.split(',').map(parseShape);
 const rounds = Number(args.rounds);
 const results = new Map(shapes.map((s) => [s.id, { geul: [] as Sample[], torch: [] as Sample[], errors: [] as string[], loads: [] as number[] }]));
-if (spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) {
-  process.stderr.write('torch not found: apt-get install -y python3-torch libopenblas0-openmp (benchmark anchor only)\n');
-}
+ensureTorch();
 const startLoad = loadavg()[0];
 for (const shape of shapes) {
   const slot = results.get(shape.id)!;

@@ -15,7 +15,7 @@ import { recurrentClassifier } from '../src/train/models/text.js';
 import { transformerClassifier } from '../src/train/models/transformer.js';
 import { trainText, type TextModelName } from '../src/train/run.js';
 import { Trainer } from '../src/train/trainer.js';
-import { machine, median, sharedData, writeReadmeSection } from './common.js';
+import { ensureTorch, machine, median, sharedData, writeReadmeSection } from './common.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -53,6 +53,7 @@ async function geulStep(model: ModelDef, batch: number, seq: number, steps: numb
 }
 
 function torchSteps(steps: number): { torch: string; threads: number; lstm_ms: number; encoder_ms: number } | undefined {
+  ensureTorch();
   const r = spawnSync('/usr/bin/python3', ['bench/train-torch.py', String(steps), args.threads as string], { env: TORCH_ENV, encoding: 'utf8' });
   if (r.status !== 0) {
     process.stderr.write(`torch reference failed (apt-get install -y python3-torch libopenblas0-openmp): ${r.stderr.slice(-500)}\n`);
