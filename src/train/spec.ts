@@ -94,24 +94,17 @@ function schemaAt(schema: TSchema, path: string[]): TSchema | undefined {
   return node;
 }
 
-/** "must be one of …" for unions of literals, else TypeBox's message, with the bounds spelled out. */
-function describe(schema: TSchema, pointer: string, message: string): string {
-  const node = schemaAt(schema, pointer.split('/').filter(Boolean)) as { enum?: unknown[] } | undefined;
-  if (node?.enum) return `must be one of ${node.enum.map(String).join(', ')}`;
-  return message;
-}
-
 /**
- * Validates a spec and fills the defaults; INVALID_INPUT names the option: `name(path)` turns a spec path
- * ("run.batchSize") into the caller's word for it (the CLI passes "--batch-size"), default the path itself.
+ * Validates a run spec against `schema` (its optional `sections` start empty so their defaults apply) and fills the
+ * defaults; INVALID_INPUT names the option: `name(path)` turns a spec path ("run.batchSize") into the caller's word
+ * for it (the CLI passes "--batch-size"), default the path itself. Shared by the train, finetune and pretrain specs.
  */
-export function parseTrainSpec(input: unknown, name: (path: string) => string = (p) => p): TrainSpec {
+export function validateSpec<T>(schema: TSchema, input: unknown, sections: readonly string[], name: (path: string) => string = (p) => p): T {
   const withSections = { ...(input as Record<string, unknown>) };
-  withSections.optim ??= {};
-  withSections.run ??= {};
-  const value = Value.Default(TrainSpecSchema, Value.Clone(withSections));
-  if (Value.Check(TrainSpecSchema, value)) return value as TrainSpec;
-  const errors = [...Value.Errors(TrainSpecSchema, value)];
+  for (const key of sections) withSections[key] ??= {};
+  const value = Value.Default(schema, Value.Clone(withSections));
+  if (Value.Check(schema, value)) return value as T;
+  const errors = [...Value.Errors(schema, value)];
   const dotted = (pointer: string) => pointer.split('/').filter(Boolean).join('.');
   const unknown = errors.find((e) => (e.params as { additionalProperties?: string[] }).additionalProperties?.length);
   if (unknown) {
@@ -123,6 +116,13 @@ export function parseTrainSpec(input: unknown, name: (path: string) => string = 
   const pointer = first?.instancePath ?? '';
   const path = dotted(pointer);
   const got = path ? path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], value) : undefined;
-  const message = first ? describe(TrainSpecSchema, pointer, first.message) : 'does not match the schema';
+  // "must be one of …" for enums, else TypeBox's message.
+  const node = schemaAt(schema, pointer.split('/').filter(Boolean)) as { enum?: unknown[] } | undefined;
+  const message = node?.enum ? `must be one of ${node.enum.map(String).join(', ')}` : first?.message ?? 'does not match the schema';
   throw geulError('INVALID_INPUT', { detail: `${name(path || 'spec')} ${message}${got !== undefined && typeof got !== 'object' ? `, got ${JSON.stringify(got)}` : ''}` });
+}
+
+/** Validates a text-classification run spec and fills the defaults (see validateSpec). */
+export function parseTrainSpec(input: unknown, name: (path: string) => string = (p) => p): TrainSpec {
+  return validateSpec<TrainSpec>(TrainSpecSchema, input, ['optim', 'run'], name);
 }

@@ -1,9 +1,8 @@
 // The fine-tuning run spec (geul finetune): one TypeBox schema in sections (data, model, optim, run, output) that
 // validates, types and documents a run for the library, the CLI and a jobs API. Every number has bounds.
-import { Value } from 'typebox/value';
-import { geulError } from '../../core/errors.js';
-import { Type, type Static, type TSchema } from '../../core/schema.js';
+import { Type, type Static } from '../../core/schema.js';
 import { DATA_FORMATS } from '../data/formats.js';
+import { validateSpec } from '../spec.js';
 
 const int = (minimum: number, maximum: number, options: { default?: number; description?: string } = {}) => Type.Integer({ minimum, maximum, ...options });
 const closed = { additionalProperties: false } as const;
@@ -69,33 +68,9 @@ export interface FinetuneSpecInput {
   output: FinetuneSpec['output'];
 }
 
-function schemaAt(schema: TSchema, path: string[]): TSchema | undefined {
-  let node: TSchema | undefined = schema;
-  for (const key of path) node = (node as { properties?: Record<string, TSchema> } | undefined)?.properties?.[key];
-  return node;
-}
-
 /** Validates a spec and fills the defaults; INVALID_INPUT names the option through `name` (the CLI: "--batch-size"). */
 export function parseFinetuneSpec(input: unknown, name: (path: string) => string = (p) => p): FinetuneSpec {
-  const withSections = { ...(input as Record<string, unknown>) };
-  withSections.optim ??= {};
-  withSections.run ??= {};
-  const value = Value.Default(FinetuneSpecSchema, Value.Clone(withSections));
-  if (Value.Check(FinetuneSpecSchema, value)) return value as FinetuneSpec;
-  const errors = [...Value.Errors(FinetuneSpecSchema, value)];
-  const dotted = (pointer: string) => pointer.split('/').filter(Boolean).join('.');
-  const unknown = errors.find((e) => (e.params as { additionalProperties?: string[] }).additionalProperties?.length);
-  if (unknown) {
-    const [key] = (unknown.params as { additionalProperties: string[] }).additionalProperties;
-    throw geulError('INVALID_INPUT', { detail: `unknown option ${name(dotted(`${unknown.instancePath}/${key}`))}` });
-  }
-  const first = errors.sort((a, b) => b.instancePath.length - a.instancePath.length)[0];
-  const pointer = first?.instancePath ?? '';
-  const path = dotted(pointer);
-  const got = path ? path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], value) : undefined;
-  const node = schemaAt(FinetuneSpecSchema, pointer.split('/').filter(Boolean)) as { enum?: unknown[] } | undefined;
-  const message = node?.enum ? `must be one of ${node.enum.map(String).join(', ')}` : first?.message ?? 'does not match the schema';
-  throw geulError('INVALID_INPUT', { detail: `${name(path || 'spec')} ${message}${got !== undefined && typeof got !== 'object' ? `, got ${JSON.stringify(got)}` : ''}` });
+  return validateSpec<FinetuneSpec>(FinetuneSpecSchema, input, ['optim', 'run'], name);
 }
 
 /** Warmup in optimizer steps: a fraction of `totalSteps` below 1, else a step count. */

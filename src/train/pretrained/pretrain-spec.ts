@@ -1,8 +1,8 @@
 // The masked-LM pre-training spec: one TypeBox schema (data, model, masking, optim, run, output) that validates,
 // types and documents a run for the library, the CLI and a jobs API. Every number has bounds.
-import { Value } from 'typebox/value';
 import { geulError } from '../../core/errors.js';
 import { Type, type Static } from '../../core/schema.js';
+import { validateSpec } from '../spec.js';
 import { DOCUMENT_UNITS } from './mlm-corpus.js';
 import { ENCODER_SIZES } from './sizes.js';
 
@@ -82,23 +82,7 @@ export interface PretrainSpecInput {
  * "run.batchSize" into "--batch-size"). Also checks the choices that exclude each other.
  */
 export function parsePretrainSpec(input: unknown, name: (path: string) => string = (p) => p): PretrainSpec {
-  const withSections = { ...(input as Record<string, unknown>) };
-  for (const key of ['masking', 'optim', 'run'] as const) withSections[key] ??= {};
-  const value = Value.Default(PretrainSpecSchema, Value.Clone(withSections));
-  if (!Value.Check(PretrainSpecSchema, value)) {
-    const errors = [...Value.Errors(PretrainSpecSchema, value)];
-    const dotted = (pointer: string) => pointer.split('/').filter(Boolean).join('.');
-    const unknown = errors.find((e) => (e.params as { additionalProperties?: string[] }).additionalProperties?.length);
-    if (unknown) {
-      const [key] = (unknown.params as { additionalProperties: string[] }).additionalProperties;
-      throw geulError('INVALID_INPUT', { detail: `unknown option ${name(dotted(`${unknown.instancePath}/${key}`))}` });
-    }
-    const first = errors.sort((a, b) => b.instancePath.length - a.instancePath.length)[0];
-    const path = dotted(first?.instancePath ?? '');
-    const got = path ? path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], value) : undefined;
-    throw geulError('INVALID_INPUT', { detail: `${name(path || 'spec')} ${first?.message ?? 'does not match the schema'}${got !== undefined && typeof got !== 'object' ? `, got ${JSON.stringify(got)}` : ''}` });
-  }
-  const spec = value as PretrainSpec;
+  const spec = validateSpec<PretrainSpec>(PretrainSpecSchema, input, ['masking', 'optim', 'run'], name);
   const m = spec.model;
   if ((m.size === undefined) === (m.base === undefined)) {
     throw geulError('INVALID_INPUT', { detail: `give exactly one of ${name('model.size')} (pre-train from scratch) and ${name('model.base')} (continue a checkpoint)` });
