@@ -1,7 +1,7 @@
 // Shared CLI plumbing: global flags → typed config, one error printer, JSON output helpers.
 import type { Command } from 'commander';
 import { loadConfig, type ConfigOverrides, type GeulConfig } from '../core/config.js';
-import { isGeulError, GeulError } from '../core/errors.js';
+import { geulError, isGeulError, GeulError } from '../core/errors.js';
 
 /** Global options every command inherits (see `geul --help`). */
 export interface GlobalFlags {
@@ -64,3 +64,15 @@ export function reportError(err: unknown): number {
 }
 
 export { GeulError };
+
+/**
+ * A commander parser for a number option: only "is it a number" is checked here; bounds and integrality are the run
+ * spec's (one schema, the same on every face).
+ */
+export function numberOption(name: string): (value: string) => number {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) throw geulError('INVALID_INPUT', { detail: `--${name} must be a number, got "${value}"` });
+    return n;
+  };
+}

@@ -6,17 +6,8 @@ import { DATA_FORMATS } from '../../train/data/formats.js';
 import type { TrainEvent } from '../../train/events.js';
 import { finetuneEncoder } from '../../train/pretrained/finetune.js';
 import type { FinetuneSpecInput } from '../../train/pretrained/finetune-spec.js';
-import { configFromCommand, printJson } from '../context.js';
+import { configFromCommand, numberOption, printJson } from '../context.js';
 import { createProgress, readingProgress, type Progress } from '../progress.js';
-
-/** Numbers are parsed here; their bounds and integrality are the run spec's. */
-function num(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n)) throw geulError('INVALID_INPUT', { detail: `--${name} must be a number, got "${value}"` });
-    return n;
-  };
-}
 
 interface FinetuneFlags {
   base?: string; data?: string; valid?: string; text: string; label: string; labels?: string; format?: string; encoding?: string;
@@ -112,24 +103,24 @@ export function register(program: Command): void {
     .option('--encoding <name>', 'text encoding of the data files (default utf-8; e.g. euc-kr)')
     .option('--split <name>', 'Hub datasets: split of --data', 'train')
     .option('--valid-split <name>', 'Hub datasets: split of --valid', 'validation')
-    .option('--valid-fraction <x>', 'share of --data held out for validation when --valid is not given (default 0.2)', num('valid-fraction'))
+    .option('--valid-fraction <x>', 'share of --data held out for validation when --valid is not given (default 0.2)', numberOption('valid-fraction'))
     .option('--empty-text <how>', 'rows with empty text: skip (with a warning) or error', 'skip')
-    .option('--max-length <n>', 'tokens kept per text, special tokens included (default: the model\'s limit, at most 512)', num('max-length'))
+    .option('--max-length <n>', 'tokens kept per text, special tokens included (default: the model\'s limit, at most 512)', numberOption('max-length'))
     .option('--group-by-length', 'batch texts of similar length together (less padding, faster)')
-    .option('--epochs <n>', 'epochs', num('epochs'), 3)
-    .option('--batch-size <n>', 'examples per micro-batch', num('batch-size'), 16)
-    .option('--grad-accum <n>', 'micro-batches per optimizer step (effective batch = batch size × N)', num('grad-accum'), 1)
-    .option('--lr <x>', 'peak learning rate (AdamW)', num('lr'), 2e-5)
-    .option('--warmup <x>', 'linear warmup: a fraction of the steps (below 1) or a number of steps; then linear decay to 0', num('warmup'), 0.1)
-    .option('--weight-decay <x>', 'AdamW weight decay (biases and LayerNorm weights exempt)', num('weight-decay'), 0.01)
-    .option('--clip-norm <x>', 'clip gradients to this global norm (0: no clipping)', num('clip-norm'), 1)
+    .option('--epochs <n>', 'epochs', numberOption('epochs'), 3)
+    .option('--batch-size <n>', 'examples per micro-batch', numberOption('batch-size'), 16)
+    .option('--grad-accum <n>', 'micro-batches per optimizer step (effective batch = batch size × N)', numberOption('grad-accum'), 1)
+    .option('--lr <x>', 'peak learning rate (AdamW)', numberOption('lr'), 2e-5)
+    .option('--warmup <x>', 'linear warmup: a fraction of the steps (below 1) or a number of steps; then linear decay to 0', numberOption('warmup'), 0.1)
+    .option('--weight-decay <x>', 'AdamW weight decay (biases and LayerNorm weights exempt)', numberOption('weight-decay'), 0.01)
+    .option('--clip-norm <x>', 'clip gradients to this global norm (0: no clipping)', numberOption('clip-norm'), 1)
     .option('--freeze-embeddings', 'keep the embeddings fixed')
-    .option('--freeze-layers <n>', 'keep the lowest N transformer layers fixed', num('freeze-layers'), 0)
-    .option('--eval-every <steps>', 'evaluate every N optimizer steps as well as at each epoch end', num('eval-every'))
-    .option('--patience <n>', 'stop after N evaluations without a better validation accuracy', num('patience'))
-    .option('--seed <n>', 'random seed (same seed, same run)', num('seed'), 42)
+    .option('--freeze-layers <n>', 'keep the lowest N transformer layers fixed', numberOption('freeze-layers'), 0)
+    .option('--eval-every <steps>', 'evaluate every N optimizer steps as well as at each epoch end', numberOption('eval-every'))
+    .option('--patience <n>', 'stop after N evaluations without a better validation accuracy', numberOption('patience'))
+    .option('--seed <n>', 'random seed (same seed, same run)', numberOption('seed'), 42)
     .option('--resume', 'continue from the checkpoint in --out (also after Ctrl-C)')
-    .option('--threads <n>', 'ONNX Runtime threads', num('threads'))
+    .option('--threads <n>', 'ONNX Runtime threads', numberOption('threads'))
     .option('--out <dir>', 'run folder: the best model (config.json, tokenizer files, model.safetensors), checkpoint.bin, metrics.json, report.html')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  geul finetune --base models/bert-base-uncased --data imdb/train.jsonl --epochs 2 --batch-size 16 --out runs/imdb-bert\n')

@@ -6,17 +6,8 @@ import { pretrainEncoder } from '../../train/pretrained/pretrain.js';
 import type { PretrainEvent } from '../../train/pretrained/pretrain-events.js';
 import type { PretrainSpecInput } from '../../train/pretrained/pretrain-spec.js';
 import { ENCODER_SIZES } from '../../train/pretrained/sizes.js';
-import { configFromCommand, printJson } from '../context.js';
+import { configFromCommand, numberOption, printJson } from '../context.js';
 import { createProgress, type Progress } from '../progress.js';
-
-/** Numbers are parsed here; their bounds and integrality are the spec's (one schema, the same on every face). */
-function num(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n)) throw geulError('INVALID_INPUT', { detail: `--${name} must be a number, got "${value}"` });
-    return n;
-  };
-}
 
 interface PretrainFlags {
   size?: string; base?: string; tokenizer?: string; vocabSize?: number; data?: string[]; text: string; documents: string; stripGutenberg?: boolean;
@@ -114,30 +105,30 @@ export function register(program: Command): void {
     .option('--size <size>', `from scratch: ${ENCODER_SIZES.join(', ')} (tiny 2×64, mini 4×256, small 4×512, base 12×768; layers × hidden)`)
     .option('--base <model>', 'continue pre-training this checkpoint, a folder or hub id (domain adaptation); its tokenizer is used')
     .option('--tokenizer <model>', 'use this tokenizer (a folder or hub id with tokenizer.json) instead of training one')
-    .option('--vocab-size <n>', 'train a WordPiece vocabulary of N tokens on the corpus (from scratch)', num('vocab-size'))
+    .option('--vocab-size <n>', 'train a WordPiece vocabulary of N tokens on the corpus (from scratch)', numberOption('vocab-size'))
     .option('--data <sources...>', 'corpus: text files (one document per line), .jsonl/.csv/.tsv/.parquet with --text, folders of them')
     .option('--text <column>', 'text column of table files', 'text')
     .option('--documents <unit>', `what one document of a text file is: ${DOCUMENT_UNITS.join(', ')}`, 'line')
     .option('--strip-gutenberg', 'drop Project Gutenberg headers and footers')
-    .option('--held-out <fraction>', 'share of documents held out for the MLM loss and masked accuracy', num('held-out'), 0.05)
-    .option('--steps <n>', 'optimisation steps', num('steps'), 1000)
-    .option('--batch-size <n>', 'sequences per step', num('batch-size'), 32)
-    .option('--max-length <n>', 'sequence length the corpus is packed to ([CLS] and [SEP] included)', num('max-length'), 128)
-    .option('--lr <x>', 'peak learning rate (AdamW, linear warmup and decay)', num('lr'), 5e-4)
-    .option('--warmup <x>', 'warmup: a fraction of --steps (< 1) or a step count', num('warmup'), 0.06)
-    .option('--weight-decay <x>', 'AdamW weight decay (not for biases and LayerNorm)', num('weight-decay'), 0.01)
-    .option('--clip-norm <x>', 'clip gradients to this global norm (0: off)', num('clip-norm'), 1)
-    .option('--dropout <x>', 'from scratch: hidden and attention dropout', num('dropout'), 0.1)
-    .option('--mask <p>', 'share of tokens predicted (80 % [MASK], 10 % random, 10 % kept)', num('mask'), 0.15)
+    .option('--held-out <fraction>', 'share of documents held out for the MLM loss and masked accuracy', numberOption('held-out'), 0.05)
+    .option('--steps <n>', 'optimisation steps', numberOption('steps'), 1000)
+    .option('--batch-size <n>', 'sequences per step', numberOption('batch-size'), 32)
+    .option('--max-length <n>', 'sequence length the corpus is packed to ([CLS] and [SEP] included)', numberOption('max-length'), 128)
+    .option('--lr <x>', 'peak learning rate (AdamW, linear warmup and decay)', numberOption('lr'), 5e-4)
+    .option('--warmup <x>', 'warmup: a fraction of --steps (< 1) or a step count', numberOption('warmup'), 0.06)
+    .option('--weight-decay <x>', 'AdamW weight decay (not for biases and LayerNorm)', numberOption('weight-decay'), 0.01)
+    .option('--clip-norm <x>', 'clip gradients to this global norm (0: off)', numberOption('clip-norm'), 1)
+    .option('--dropout <x>', 'from scratch: hidden and attention dropout', numberOption('dropout'), 0.1)
+    .option('--mask <p>', 'share of tokens predicted (80 % [MASK], 10 % random, 10 % kept)', numberOption('mask'), 0.15)
     .option('--whole-word', 'mask whole words (all ## pieces together)')
     .option('--no-lowercase', 'trained vocabulary: keep case')
     .option('--strip-accents', 'trained vocabulary: remove accents (also turns Hangul into jamo)')
-    .option('--min-frequency <n>', 'trained vocabulary: least count of a merged pair', num('min-frequency'), 2)
-    .option('--seed <n>', 'random seed (same seed, same run)', num('seed'), 42)
-    .option('--eval-every <n>', 'steps between held-out evaluations (default: a tenth of --steps)', num('eval-every'))
-    .option('--checkpoint-every <n>', 'steps between checkpoints (default: at each evaluation)', num('checkpoint-every'))
+    .option('--min-frequency <n>', 'trained vocabulary: least count of a merged pair', numberOption('min-frequency'), 2)
+    .option('--seed <n>', 'random seed (same seed, same run)', numberOption('seed'), 42)
+    .option('--eval-every <n>', 'steps between held-out evaluations (default: a tenth of --steps)', numberOption('eval-every'))
+    .option('--checkpoint-every <n>', 'steps between checkpoints (default: at each evaluation)', numberOption('checkpoint-every'))
     .option('--resume', 'continue from the checkpoint in --out (also after Ctrl-C)')
-    .option('--threads <n>', 'ONNX Runtime threads', num('threads'))
+    .option('--threads <n>', 'ONNX Runtime threads', numberOption('threads'))
     .option('--out <dir>', 'output folder: a Hugging Face BertForMaskedLM checkpoint (config.json, tokenizer, model.safetensors, metrics.json) that geul fill-mask serves (onnx/)')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', `

@@ -7,17 +7,8 @@ import { trainText } from '../../train/run.js';
 import { OPTIMIZERS, POOLINGS, TEXT_MODELS, type TrainSpecInput } from '../../train/spec.js';
 import { xorDemo } from '../../train/xor.js';
 import { DATA_FORMATS } from '../../train/data/formats.js';
-import { configFromCommand, printJson } from '../context.js';
+import { configFromCommand, numberOption, printJson } from '../context.js';
 import { createProgress, readingProgress, type Progress } from '../progress.js';
-
-/** Numbers are parsed here; their bounds and integrality are the run spec's (one schema, the same on every face). */
-function num(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n)) throw geulError('INVALID_INPUT', { detail: `--${name} must be a number, got "${value}"` });
-    return n;
-  };
-}
 
 interface TrainFlags {
   model?: string; data?: string; valid?: string; text: string; label: string; out?: string; epochs: number; batchSize: number;
@@ -98,26 +89,26 @@ export function register(program: Command): void {
     .option('--split <name>', 'Hub datasets: split of --data', 'train')
     .option('--valid-split <name>', 'Hub datasets: split of --valid', 'validation')
     .option('--empty-text <how>', 'rows with empty text: skip (with a warning) or error', 'skip')
-    .option('--min-count <n>', 'drop words seen fewer times in the training rows', num('min-count'))
+    .option('--min-count <n>', 'drop words seen fewer times in the training rows', numberOption('min-count'))
     .option('--no-lowercase', 'keep the case of words (default: lower-case)')
     .option('--tokenizer <model>', 'use this pretrained tokenizer (a local folder or hub id with tokenizer.json: WordPiece, BPE …) instead of a word vocabulary')
     .option('--out <dir>', 'output folder (model, checkpoint, metrics.json)')
-    .option('--epochs <n>', 'epochs (1 or more)', num('epochs'), 5)
-    .option('--batch-size <n>', 'examples per step (1 or more)', num('batch-size'), 32)
-    .option('--lr <x>', 'learning rate (default per model)', num('lr'))
+    .option('--epochs <n>', 'epochs (1 or more)', numberOption('epochs'), 5)
+    .option('--batch-size <n>', 'examples per step (1 or more)', numberOption('batch-size'), 32)
+    .option('--lr <x>', 'learning rate (default per model)', numberOption('lr'))
     .option('--optimizer <name>', OPTIMIZERS.join(', '), 'adam')
-    .option('--max-length <n>', 'tokens kept per text', num('max-length'), 256)
-    .option('--vocab-size <n>', 'most frequent words kept', num('vocab-size'), 30000)
-    .option('--dim <n>', 'embedding size (transformer: model width; heads = width / 64)', num('dim'))
-    .option('--hidden <n>', 'recurrent state size (mlp: hidden layer width, transformer: feed-forward width)', num('hidden'))
-    .option('--layers <n>', 'stacked recurrent layers (mlp: hidden layers, transformer: encoder layers)', num('layers'))
+    .option('--max-length <n>', 'tokens kept per text', numberOption('max-length'), 256)
+    .option('--vocab-size <n>', 'most frequent words kept', numberOption('vocab-size'), 30000)
+    .option('--dim <n>', 'embedding size (transformer: model width; heads = width / 64)', numberOption('dim'))
+    .option('--hidden <n>', 'recurrent state size (mlp: hidden layer width, transformer: feed-forward width)', numberOption('hidden'))
+    .option('--layers <n>', 'stacked recurrent layers (mlp: hidden layers, transformer: encoder layers)', numberOption('layers'))
     .option('--pooling <how>', `recurrent models: ${POOLINGS.join(', ')} (default last state)`)
-    .option('--buckets <n>', 'bigram hash buckets for bow (0: unigrams only)', num('buckets'))
-    .option('--dropout <x>', 'dropout rate, 0 ≤ x < 1', num('dropout'))
-    .option('--seed <n>', 'random seed (same seed, same run)', num('seed'), 42)
-    .option('--patience <n>', 'stop after N epochs without a better validation accuracy', num('patience'))
+    .option('--buckets <n>', 'bigram hash buckets for bow (0: unigrams only)', numberOption('buckets'))
+    .option('--dropout <x>', 'dropout rate, 0 ≤ x < 1', numberOption('dropout'))
+    .option('--seed <n>', 'random seed (same seed, same run)', numberOption('seed'), 42)
+    .option('--patience <n>', 'stop after N epochs without a better validation accuracy', numberOption('patience'))
     .option('--resume', 'continue from the checkpoint in --out (also after Ctrl-C)')
-    .option('--threads <n>', 'ONNX Runtime threads', num('threads'))
+    .option('--threads <n>', 'ONNX Runtime threads', numberOption('threads'))
     .option('--json', 'print the result as JSON')
     .action(async (example: string | undefined, flags: TrainFlags, cmd: Command) => {
       if (example === 'xor') {
