@@ -16,6 +16,8 @@ export const ConfigSchema = Type.Object({
   offline: Type.Boolean({ default: false, description: 'Never touch the network' }),
   dtype: Type.Enum(DTYPES, { default: 'auto', description: 'Weight precision to load' }),
   threads: Type.Integer({ minimum: 0, default: 0, description: 'Inference threads (0 = onnxruntime default)' }),
+  redis: Type.Optional(Type.String({ minLength: 1, description: 'Redis URL (redis://[user:pass@]host:port[/db]): jobs on BullMQ, keys, quotas and rate limits shared by every replica' })),
+  redisPrefix: Type.String({ minLength: 1, default: 'geul', description: 'Prefix of every Redis key geul writes (several deployments can share one Redis)' }),
   logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   server: Type.Object({
     host: Type.String({ default: '127.0.0.1', description: 'Address the HTTP server binds to' }),
@@ -79,6 +81,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigOverr
   if (env.GEUL_DTYPE) out.dtype = env.GEUL_DTYPE;
   if (env.GEUL_THREADS) out.threads = env.GEUL_THREADS;
   if (env.GEUL_LOG_LEVEL) out.logLevel = env.GEUL_LOG_LEVEL;
+  if (env.GEUL_REDIS_URL) out.redis = env.GEUL_REDIS_URL;
+  if (env.GEUL_REDIS_PREFIX) out.redisPrefix = env.GEUL_REDIS_PREFIX;
   const server: Record<string, string> = {};
   const serverEnv: Record<string, string> = { GEUL_HOST: 'host', GEUL_PORT: 'port', GEUL_AUTH: 'auth', GEUL_MODELS_DIR: 'modelsDir', GEUL_WORKERS: 'workers' };
   for (const [name, key] of Object.entries(serverEnv)) if (env[name]) server[key] = env[name] as string;
