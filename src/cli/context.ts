@@ -14,6 +14,7 @@ export interface GlobalFlags {
   dtype?: string;
   threads?: string;
   logLevel?: string;
+  redis?: string;
 }
 
 export function addGlobalOptions(program: Command): Command {
@@ -24,6 +25,7 @@ export function addGlobalOptions(program: Command): Command {
     .option('--revision <rev>', 'model revision: branch, tag or commit (default main)')
     .option('--cache-dir <dir>', 'model cache folder (also GEUL_CACHE_DIR)')
     .option('--data-dir <dir>', 'geul data folder (also GEUL_DATA_DIR)')
+    .option('--redis <url>', 'Redis for jobs (BullMQ), keys, quotas and rate limits shared by replicas (also GEUL_REDIS_URL)')
     .option('--dtype <dtype>', 'weight precision: auto, fp32, fp16, q8, q4 … (also GEUL_DTYPE)')
     .option('--threads <n>', 'inference threads, 0 = onnxruntime default (also GEUL_THREADS)')
     .option('--log-level <level>', 'log level (also GEUL_LOG_LEVEL)');
@@ -41,6 +43,7 @@ export function configFromCommand(command: Command, extra: ConfigOverrides = {})
     dtype: flags.dtype,
     threads: flags.threads,
     logLevel: flags.logLevel,
+    redis: flags.redis,
     ...extra,
   };
   return loadConfig(overrides, { file: flags.config });
