@@ -3,20 +3,27 @@
 // Each MatMul(A, W) whose W is a float32 2-D initializer — or Transpose(initializer), as torch-layout Linear weights
 // appear — becomes
 //   A_q, A_scale, A_zero = DynamicQuantizeLinear(A)          (uint8, per tensor, computed at run time)
-//   Y = Cast(MatMulInteger(A_q, W_q, A_zero), float) · (A_scale · W_scale)
-// with W_q int8, symmetric (zero point 0) and one scale per output column (per channel). Each Gather(T, ids) from a
-// float32 2-D table (embeddings; also through Identity) becomes Cast(Gather(T_q, ids), float) · Gather(T_scale, ids)
-// with one scale per row, so the int8 file holds no float copy of the (largest) tables either.
+//   Y = Cast(MatMulInteger(A_q, W_q, A_zero, 128), float) · (A_scale · W_scale)
+// with W symmetric in [-127, 127] and one scale per output column (per channel), stored as uint8 around zero point 128.
+// Each Gather(T, ids) from a float32 2-D table (embeddings; also through Identity) becomes
+// Cast(Gather(T_q, ids), float) · Gather(T_scale, ids) with T_q int8 and one scale per row, so the int8 file holds no
+// float copy of the (largest) tables either.
 //
 // Why these ops: DynamicQuantizeLinear and MatMulInteger are standard ONNX (opset 11 / 10), so the file runs in any
 // ONNX runtime (onnxruntime-node, -web, others) without the com.microsoft domain; onnxruntime's CPU graph optimiser
 // fuses this exact pattern into its DynamicQuantizeMatMul / MatMulIntegerToFloat contrib kernels (seen in a session's
 // optimizedModelFilePath output), so nothing is lost against writing the contrib ops ourselves.
-// Full int8 range: on x86 CPUs without VNNI, onnxruntime's uint8×int8 kernel may saturate 16-bit pair sums (its docs
-// suggest reduce_range there); test/graph/quantize.test.ts checks the exact integer result on the machine it runs on.
+// Why uint8 weights (uint8 × uint8) rather than int8 (uint8 × int8): on x86 CPUs without VNNI, onnxruntime's uint8×int8
+// kernel sums pairs of products in 16 bits with saturation (VPMADDUBSW), so full-range int8 weights give wrong numbers
+// there (CI caught a 8.1 vs 22.0 column) while the file is right on a VNNI machine; its uint8×uint8 kernel widens first
+// and is exact everywhere, and the file is written once and served on any machine. The price on a VNNI CPU
+// (bench/README.md, "Export"): q8 runs 1.3–1.4× faster than fp32 instead of 1.5–2.4× with int8 weights. 7-bit int8
+// weights (onnxruntime's reduce_range) would keep that speed, but measured on the reference encoders they double the
+// error (bert-cls logits 0.023 → 0.050, last_hidden_state 0.067 → 0.18), past the export tests' tolerances.
+// test/graph/quantize.test.ts checks the exact integer result at full range on the machine it runs on.
 // Why symmetric, per output column for MatMul and per row for tables: one scale per column (row) keeps a column (a
-// token's vector) of small weights from being rounded to zero by another one's outliers, and a zero weight zero point
-// keeps MatMulInteger on its fast path; a table row's scale is looked up with the row, so it costs one small Gather.
+// token's vector) of small weights from being rounded to zero by another one's outliers, and one zero point (128) for
+// the whole weight keeps MatMulInteger on its plain path; a table row's scale is looked up with the row, so it costs one small Gather.
 // Measured on the six reference encoders: per-tensor MatMul weights gave last_hidden_state max diffs of 0.07–0.12 where
 // per-column gives 0.06–0.07, and classifier logits 0.023–0.030 against 0.019–0.023.
 // Activation×activation MatMuls (attention) stay float: their operands change with every input, so stored int8
@@ -27,6 +34,8 @@ import { pruneGraph } from './prune.js';
 /** Largest |int8| used: symmetric [-127, 127], so that −W quantises to −W_q exactly. */
 const INT8_LIMIT = 127;
 const FLOAT = 1; // TensorProto.DataType FLOAT, the Cast target.
+/** The stored uint8 weight's zero point: W_q + 128 keeps the symmetric int8 value as an unsigned byte. */
+const WEIGHT_ZERO_POINT = 128;
 
 export interface QuantizeReport {
   /** MatMul nodes rewritten. */
@@ -118,6 +127,7 @@ export function quantizeWeights(graph: GraphProto): { graph: GraphProto; report:
   const quantizedWeights = new Map<string, [string, string]>();
   const quantizedTables = new Map<string, [string, string]>();
   const report: QuantizeReport = { matmuls: 0, gathers: 0 };
+  let weightZeroPoint: string | undefined;
   const cast = (base: string, input: string): [NodeProto, string] => {
     const output = fresh(`${base}/float`);
     return [{ opType: 'Cast', name: fresh(`${base}/Cast`), inputs: [input], outputs: [output], attributes: { to: { type: 'int', value: FLOAT } } }, output];
@@ -133,9 +143,13 @@ export function quantizeWeights(graph: GraphProto): { graph: GraphProto; report:
       if (!qw) {
         const { q, scales } = quantizeColumns(weight.values, weight.rows, weight.cols);
         qw = [fresh(`${weight.source}_quantized`), fresh(`${weight.source}_scale`)];
-        added.push({ name: qw[0], dtype: 'int8', dims: [weight.rows, weight.cols], raw: new Uint8Array(q.buffer) });
+        added.push({ name: qw[0], dtype: 'uint8', dims: [weight.rows, weight.cols], raw: Uint8Array.from(q, (v) => v + WEIGHT_ZERO_POINT) });
         added.push({ name: qw[1], dtype: 'float32', dims: [weight.cols], raw: new Uint8Array(scales.buffer) });
         quantizedWeights.set(node.inputs[1]!, qw);
+      }
+      if (!weightZeroPoint) {
+        weightZeroPoint = fresh('weight_zero_point');
+        added.push({ name: weightZeroPoint, dtype: 'uint8', dims: [], raw: Uint8Array.of(WEIGHT_ZERO_POINT) });
       }
       const input = node.inputs[0]!;
       let qa = quantizedInputs.get(input);
@@ -147,7 +161,7 @@ export function quantizeWeights(graph: GraphProto): { graph: GraphProto; report:
       const [integer, scale] = [fresh(`${base}/integer`), fresh(`${base}/scale`)];
       const [toFloat, asFloat] = cast(base, integer);
       nodes.push(
-        { opType: 'MatMulInteger', name: fresh(`${base}/MatMulInteger`), inputs: [qa[0], qw[0], qa[2]], outputs: [integer], attributes: {} },
+        { opType: 'MatMulInteger', name: fresh(`${base}/MatMulInteger`), inputs: [qa[0], qw[0], qa[2], weightZeroPoint], outputs: [integer], attributes: {} },
         toFloat,
         { opType: 'Mul', name: fresh(`${base}/ScaleMul`), inputs: [qa[1], qw[1]], outputs: [scale], attributes: {} },
         { opType: 'Mul', name: fresh(`${base}/Dequantize`), inputs: [asFloat, scale], outputs: [node.outputs[0]!], attributes: {} },
