@@ -12,7 +12,7 @@ function sources(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) sources(path, out);
-    else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) out.push(path);
+    else if (/\.tsx?$/.test(name) && !name.endsWith('.test.ts')) out.push(path);
   }
   return out;
 }
@@ -33,4 +33,15 @@ test('src layers import only downwards', () => {
     }
   }
   assert.deepEqual(violations, []);
+});
+
+test('the web UI imports no other layer: it reaches the server only over the public HTTP API', () => {
+  const web = resolve('src', 'web');
+  const reaching: string[] = [];
+  for (const file of sources(web)) {
+    for (const m of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*['"](\.[^'"]+)['"]/g)) {
+      if (relative(web, resolve(dirname(file), m[1])).startsWith('..')) reaching.push(`${relative(web, file)} imports ${m[1]}`);
+    }
+  }
+  assert.deepEqual(reaching, []);
 });

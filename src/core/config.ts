@@ -24,6 +24,7 @@ export const ConfigSchema = Type.Object({
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8787, description: 'HTTP port' }),
     auth: Type.Enum(['required', 'auto', 'off'], { default: 'auto', description: 'API keys: auto = required unless bound to loopback' }),
     corsOrigins: Type.Array(Type.String(), { default: [], description: 'Origins allowed by CORS (empty = no CORS)' }),
+    ui: Type.Boolean({ default: true, description: 'Serve the web UI at / and /ui/ (false: the HTTP API only)' }),
     bodyLimit: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024, description: 'Largest request body in bytes' }),
     maxBatch: Type.Integer({ minimum: 1, default: 256, description: 'Most inputs in one request' }),
     maxTextLength: Type.Integer({ minimum: 1, default: 20_000, description: 'Longest input text in characters' }),

@@ -4,6 +4,7 @@
 export const ERROR_CATALOG = {
   INVALID_INPUT: { status: 400, message: 'Invalid input: {detail}' },
   INVALID_CONFIG: { status: 400, message: 'Invalid configuration: {detail}' },
+  UI_NOT_BUILT: { status: 503, message: 'The web UI is not built ({detail}): run `npm run build`, or start the server with --no-ui' },
   INVALID_MODEL_ID: { status: 400, message: 'Invalid model id "{model}": {detail}' },
   MODEL_NOT_FOUND: { status: 404, message: 'Model "{model}" was not found{where}' },
   MODEL_FILE_MISSING: { status: 422, message: 'Model "{model}" is missing file "{file}"' },

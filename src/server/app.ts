@@ -20,6 +20,7 @@ import { registerOpenAIRoutes } from './routes-openai.js';
 import { registerLibreTranslateRoutes } from './routes-libretranslate.js';
 import { registerSystemRoutes } from './routes-system.js';
 import { registerTeiRoutes } from './routes-tei.js';
+import { registerUiRoutes } from './routes-ui.js';
 import { registerTaskRoutes } from './routes-tasks.js';
 import { registerJobRoutes } from './routes-jobs.js';
 import { registerWordRoutes } from './routes-words.js';
@@ -154,6 +155,7 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
   registerTeiRoutes(app, ctx);
   registerWordRoutes(app, ctx);
   await registerJobRoutes(app, ctx);
+  if (config.server.ui) await registerUiRoutes(app);
   words.preload();
 
   // Graceful shutdown: answers still in flight close their keep-alive connection, so close() is not held open by idle sockets.

@@ -55,6 +55,10 @@ const TaskInfo = Type.Object({
   streams: Type.Boolean({ description: 'Accepts `stream: true` (Server-Sent Events)' }),
   request_schema: Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema of the POST /v1/<id> body' }),
   response_schema: Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema of its answer' }),
+  cli: Type.Object({
+    command: Type.String({ description: 'The `geul` command that runs this task' }),
+    files: Type.Array(Type.Object({ field: Type.String(), flag: Type.String() }), { description: 'Request fields the command reads from a file named by a flag' }),
+  }, { description: 'How the same request is made from the command line (the web UI shows it next to each result)' }),
   examples: Type.Object({
     cli: Type.Array(Type.String(), { description: 'geul command lines' }),
     http: Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'POST /v1/<id> bodies' }),
@@ -79,6 +83,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: ServerContext): vo
       streams: task.streams,
       request_schema: taskRequestSchema(task),
       response_schema: taskResponseSchema(task),
+      cli: { command: task.command, files: task.cli.files.map((f) => ({ field: f.field, flag: `--${f.flag}` })) },
       examples: { cli: [...task.examples.cli], http: [...task.examples.http] },
     })),
   }));

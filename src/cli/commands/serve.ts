@@ -7,7 +7,7 @@ import { configFromCommand } from '../context.js';
 
 interface ServeFlags {
   host?: string; port?: string; models?: string; default: string[]; auth?: string; tlsCert?: string; tlsKey?: string;
-  workers?: string; corsOrigin: string[]; allowHubModels?: boolean; queueSize?: string; maxBatch?: string;
+  workers?: string; corsOrigin: string[]; ui: boolean; allowHubModels?: boolean; queueSize?: string; maxBatch?: string;
   maxTextLength?: string; maxNewTokens?: string; bodyLimit?: string; batchMaxSize?: string; batchMaxWaitMs?: string;
   vectors: string[]; vectorsLimit?: string;
 }
@@ -52,6 +52,7 @@ export function register(program: Command): void {
     .option('--tls-key <file>', 'TLS private key (PEM)')
     .option('--workers <n>', 'inference worker threads (0 = auto)')
     .option('--cors-origin <origin>', 'allow this origin (repeatable)', collect, [])
+    .option('--no-ui', 'serve the HTTP API only, without the web UI at /')
     .option('--allow-hub-models', 'let requests name any hub model id (downloaded on demand)')
     .option('--queue-size <n>', 'inference calls allowed to wait before 503')
     .option('--max-batch <n>', 'most inputs per request')
@@ -70,6 +71,7 @@ export function register(program: Command): void {
         workers: flags.workers, queueSize: flags.queueSize, maxBatch: flags.maxBatch, maxTextLength: flags.maxTextLength,
         maxNewTokens: flags.maxNewTokens, bodyLimit: flags.bodyLimit, batchMaxSize: flags.batchMaxSize, batchMaxWaitMs: flags.batchMaxWaitMs,
         allowHubModels: flags.allowHubModels ? true : undefined,
+        ui: flags.ui ? undefined : false,
         corsOrigins: flags.corsOrigin.length > 0 ? flags.corsOrigin : undefined,
         defaults: flags.default.length > 0 ? { ...fromFile.defaults, ...defaults(flags.default) } : undefined,
         vectors: flags.vectors.length > 0 ? { ...fromFile.vectors, ...vectorSets(flags.vectors, flags.vectorsLimit) } : undefined,
@@ -77,6 +79,7 @@ export function register(program: Command): void {
       const config = configFromCommand(cmd, { server });
       const running = await startServer(config, {}, { handleSignals: true });
       const everywhere = /^(0\.0\.0\.0|\[::\]):/.test(running.bound) ? ', every interface' : '';
-      process.stderr.write(`geul: serving on ${running.url} (bound to ${running.bound}${everywhere}; docs: ${running.url}/docs)\n`);
+      const ui = config.server.ui ? `web UI: ${running.url}/; ` : '';
+      process.stderr.write(`geul: serving on ${running.url} (bound to ${running.bound}${everywhere}; ${ui}docs: ${running.url}/docs)\n`);
     });
 }

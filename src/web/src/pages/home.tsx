@@ -1,0 +1,53 @@
+// The home page: what geul is, a card per page, and which default models cannot load (with the command that fixes it).
+import { ErrorBox } from '../components/error-box';
+import { useGet, useTasks } from '../use-api';
+
+interface Ready {
+  ready: boolean;
+  models: Record<string, string>;
+  reasons?: Record<string, string>;
+}
+
+/** /ready answers 503 with the same body while a default model cannot load. */
+const READY_ANSWERS = [503];
+
+export function Home() {
+  const tasks = useTasks();
+  const ready = useGet<Ready>('/ready', READY_ANSWERS);
+  const missing = Object.entries(ready.data?.models ?? {}).filter(([, state]) => state !== 'ok');
+  const defaults = new Map((tasks.data?.data ?? []).map((t) => [t.id, t.default_model]));
+  return (
+    <>
+      <header class="page-head">
+        <h1>geul <span lang="ko">글</span></h1>
+        <p>Local-first NLP: Hugging Face models, word vectors and training on your own machine.</p>
+        <p>Every page below talks to this server over its public HTTP API (<a href="/docs">API reference</a>).</p>
+      </header>
+      {missing.length > 0 && (
+        <section class="notice" role="status">
+          <h2>Some default models cannot load</h2>
+          <ul>
+            {missing.map(([task, state]) => (
+              <li>
+                <strong>{task}</strong>: {state}
+                {!state.includes('geul models pull') && <> Fetch it while online: <code>geul models pull {defaults.get(task) ?? '<model>'}</code></>}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      {tasks.error !== undefined && <ErrorBox error={tasks.error} />}
+      {tasks.loading && !tasks.data && <p class="loading" role="status">Loading…</p>}
+      <h2>Task playgrounds</h2>
+      <ul class="cards">
+        {(tasks.data?.data ?? []).map((task) => (
+          <li class="card">
+            <a href={`/ui/tasks/${task.id}`}><h3>{task.id}</h3></a>
+            <p>{task.description}</p>
+            <p class="meta">{task.default_model}{task.streams ? ' · streams' : ''}</p>
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}

@@ -1,0 +1,214 @@
+// The web UI in a real browser (Debian Chromium via playwright-core) against a real server running the fixture models:
+// each playground's main flow, streaming and stop, URL state, error states, a phone-width page and keyboard use.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, Page } from 'playwright-core';
+import { writeGpt2Model } from '../../src/fixtures/gpt2.js';
+import { KeyStore } from '../../src/store/keys.js';
+import { browserSkip, launchBrowser, listeningServer, newPage, screenshot } from '../helpers/browser.js';
+import { fixturesDir } from '../helpers/fixtures.js';
+import { serverConfig } from '../helpers/server.js';
+
+const DEFAULTS = { embeddings: 'tiny-bert-embed', classify: 'tiny-bert-sentiment', 'fill-mask': 'tiny-bert-mlm', generate: 'tiny-gpt2', translate: 'tiny-m2m100' };
+
+describe('web UI in Chromium', { skip: browserSkip() }, () => {
+  let browser: Browser;
+  let app: FastifyInstance;
+  let base: string;
+  const closers: (() => Promise<unknown>)[] = [];
+
+  before(async () => {
+    const models = await fixturesDir();
+    // A GPT-2 big enough that a 1000-token stream lasts seconds, so Stop can be pressed while it runs.
+    const slow = mkdtempSync(join(tmpdir(), 'geul-ui-gpt2-'));
+    closers.push(async () => rmSync(slow, { recursive: true, force: true }));
+    await writeGpt2Model(slow, { shape: { hidden: 256, layers: 8, heads: 4, positions: 1024 } });
+    ({ app, url: base } = await listeningServer(serverConfig({ modelsDir: models, maxNewTokens: 1000, defaults: { ...DEFAULTS, generate: slow } })));
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await app?.close();
+    for (const close of closers) await close();
+  });
+
+  async function open(path: string, viewport?: { width: number; height: number }): Promise<{ page: Page; problems: string[] }> {
+    const opened = await newPage(browser, viewport);
+    await opened.page.goto(`${base}${path}`);
+    return opened;
+  }
+
+  test('home: one card per task of GET /v1/tasks, with no console errors or CSP violations', async () => {
+    const { page, problems } = await open('/');
+    const tasks = (await (await fetch(`${base}/v1/tasks`)).json()) as { data: { id: string }[] };
+    await page.locator('.card').first().waitFor();
+    assert.deepEqual(await page.locator('.card h3').allTextContents(), tasks.data.map((t) => t.id));
+    assert.match(await page.locator('h1').textContent() ?? '', /geul/);
+    assert.equal(await page.locator('.notice').count(), 0, 'every default model loads: no warning');
+    await screenshot(page, 'home');
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+
+  test('classify: one text gives label bars; a list gives a sortable table, a CSV download, and the same commands', async () => {
+    const { page, problems } = await open('/ui/tasks/classify');
+    await page.fill('#field-inputs', 'a great film');
+    await page.click('button[type=submit]');
+    await page.locator('.bars tr').first().waitFor();
+    assert.deepEqual((await page.locator('.bars th').allTextContents()).sort(), ['NEGATIVE', 'POSITIVE']);
+    assert.equal(await page.getByTestId('cli').textContent(), "geul sentiment 'a great film'");
+
+    await page.fill('#field-inputs', 'a great film\na dull film\n정말 재미있다');
+    await page.click('button[type=submit]');
+    await page.locator('table.results tbody tr').nth(2).waitFor();
+    await page.getByRole('button', { name: 'Score' }).click();
+    const scores = (await page.locator('table.results tbody td.num').allTextContents()).map(Number);
+    assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'sorted by score, highest first');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
+    const csv = readFileSync((await download.path())!, 'utf8').trim().split('\n');
+    assert.equal(csv[0], 'Text,Label,Score');
+    assert.equal(csv.length, 4);
+    assert.ok(csv.some((l) => l.startsWith('정말 재미있다,')), 'Korean text survives the CSV');
+    assert.match(await page.getByTestId('curl').textContent() ?? '', /^curl -s http:\/\/127\.0\.0\.1:\d+\/v1\/classify/);
+
+    await screenshot(page, 'classify');
+    // The form lives in the URL: a reload (or a shared link) brings it back.
+    await page.reload();
+    assert.equal(await page.inputValue('#field-inputs'), 'a great film\na dull film\n정말 재미있다');
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+
+  test('generate streams token by token, and Stop stops it', async () => {
+    const { page, problems } = await open('/ui/tasks/generate?max_new_tokens=1000&do_sample=true&seed=3');
+    await page.fill('#field-inputs', 'Once upon a time');
+    await page.click('button[type=submit]');
+    await page.getByRole('button', { name: 'Generating…' }).waitFor();
+    // Sampled text has spaces, so the streamer sends words as they come (the whole run takes seconds on this model).
+    await page.locator('[data-testid=stream]', { hasText: /^Once upon a time.+/s }).waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByText('Stopped').waitFor();
+    const stopped = await page.getByTestId('stream').textContent();
+    await page.waitForTimeout(1500);
+    assert.equal(await page.getByTestId('stream').textContent(), stopped, 'nothing arrives after Stop');
+    assert.ok(await page.getByRole('button', { name: 'Run' }).isEnabled());
+
+    await page.fill('#field-max_new_tokens', '8');
+    await page.click('button[type=submit]');
+    await page.getByText('finished by length').waitFor({ timeout: 60_000 });
+    assert.equal(await page.getByTestId('cli').textContent(), "geul generate --max-new-tokens 8 --do-sample --seed 3 --stream 'Once upon a time'");
+    await screenshot(page, 'generate');
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+
+  test('embeddings: n sentences give an n × n similarity heatmap with ones on the diagonal', async () => {
+    const { page } = await open('/ui/tasks/embeddings');
+    await page.fill('#field-inputs', 'a cat sat on the mat\na dog lay on the rug\n주식 시장이 떨어졌다');
+    await page.click('button[type=submit]');
+    await page.locator('.heatmap td.cell').first().waitFor();
+    const cells = await page.locator('.heatmap td.cell').allTextContents();
+    assert.equal(cells.length, 9);
+    assert.deepEqual([cells[0], cells[4], cells[8]], ['1.00', '1.00', '1.00']);
+    await screenshot(page, 'embeddings');
+    await page.context().close();
+  });
+
+  test('translate: languages by name from the URL, swap, and one translation per line', async () => {
+    const { page, problems } = await open('/ui/tasks/translate?from=en&to=ko');
+    await page.locator('.language-name').first().waitFor();
+    assert.deepEqual(await page.locator('.language-name').allTextContents(), ['English', 'Korean']);
+    await page.getByRole('button', { name: 'Swap source and target languages' }).click();
+    assert.equal(await page.inputValue('#field-from'), 'ko');
+    assert.equal(await page.inputValue('#field-to'), 'en');
+    assert.match(page.url(), /from=ko/);
+    await page.fill('#field-inputs', '역이 어디예요?\n감사합니다');
+    await page.locator('summary', { hasText: 'Options' }).click();
+    await page.fill('#field-max_new_tokens', '6');
+    await page.click('button[type=submit]');
+    await page.locator('figure.translation').nth(1).waitFor();
+    assert.deepEqual(await page.locator('figure.translation blockquote').allTextContents(), ['역이 어디예요?', '감사합니다']);
+    await screenshot(page, 'translate');
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+
+  test('fill-mask: ranked candidates and the filled sentences', async () => {
+    const { page } = await open('/ui/tasks/fill-mask');
+    await page.fill('#field-inputs', 'paris is the [MASK] of france');
+    await page.click('button[type=submit]');
+    await page.locator('.filled li').first().waitFor();
+    const filled = await page.locator('.filled li').allTextContents();
+    assert.equal(filled.length, 5, 'top_k defaults to 5');
+    for (const sentence of filled) assert.ok(!sentence.includes('[MASK]') && sentence.startsWith('paris is the'), sentence);
+    const scores = (await page.locator('.bars td.num').allTextContents()).map((s) => parseFloat(s));
+    assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'best first');
+    await page.context().close();
+  });
+
+  test('a 390 px wide phone: nothing scrolls sideways and a playground works', async () => {
+    const { page } = await open('/ui/tasks/similarity', { width: 390, height: 844 });
+    await page.fill('#field-inputs', 'a cat\na car');
+    await page.fill('#field-inputs-b', 'a dog\na bus');
+    await page.click('button[type=submit]');
+    await page.locator('.bars tr').nth(1).waitFor();
+    // (Strings run in the page: these tests are typed against Node, not the DOM.)
+    const width = await page.evaluate<number>('document.documentElement.scrollWidth');
+    assert.ok(width <= 390, `page is ${width}px wide`);
+    await screenshot(page, 'phone-similarity');
+    await page.context().close();
+  });
+
+  test('keyboard only: tab to the input, type, and run with Enter', async () => {
+    const { page } = await open('/ui/tasks/detect');
+    await page.locator('#field-inputs').waitFor();
+    const focusOn = async (id: string) => {
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press('Tab');
+        const focused = await page.evaluate<{ id: string; text: string }>('({ id: document.activeElement?.id ?? "", text: document.activeElement?.textContent ?? "" })');
+        if (focused.id === id || focused.text === id) return;
+      }
+      assert.fail(`Tab never reached ${id}`);
+    };
+    await focusOn('field-inputs');
+    await page.keyboard.type('Où est la gare ?');
+    await focusOn('Run');
+    await page.keyboard.press('Enter');
+    await page.locator('.bars tr').first().waitFor();
+    assert.equal(await page.locator('.bars th').first().textContent(), 'fr');
+    await page.context().close();
+  });
+
+  test('error states: sign-in with a key, a 429 said in words, a model missing offline names the pull command', async () => {
+    const keys = new KeyStore(':memory:');
+    const key = keys.create({ name: 'browser', scopes: ['tasks'], quota: { amount: 20, unit: 'chars' } }).key;
+    const models = await fixturesDir();
+    const guarded = await listeningServer(serverConfig({ auth: 'required', modelsDir: models, defaults: { ...DEFAULTS, generate: 'someone/not-cached-gpt' } }), { keys });
+    closers.push(() => guarded.app.close());
+    const { page } = await newPage(browser);
+    await page.goto(`${guarded.url}/`);
+    await page.getByText('This server needs an API key').first().waitFor();
+    await page.getByRole('button', { name: 'API key' }).click();
+    await page.fill('#api-key', key);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('.card').first().waitFor();
+    assert.ok(!page.url().includes(key), 'the key never goes into the URL');
+    const notice = await page.locator('.notice').textContent();
+    assert.match(notice ?? '', /generate/);
+    assert.match(notice ?? '', /geul models pull someone\/not-cached-gpt/);
+
+    await page.goto(`${guarded.url}/ui/tasks/classify`);
+    await page.fill('#field-inputs', 'this review is far longer than twenty characters');
+    await page.click('button[type=submit]');
+    const alert = page.locator('.result [role=alert]');
+    await alert.waitFor();
+    assert.match(await alert.textContent() ?? '', /quota.*HTTP 429.*wait/is);
+    assert.match(await page.getByTestId('curl').count().then(String), /^0$/, 'no command for a failed request');
+    await screenshot(page, 'error-429');
+    await page.context().close();
+  });
+});
