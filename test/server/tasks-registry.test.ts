@@ -28,6 +28,7 @@ interface TaskInfo {
   request_schema: { type: string; required?: string[]; properties: Record<string, { default?: unknown }> };
   response_schema: Record<string, unknown>;
   examples: { cli: string[]; http: Record<string, unknown>[] };
+  cli: { command: string; files: { field: string; flag: string }[] };
 }
 
 describe('GET /v1/tasks', () => {
@@ -39,7 +40,7 @@ describe('GET /v1/tasks', () => {
     assert.deepEqual(body.data.map((t) => t.id), ['generate', 'classify', 'embeddings', 'similarity', 'search', 'translate', 'fill-mask', 'detect']);
     const byId = Object.fromEntries(body.data.map((t) => [t.id, t]));
     for (const t of body.data) {
-      assert.deepEqual(Object.keys(t).sort(), ['batches', 'default_model', 'description', 'examples', 'id', 'request_schema', 'response_schema', 'streams']);
+      assert.deepEqual(Object.keys(t).sort(), ['batches', 'cli', 'default_model', 'description', 'examples', 'id', 'request_schema', 'response_schema', 'streams']);
       assert.equal(t.request_schema.type, 'object');
       assert.ok('inputs' in t.request_schema.properties, t.id);
       assert.ok(t.examples.cli.length > 0 && t.examples.http.length > 0, t.id);
@@ -47,6 +48,9 @@ describe('GET /v1/tasks', () => {
     assert.equal(byId.similarity.default_model, 'tiny-bert-embed', 'the embeddings default serves its family');
     assert.equal(byId.search.default_model, 'tiny-bert-embed');
     assert.equal(byId.generate.default_model, 'tiny-gpt2');
+    // The web UI shows the same request as a command: the command name and the fields read from files.
+    assert.deepEqual([byId.classify.cli.command, byId.embeddings.cli.command], ['sentiment', 'embed']);
+    assert.deepEqual(byId.search.cli.files, [{ field: 'documents', flag: '--docs' }]);
     assert.deepEqual([byId.generate.streams, byId.classify.streams], [true, false]);
     assert.deepEqual([byId.embeddings.batches, byId.classify.batches, byId.generate.batches], [true, true, false]);
     assert.ok('stream' in byId.generate.request_schema.properties);
