@@ -41,11 +41,15 @@ function hasBody(request: FastifyRequest): boolean {
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
+const TOUCH_EVERY_MS = 60_000;
+
 export class Guard {
   /** Requests already authorized before their body was read (so the preHandler does not take a second token). */
   private readonly screened = new WeakSet<FastifyRequest>();
   /** What each request was charged, so a server-side failure can be refunded. */
   private readonly charges = new WeakMap<FastifyRequest, { id: string; day: string; amount: number }>();
+  /** When this process last recorded each key's use: `last_used_at` is kept to the minute, not written per request. */
+  private readonly touched = new Map<string, number>();
 
   /** `keys` answers every check: with Redis, replicas share keys, revocations, rate buckets and quotas. */
   constructor(readonly enabled: boolean, private readonly keys: ApiKeyStore | undefined, private readonly now: () => number = Date.now) {}
@@ -70,8 +74,13 @@ export class Guard {
     if (!key) throw geulError('UNAUTHORIZED');
     if (!key.scopes.includes(scope) && !key.scopes.includes('admin')) throw geulError('FORBIDDEN', { scope });
     request.apiKey = key;
+    const now = this.now();
+    if (this.keys && now - (this.touched.get(key.id) ?? -Infinity) >= TOUCH_EVERY_MS) {
+      this.touched.set(key.id, now);
+      await this.keys.touch(key.id, now);
+    }
     if (key.rate && this.keys) {
-      const taken = await this.keys.takeToken(key.id, key.rate, this.now());
+      const taken = await this.keys.takeToken(key.id, key.rate, now);
       if (!taken.ok) throw geulError('RATE_LIMITED', { retryAfter: taken.retryAfterS });
     }
   }

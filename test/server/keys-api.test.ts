@@ -73,6 +73,7 @@ for (const [backend, open] of Object.entries(backends)) {
 
       const list = await call(app, 'GET', '/v1/keys', root);
       assert.deepEqual(list.json().data!.map((k) => k.name), ['root', 'ci']);
+      assert.equal(typeof list.json().data![1].last_used_at, 'number', 'the use was recorded');
       assert.ok(!JSON.stringify(list.json()).includes(ciKey.split('_')[2]), 'no secret in the list');
 
       const revoked = await call(app, 'DELETE', `/v1/keys/${id}`, root);
