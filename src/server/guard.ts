@@ -99,12 +99,19 @@ export class Guard {
     }
   }
 
-  /** Returns a request's charge to its key's quota: a failure on the server's side (5xx) costs the client nothing. */
+  /**
+   * Returns a request's charge to its key's quota: a failure on the server's side (5xx) costs the client nothing.
+   * Never throws (it runs while an answer is being sent): a store that cannot refund now (Redis down) is logged.
+   */
   async refund(request: FastifyRequest): Promise<void> {
     const charge = this.charges.get(request);
     if (!charge || !this.keys) return;
     this.charges.delete(request);
-    await this.keys.refund(charge.id, charge.day, charge.amount);
+    try {
+      await this.keys.refund(charge.id, charge.day, charge.amount);
+    } catch (err) {
+      request.log.warn({ err, key: charge.id, amount: charge.amount }, 'could not refund a quota charge');
+    }
   }
 }
 

@@ -6,7 +6,10 @@ import {
   checkKeyName, keyIdOf, hashKey, nameTaken, newKey, secretMatches,
   type ApiKey, type ApiKeyStore, type CreateKeyOptions, type Quota, type Rate, type Scope, type TokenResult,
 } from './key-store.js';
-import { openRedis } from './redis.js';
+import { openRedis, redactRedisUrl } from './redis.js';
+
+/** How long one key check may wait for Redis before the request fails with REDIS_UNREACHABLE (never let through). */
+export const COMMAND_TIMEOUT_MS = 5000;
 
 /** Daily usage counters are kept this long (then expire), so GET /v1/keys/:id/usage can look back a month. */
 export const USAGE_TTL_S = 35 * 86_400;
@@ -67,13 +70,14 @@ type KeyHash = Record<string, string>;
 export class RedisKeyStore implements ApiKeyStore {
   private readonly ns: string;
 
-  constructor(private readonly redis: Redis, prefix: string, private readonly owned = false) {
+  constructor(private readonly redis: Redis, prefix: string, private readonly owned = false, private readonly url = 'redis://') {
     this.ns = `${prefix}:keys:`;
   }
 
   /** Connects (REDIS_UNREACHABLE when Redis does not answer) and returns a store that closes its connection. */
-  static async open(url: string, prefix: string): Promise<RedisKeyStore> {
-    return new RedisKeyStore(await openRedis(url, { connectionName: 'geul-keys' }), prefix, true);
+  static async open(url: string, prefix: string, options: { commandTimeoutMs?: number } = {}): Promise<RedisKeyStore> {
+    const redis = await openRedis(url, { connectionName: 'geul-keys', commandTimeoutMs: options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS });
+    return new RedisKeyStore(redis, prefix, true, url);
   }
 
   private keyOf(id: string): string { return `${this.ns}key:${id}`; }
@@ -81,30 +85,45 @@ export class RedisKeyStore implements ApiKeyStore {
   private get index(): string { return `${this.ns}all`; }
   private usageOf(id: string, day: string): string { return `${this.ns}usage:${id}:${day}`; }
 
+  /** One Redis round trip; any failure (down, timed out) becomes a catalogued 503, so a check never passes unchecked. */
+  private async run<T>(command: Promise<T>): Promise<T> {
+    try {
+      return await command;
+    } catch (err) {
+      // Redis answered with an error (a bug, or another program's data under our prefix): not a connection problem.
+      if (err instanceof Error && err.name === 'ReplyError') throw err;
+      throw geulError('REDIS_UNREACHABLE', { url: redactRedisUrl(this.url), detail: (err as Error).message || String(err) }, err);
+    }
+  }
+
+  private async script(lua: string, keys: string[], args: (string | number)[]): Promise<unknown> {
+    return this.run(this.redis.eval(lua, keys.length, ...keys, ...args.map(String)));
+  }
+
   async create(options: CreateKeyOptions): Promise<{ key: string; info: ApiKey }> {
     checkKeyName(options.name);
     const { id, key } = newKey();
     const now = options.now ?? Date.now();
-    const taken = await this.redis.eval(CREATE, 3, this.keyOf(id), this.nameOf(options.name), this.index,
+    const taken = await this.script(CREATE, [this.keyOf(id), this.nameOf(options.name), this.index], [
       id, options.name, hashKey(key).toString('hex'), options.scopes.join(','),
       options.rate ? JSON.stringify(options.rate) : '', options.quota ? JSON.stringify(options.quota) : '',
-      new Date(now).toISOString(), String(now)) as string | null;
+      new Date(now).toISOString(), now]) as string | null;
     if (taken) throw nameTaken(options.name, [taken]);
     return { key, info: (await this.get(id))! };
   }
 
   async get(id: string): Promise<ApiKey | undefined> {
-    return toKey(await this.redis.hgetall(this.keyOf(id)));
+    return toKey(await this.run(this.redis.hgetall(this.keyOf(id))));
   }
 
   async list(): Promise<ApiKey[]> {
-    const ids = await this.redis.zrange(this.index, '0', '-1');
+    const ids = await this.run(this.redis.zrange(this.index, '0', '-1'));
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.hgetall(this.keyOf(id));
-    const rows = (await pipeline.exec()) ?? [];
+    const rows = (await this.run(pipeline.exec())) ?? [];
     return rows.map(([err, row]) => {
-      if (err) throw err;
+      if (err) throw geulError('REDIS_UNREACHABLE', { url: redactRedisUrl(this.url), detail: err.message }, err);
       return toKey(row as KeyHash);
     }).filter((k): k is ApiKey => k !== undefined);
   }
@@ -115,40 +134,40 @@ export class RedisKeyStore implements ApiKeyStore {
 
   async revoke(idOrName: string, now = Date.now()): Promise<number> {
     const at = new Date(now).toISOString();
-    const byId = Number(await this.redis.eval(REVOKE, 1, this.keyOf(idOrName), at, `${this.ns}name:`));
+    const byId = Number(await this.script(REVOKE, [this.keyOf(idOrName)], [at, `${this.ns}name:`]));
     if (byId > 0) return byId;
     // Names are unique among active keys here (create checks and writes in one script), so a name is never ambiguous.
-    const id = await this.redis.get(this.nameOf(idOrName));
-    return id ? Number(await this.redis.eval(REVOKE, 1, this.keyOf(id), at, `${this.ns}name:`)) : 0;
+    const id = await this.run(this.redis.get(this.nameOf(idOrName)));
+    return id ? Number(await this.script(REVOKE, [this.keyOf(id)], [at, `${this.ns}name:`])) : 0;
   }
 
   async verify(presented: string): Promise<ApiKey | undefined> {
     const id = keyIdOf(presented);
-    const row = id ? await this.redis.hgetall(this.keyOf(id)) : undefined;
+    const row = id ? await this.run(this.redis.hgetall(this.keyOf(id))) : undefined;
     const stored = row?.hash ? Buffer.from(row.hash, 'hex') : undefined;
     if (!secretMatches(presented, stored) || !row || row.revoked_at) return undefined;
     return toKey(row);
   }
 
   async touch(id: string, now = Date.now()): Promise<void> {
-    // HSET only on an existing key, so touching a deleted id does not resurrect a half key.
-    await this.redis.eval("if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'last_used_at', ARGV[1]) end return 0", 1, this.keyOf(id), new Date(now).toISOString());
+    // Only on an existing key, so touching an unknown id leaves no half record behind.
+    await this.script("if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'last_used_at', ARGV[1]) end return 0", [this.keyOf(id)], [new Date(now).toISOString()]);
   }
 
   async usage(id: string, day: string): Promise<number> {
-    return Number((await this.redis.get(this.usageOf(id, day))) ?? 0);
+    return Number((await this.run(this.redis.get(this.usageOf(id, day)))) ?? 0);
   }
 
   async charge(id: string, day: string, amount: number, limit: number): Promise<boolean> {
-    return Number(await this.redis.eval(CHARGE, 1, this.usageOf(id, day), String(amount), String(limit), String(USAGE_TTL_S))) === 1;
+    return Number(await this.script(CHARGE, [this.usageOf(id, day)], [amount, limit, USAGE_TTL_S])) === 1;
   }
 
   async refund(id: string, day: string, amount: number): Promise<void> {
-    await this.redis.eval(REFUND, 1, this.usageOf(id, day), String(amount));
+    await this.script(REFUND, [this.usageOf(id, day)], [amount]);
   }
 
   async takeToken(id: string, rate: Rate, now: number): Promise<TokenResult> {
-    const waitMs = Number(await this.redis.eval(TAKE, 1, `${this.ns}rate:${id}`, String(rate.count), String(rate.periodMs), String(now)));
+    const waitMs = Number(await this.script(TAKE, [`${this.ns}rate:${id}`], [rate.count, rate.periodMs, now]));
     return waitMs < 0 ? { ok: true } : { ok: false, retryAfterS: Math.max(1, Math.ceil(waitMs / 1000)) };
   }
 

@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { isGeulError } from '../../src/core/errors.js';
 import { openRedis } from '../../src/store/redis.js';
 import { RedisKeyStore, USAGE_TTL_S } from '../../src/store/redis-keys.js';
 import { redisUrl, uniqueRedisPrefix } from '../helpers/redis.js';
@@ -56,5 +58,32 @@ test('redis: the secret is never stored, every key sits under the prefix, usage 
   } finally {
     raw.disconnect();
     await pair.cleanup();
+  }
+});
+
+test('redis: when Redis goes away, key checks fail with REDIS_UNREACHABLE (never pass, never hang)', async (t) => {
+  const url = await redisUrl(t);
+  if (!url) return;
+  // A loopback proxy in front of the real Redis, closed mid-test as a Redis that goes down would be.
+  const target = new URL(url);
+  const sockets = new Set<Socket>();
+  const proxy = createServer((client) => {
+    const upstream = connect(Number(target.port || 6379), target.hostname);
+    for (const s of [client, upstream]) { sockets.add(s); s.on('error', () => {}); s.on('close', () => sockets.delete(s)); }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const prefix = uniqueRedisPrefix();
+  const store = await RedisKeyStore.open(`redis://127.0.0.1:${(proxy.address() as AddressInfo).port}`, prefix, { commandTimeoutMs: 500 });
+  try {
+    const { key, info } = await store.create({ name: 'k', scopes: ['tasks'] });
+    assert.equal((await store.verify(key))?.id, info.id);
+    await new Promise<void>((resolve) => { proxy.close(() => resolve()); for (const s of sockets) s.destroy(); });
+    for (const attempt of [() => store.verify(key), () => store.charge(info.id, '2026-01-01', 1, 10), () => store.takeToken(info.id, { count: 1, periodMs: 1000 }, 0)]) {
+      await assert.rejects(attempt(), (err: unknown) => isGeulError(err) && err.code === 'REDIS_UNREACHABLE' && err.status === 503);
+    }
+  } finally {
+    await store.close();
+    await dropPrefix(url, prefix);
   }
 });
