@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { geulError } from '../core/errors.js';
 import { Type, parseLoose, parseWith } from '../core/schema.js';
 import { SCOPES, parseQuota, parseRate, utcDay, type ApiKey, type ApiKeyStore } from '../store/key-store.js';
+import { clientSchema } from '../tasks/request.js';
 import type { ServerContext } from './context.js';
 import { ErrorBody } from './errors.js';
 
@@ -55,7 +56,7 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ServerContext): voi
 
   app.post('/v1/keys', {
     preHandler,
-    schema: { summary: 'Create an API key', description: 'Answers the secret once (`key`); only its hash is stored.', tags: ['keys'], body: CreateBody, response: { 201: CreatedKey, ...errors } },
+    schema: { summary: 'Create an API key', description: 'Answers the secret once (`key`); only its hash is stored.', tags: ['keys'], body: clientSchema(CreateBody), response: { 201: CreatedKey, ...errors } },
   }, async (request, reply) => {
     const body = parseWith(CreateBody, request.body ?? {}, 'body');
     const { key, info } = await store().create({

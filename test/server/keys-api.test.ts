@@ -142,6 +142,8 @@ test('with auth off the keys API answers 409 AUTH_DISABLED, and OpenAPI document
     }
     const spec = JSON.parse((await app.inject({ method: 'GET', url: '/openapi.json' })).body) as { paths: Record<string, Record<string, unknown>> };
     assert.deepEqual(Object.keys(spec.paths['/v1/keys']).sort(), ['get', 'post']);
+    const create = spec.paths['/v1/keys'].post as { requestBody: { content: Record<string, { schema: { required?: string[] } }> } };
+    assert.deepEqual(create.requestBody.content['application/json'].schema.required, ['name'], 'scopes has a default');
     assert.ok(spec.paths['/v1/keys/{id}'].delete);
     assert.ok(spec.paths['/v1/keys/{id}/usage'].get);
   } finally {
