@@ -24,13 +24,13 @@ export function knownFields(task: AnyTask, raw: Record<string, unknown>): Record
 }
 
 /** Validates a task request (limits first, then the task schema), resolves its model and charges the quota. */
-export function admitTask(ctx: ServerContext, request: FastifyRequest, task: AnyTask, raw: Record<string, unknown>) {
+export async function admitTask(ctx: ServerContext, request: FastifyRequest, task: AnyTask, raw: Record<string, unknown>) {
   const chars = checkLimits(ctx.config, { inputs: raw.inputs, documents: raw.documents, maxNewTokens: raw.max_new_tokens });
   const { items, single, options } = prepareRequest(task, knownFields(task, raw));
   // A task's default max_new_tokens may exceed the server's limit; requests that did not ask get the limit.
   if (typeof options.max_new_tokens === 'number') options.max_new_tokens = Math.min(options.max_new_tokens, ctx.config.server.maxNewTokens);
   options.model = ctx.inference.catalog.resolve(task, options.model as string | undefined);
-  ctx.guard.charge(request, chars, estimateTokens(chars, typeof options.max_new_tokens === 'number' ? options.max_new_tokens : 0));
+  await ctx.guard.charge(request, chars, estimateTokens(chars, typeof options.max_new_tokens === 'number' ? options.max_new_tokens : 0));
   return { items, single, options, stream: raw.stream === true };
 }
 

@@ -9,7 +9,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { GeulConfig } from '../core/config.js';
 import { geulError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logging.js';
-import { KeyStore, type Scope } from '../store/keys.js';
+import type { ApiKeyStore, Scope } from '../store/key-store.js';
+import { KeyStore } from '../store/keys.js';
+import { RedisKeyStore } from '../store/redis-keys.js';
 import type { ServerContext } from './context.js';
 import { installBodyParsers } from './body.js';
 import { clientErrorHandler, installErrorHandling } from './errors.js';
@@ -23,12 +25,13 @@ import { registerTeiRoutes } from './routes-tei.js';
 import { registerUiRoutes } from './routes-ui.js';
 import { registerTaskRoutes } from './routes-tasks.js';
 import { registerJobRoutes } from './routes-jobs.js';
+import { registerKeyRoutes } from './routes-keys.js';
 import { registerWordRoutes } from './routes-words.js';
 import { WordSets } from './words.js';
 
 export interface ServerDeps {
-  /** Key store; default: the SQLite file under config.dataDir (opened only when auth is on). */
-  keys?: KeyStore;
+  /** Key store; default (opened only when auth is on): Redis with config.redis, else the SQLite file under config.dataDir. */
+  keys?: ApiKeyStore;
   /** Inference service; default: a worker pool built from the config. */
   inference?: Inference;
   logger?: Logger;
@@ -65,6 +68,11 @@ function createFastify(options: FastifyServerOptions & { https?: object }): Fast
   }
 }
 
+/** The key store the config names: in Redis mode every replica must share keys and counters, never one's SQLite. */
+export async function openKeyStore(config: GeulConfig): Promise<ApiKeyStore> {
+  return config.redis ? RedisKeyStore.open(config.redis, config.redisPrefix) : KeyStore.open(config.dataDir);
+}
+
 /** Builds the server (not listening). Closing it closes the worker pool and the key store it opened. */
 export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Promise<FastifyInstance> {
   const logger = deps.logger ?? createLogger({ level: config.logLevel });
@@ -86,7 +94,7 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
   const app = createFastify(options);
 
   const enabled = authEnabled(config);
-  const ownKeys = !deps.keys && enabled ? KeyStore.open(config.dataDir) : undefined;
+  const ownKeys = !deps.keys && enabled ? await openKeyStore(config) : undefined;
   const keys = deps.keys ?? ownKeys;
   const metrics: Metrics = new Metrics(() => ({
     geul_queue_depth: { help: 'Inference requests waiting or running', value: inference.queueDepth },
@@ -98,7 +106,7 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
   // Each scope check a route declares as its preHandler also screens the request before its body is read (onRoute below).
   const scopeOf = new WeakMap<object, Scope>();
   const ctx: ServerContext = {
-    config, inference, guard, metrics, words,
+    config, inference, guard, metrics, words, keys,
     requireScope: (scope) => {
       const check = async (request: FastifyRequest): Promise<void> => guard.authorize(request, scope);
       scopeOf.set(check, scope);
@@ -125,7 +133,7 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
   });
   // Before the answer leaves, so a client that sees a 5xx also sees its quota untouched.
   app.addHook('onSend', async (request, reply) => {
-    if (reply.statusCode >= 500) guard.refund(request);
+    if (reply.statusCode >= 500) await guard.refund(request);
   });
 
   // Only over TLS: HSTS means nothing on plain HTTP, and upgrade-insecure-requests breaks pages served over it.
@@ -135,7 +143,7 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
     contentSecurityPolicy: https ? undefined : { directives: { upgradeInsecureRequests: null } },
   });
   if (config.server.corsOrigins.length > 0) {
-    await app.register(cors, { origin: config.server.corsOrigins, methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', 'x-request-id'] });
+    await app.register(cors, { origin: config.server.corsOrigins, methods: ['GET', 'POST', 'DELETE'], allowedHeaders: ['content-type', 'authorization', 'x-request-id'] });
   }
   await app.register(swagger, {
     openapi: {
@@ -155,6 +163,7 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
   registerTeiRoutes(app, ctx);
   registerWordRoutes(app, ctx);
   await registerJobRoutes(app, ctx);
+  registerKeyRoutes(app, ctx);
   if (config.server.ui) await registerUiRoutes(app);
   words.preload();
 
@@ -171,7 +180,7 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
     await inference.close();
     words.close();
     metrics.close();
-    ownKeys?.close();
+    await ownKeys?.close();
   });
   return app;
 }

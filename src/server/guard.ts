@@ -2,7 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { GeulConfig } from '../core/config.js';
 import { geulError } from '../core/errors.js';
-import { utcDay, type ApiKey, type KeyStore, type Scope } from '../store/keys.js';
+import { utcDay, type ApiKey, type ApiKeyStore, type Scope } from '../store/key-store.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -41,74 +41,77 @@ function hasBody(request: FastifyRequest): boolean {
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-interface Bucket { tokens: number; at: number }
+const TOUCH_EVERY_MS = 60_000;
 
 export class Guard {
-  private readonly buckets = new Map<string, Bucket>();
   /** Requests already authorized before their body was read (so the preHandler does not take a second token). */
   private readonly screened = new WeakSet<FastifyRequest>();
   /** What each request was charged, so a server-side failure can be refunded. */
   private readonly charges = new WeakMap<FastifyRequest, { id: string; day: string; amount: number }>();
+  /** When this process last recorded each key's use: `last_used_at` is kept to the minute, not written per request. */
+  private readonly touched = new Map<string, number>();
 
-  constructor(readonly enabled: boolean, private readonly keys: KeyStore | undefined, private readonly now: () => number = Date.now) {}
+  /** `keys` answers every check: with Redis, replicas share keys, revocations, rate buckets and quotas. */
+  constructor(readonly enabled: boolean, private readonly keys: ApiKeyStore | undefined, private readonly now: () => number = Date.now) {}
 
   /**
    * Runs before the body is read, so refusing a stranger costs no parsing: a Bearer key is checked in full now, and a
    * request without one is refused now unless its body may still carry an `api_key` field.
    */
-  screen(request: FastifyRequest, scope: Scope): void {
+  async screen(request: FastifyRequest, scope: Scope): Promise<void> {
     if (!this.enabled) return;
     if (request.headers.authorization !== undefined) {
-      this.authorize(request, scope);
+      await this.authorize(request, scope);
       this.screened.add(request);
     } else if (!hasBody(request)) throw geulError('UNAUTHORIZED');
   }
 
   /** Checks the key and scope, then takes one token from the key's rate bucket. */
-  authorize(request: FastifyRequest, scope: Scope): void {
+  async authorize(request: FastifyRequest, scope: Scope): Promise<void> {
     if (!this.enabled || this.screened.has(request)) return;
     const presented = presentedKey(request);
-    const key = presented && this.keys ? this.keys.verify(presented) : undefined;
+    const key = presented && this.keys ? await this.keys.verify(presented) : undefined;
     if (!key) throw geulError('UNAUTHORIZED');
     if (!key.scopes.includes(scope) && !key.scopes.includes('admin')) throw geulError('FORBIDDEN', { scope });
     request.apiKey = key;
-    if (key.rate) this.takeToken(key.id, key.rate.count, key.rate.periodMs);
-  }
-
-  private takeToken(id: string, capacity: number, periodMs: number): void {
     const now = this.now();
-    const perMs = capacity / periodMs;
-    const b = this.buckets.get(id) ?? { tokens: capacity, at: now };
-    b.tokens = Math.min(capacity, b.tokens + (now - b.at) * perMs);
-    b.at = now;
-    this.buckets.set(id, b);
-    if (b.tokens < 1) {
-      const retryAfter = Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000));
-      throw geulError('RATE_LIMITED', { retryAfter });
+    if (this.keys && now - (this.touched.get(key.id) ?? -Infinity) >= TOUCH_EVERY_MS) {
+      this.touched.set(key.id, now);
+      await this.keys.touch(key.id, now);
     }
-    b.tokens -= 1;
+    if (key.rate && this.keys) {
+      const taken = await this.keys.takeToken(key.id, key.rate, now);
+      if (!taken.ok) throw geulError('RATE_LIMITED', { retryAfter: taken.retryAfterS });
+    }
   }
 
   /** Charges a request's size to the key's daily quota (characters, or estimated tokens); 429 when it would exceed it. */
-  charge(request: FastifyRequest, chars: number, tokens: number): void {
+  async charge(request: FastifyRequest, chars: number, tokens: number): Promise<void> {
     const key = request.apiKey;
     if (!key?.quota || !this.keys) return;
     const now = this.now();
     const amount = key.quota.unit === 'chars' ? chars : tokens;
     const day = utcDay(now);
-    if (this.keys.charge(key.id, day, amount, key.quota.amount)) this.charges.set(request, { id: key.id, day, amount });
+    if (await this.keys.charge(key.id, day, amount, key.quota.amount)) this.charges.set(request, { id: key.id, day, amount });
     else {
       const midnight = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), new Date(now).getUTCDate() + 1);
       throw geulError('QUOTA_EXCEEDED', { quota: `${key.quota.amount} ${key.quota.unit}/day`, retryAfter: Math.ceil((midnight - now) / 1000) });
     }
   }
 
-  /** Returns a request's charge to its key's quota: a failure on the server's side (5xx) costs the client nothing. */
-  refund(request: FastifyRequest): void {
+  /**
+   * Returns a request's charge to its key's quota: a failure on the server's side (5xx) costs the client nothing.
+   * Never throws (it runs while an answer is being sent): a store that cannot refund now (Redis down) is logged.
+   */
+  async refund(request: FastifyRequest): Promise<void> {
     const charge = this.charges.get(request);
     if (!charge || !this.keys) return;
     this.charges.delete(request);
-    this.keys.refund(charge.id, charge.day, charge.amount);
+    try {
+      await this.keys.refund(charge.id, charge.day, charge.amount);
+    } catch (err) {
+      request.log.warn({ err, key: charge.id, amount: charge.amount }, 'could not refund a quota charge');
+    }
   }
 }
 

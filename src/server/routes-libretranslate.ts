@@ -84,7 +84,7 @@ async function translate(ctx: ServerContext, request: FastifyRequest, reply: Fas
   const auto = raw.source === 'auto';
   const html = raw.format === 'html';
   // As in LibreTranslate, HTML gets no alternatives (its text nodes are translated apart), so no beams are spent on them.
-  const { items, single, options } = admitTask(ctx, request, translateTask, {
+  const { items, single, options } = await admitTask(ctx, request, translateTask, {
     inputs: raw.q, to: raw.target, ...(auto ? {} : { from: raw.source }), ...(wanted > 0 && !html ? { alternatives: wanted } : {}),
   });
   const plans = (items as string[]).map(html ? planHtml : planText);
@@ -123,7 +123,7 @@ async function translate(ctx: ServerContext, request: FastifyRequest, reply: Fas
 
 async function detect(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply) {
   const raw = asObject(request.body);
-  const { items, single } = admitTask(ctx, request, detectTask, { inputs: raw.q });
+  const { items, single } = await admitTask(ctx, request, detectTask, { inputs: raw.q });
   const found = await detectAll(ctx, items, reply, 3);
   return single ? found[0] : found;
 }

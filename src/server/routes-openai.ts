@@ -54,7 +54,7 @@ function toBase64(vector: number[]): string {
 export async function openAIEmbeddings(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, raw: Record<string, unknown>) {
   markOpenAI(request);
   const body = parseWith(OpenAIEmbeddingsRequest, raw, 'request');
-  const { items, options } = admitTask(ctx, request, embedTask, { model: body.model, inputs: body.input });
+  const { items, options } = await admitTask(ctx, request, embedTask, { model: body.model, inputs: body.input });
   const counted = await ctx.inference.runCounted(embedTask, items, options, clientGone(reply));
   let vectors = counted.results as number[][];
   if (body.dimensions !== undefined) {
@@ -133,7 +133,7 @@ async function streamGeneration(ctx: ServerContext, reply: FastifyReply, prompt:
   } catch (err) {
     const error = toGeulError(err);
     // The 200 is already sent: a server-side failure mid-stream is refunded here, as a 5xx answer would be.
-    if (error.status >= 500) ctx.guard.refund(reply.request);
+    if (error.status >= 500) await ctx.guard.refund(reply.request);
     if (!sse.signal.aborted) sse.send(toOpenAIError(error).body);
   }
   sse.end(true);
@@ -141,7 +141,7 @@ async function streamGeneration(ctx: ServerContext, reply: FastifyReply, prompt:
 
 async function completions(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply) {
   const raw = asObject(request.body);
-  const { items, options } = admitTask(ctx, request, generateTask, generateOptions(raw, raw.prompt, raw.max_tokens ?? 16));
+  const { items, options } = await admitTask(ctx, request, generateTask, generateOptions(raw, raw.prompt, raw.max_tokens ?? 16));
   const id = `cmpl-${randomUUID().replace(/-/g, '')}`;
   const created = Math.floor(Date.now() / 1000);
   const model = publicModel(ctx, raw.model);
@@ -207,7 +207,7 @@ async function chatCompletions(ctx: ServerContext, request: FastifyRequest, repl
   const model = ctx.inference.catalog.resolve(generateTask, body.model);
   await ctx.inference.load(generateTask, model);
   const rendered = await ctx.inference.pool.run<ChatPrompt>('chat-prompt', { task: generateTask.id, model, publicName: ctx.inference.catalog.publicName(model), messages });
-  const admitted = admitTask(ctx, request, generateTask, { ...options, inputs: rendered.prompt });
+  const admitted = await admitTask(ctx, request, generateTask, { ...options, inputs: rendered.prompt });
   const id = `chatcmpl-${randomUUID().replace(/-/g, '')}`;
   const created = Math.floor(Date.now() / 1000);
   const name = publicModel(ctx, body.model);

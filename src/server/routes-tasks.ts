@@ -41,7 +41,7 @@ async function streamTask(ctx: ServerContext, reply: FastifyReply, task: Task, i
   } catch (err) {
     const error = toGeulError(err);
     // The 200 is already sent: a server-side failure mid-stream is refunded here, as a 5xx answer would be.
-    if (error.status >= 500) ctx.guard.refund(reply.request);
+    if (error.status >= 500) await ctx.guard.refund(reply.request);
     if (!sse.signal.aborted) sse.send(error.toJSON());
   }
   sse.end();
@@ -104,7 +104,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: ServerContext): vo
     }, async (request, reply) => {
       const raw = asObject(request.body);
       if (face?.matches(raw)) return face.handle(ctx, request, reply, raw);
-      const { items, single, options, stream } = admitTask(ctx, request, task, raw);
+      const { items, single, options, stream } = await admitTask(ctx, request, task, raw);
       if (stream) {
         if (!task.streams || !single) throw geulError('INVALID_INPUT', { detail: `"stream" needs a streaming task (${TASK_LIST.filter((t) => t.streams).map((t) => `/v1/${t.id}`).join(', ')}) with one input` });
         return streamTask(ctx, reply, task, items[0], options);

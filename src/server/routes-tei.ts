@@ -39,7 +39,7 @@ async function refuseLongTexts(ctx: ServerContext, task: Task, items: unknown[],
 
 async function embed(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply) {
   const raw = asObject(request.body);
-  const { items, options } = admitTask(ctx, request, embedTask, { inputs: raw.inputs, normalize: raw.normalize ?? true });
+  const { items, options } = await admitTask(ctx, request, embedTask, { inputs: raw.inputs, normalize: raw.normalize ?? true });
   if (raw.truncate === false) await refuseLongTexts(ctx, embedTask, items, options);
   // TEI answers a list of vectors even for one text.
   return ctx.inference.run(embedTask, items, options, clientGone(reply));
@@ -47,7 +47,7 @@ async function embed(ctx: ServerContext, request: FastifyRequest, reply: Fastify
 
 async function predict(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply) {
   const raw = asObject(request.body);
-  const { items, single, options } = admitTask(ctx, request, classifyTask, { inputs: raw.inputs });
+  const { items, single, options } = await admitTask(ctx, request, classifyTask, { inputs: raw.inputs });
   if (raw.truncate === false) await refuseLongTexts(ctx, classifyTask, items, options);
   const results = (await ctx.inference.run(classifyTask, items, options, clientGone(reply))) as { label: string; score: number }[][];
   const out = results.map((labels) => labels.map((l) => ({ score: l.score, label: l.label })));

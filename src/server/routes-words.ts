@@ -104,7 +104,7 @@ export function registerWordRoutes(app: FastifyInstance, ctx: ServerContext): vo
     }, async (request) => {
       const body = parseWith(r.body, asObject(request.body), 'body') as Static<TSchema> & { vectors?: string };
       const chars = measureTexts(body).chars;
-      ctx.guard.charge(request, chars, estimateTokens(chars));
+      await ctx.guard.charge(request, chars, estimateTokens(chars));
       const { name, value } = await ctx.words.query(body.vectors, r.op, r.args(body));
       return r.answer(name, value);
     });

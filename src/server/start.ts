@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { GeulConfig } from '../core/config.js';
 import { geulError } from '../core/errors.js';
-import { KeyStore } from '../store/keys.js';
 import { buildServer, type ServerDeps } from './app.js';
 import { authEnabled, isLoopback } from './guard.js';
 
@@ -24,11 +23,10 @@ export async function startServer(config: GeulConfig, deps: ServerDeps = {}, opt
     app.log.warn(`!!! AUTHENTICATION IS OFF while listening on ${host}: anyone who can reach this port can use the API. Use --auth required (or auto) unless this is intended. !!!`);
     process.stderr.write(`geul: WARNING: authentication is off and the server listens on ${host} (not loopback); anyone who can reach it can use it.\n`);
   }
-  if (authEnabled(config) && !deps.keys) {
-    const store = KeyStore.open(config.dataDir);
-    const count = store.count();
-    store.close();
-    if (count === 0) process.stderr.write('geul: API keys are required but none exist yet; create one with `geul keys create --name NAME --scopes tasks`\n');
+  if (authEnabled(config) && !deps.keys && app.geul.keys) {
+    const count = await app.geul.keys.count();
+    const flag = config.redis ? ' --redis URL' : '';
+    if (count === 0) process.stderr.write(`geul: API keys are required but none exist yet; create one with \`geul keys create --name NAME --scopes tasks${flag}\`\n`);
   }
   const { url, bound } = await listen(app, host, port);
   let closing: Promise<'clean' | 'deadline'> | undefined;

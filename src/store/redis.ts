@@ -19,6 +19,11 @@ export interface OpenRedisOptions {
   connectTimeoutMs?: number;
   /** Name shown by CLIENT LIST (helps operators see who is connected). */
   connectionName?: string;
+  /**
+   * Fail a command that has no answer within this many ms (while Redis is down, commands otherwise wait in the offline
+   * queue until it is back). Not for blocking connections (BullMQ workers).
+   */
+  commandTimeoutMs?: number;
 }
 
 /**
@@ -42,6 +47,7 @@ export async function openRedis(url: string, options: OpenRedisOptions = {}): Pr
     connectTimeout: timeout,
     enableOfflineQueue: true,
     ...(options.connectionName && { connectionName: options.connectionName }),
+    ...(options.commandTimeoutMs !== undefined && { commandTimeout: options.commandTimeoutMs }),
   };
   const client = new Redis(url, redisOptions);
   // Until the first connection succeeds, errors are reported by connect() below; keep ioredis from logging them.
