@@ -50,7 +50,7 @@ export const OpenAIErrorBody = Type.Object({
 }, { description: 'An error in OpenAI\'s shape (the OpenAI-compatible routes)' });
 
 /** Routes that always answer errors in OpenAI's shape; /v1/embeddings does when the body was OpenAI's (markOpenAI). */
-const OPENAI_ROUTES = new Set(['/v1/completions', '/v1/chat/completions', '/v1/models']);
+const OPENAI_ROUTES = new Set(['/v1/completions', '/v1/chat/completions', '/v1/models', '/v1/batches', '/v1/batches/:id', '/v1/batches/:id/cancel']);
 const openAIRequests = new WeakSet<FastifyRequest>();
 
 /** Marks a request on a shared path as OpenAI's, so its errors take OpenAI's shape. */
