@@ -4,8 +4,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { GeulConfig } from '../core/config.js';
 import { geulError, isGeulError, toGeulError } from '../core/errors.js';
 import { Type } from '../core/schema.js';
 import { ModelStore } from '../runtime/models.js';
@@ -58,9 +59,18 @@ const lineId = (job: string, line: number, prefix: string) => `${prefix}${create
 
 interface LineAnswer { custom_id: string | null; line: number; ok?: unknown; error?: { code: string; message: string }; response?: { status_code: number; body: unknown } | null }
 
-/** A failure of one line, answered as its route answers errors (OpenAI's shape on the OpenAI faces). */
-function failure(err: unknown, face: BatchFace): Pick<LineAnswer, 'error' | 'response'> {
-  const error = toGeulError(err);
+/** A failure of one line, answered as its route answers errors (OpenAI's shape on the OpenAI faces), naming the model
+ * as the client named it, never a server path (as the server's Inference.publicErrors does). */
+function failure(err: unknown, run: Runnable['run'], config: GeulConfig): Pick<LineAnswer, 'error' | 'response'> {
+  const raw = toGeulError(err);
+  const scrub = (text: string) => {
+    let out = text.split(String(run.options.model)).join(run.model);
+    for (const dir of [config.cacheDir, config.server.modelsDir]) if (dir) out = out.split(resolve(dir)).join('…');
+    return out;
+  };
+  const params = Object.fromEntries(Object.entries(raw.params).map(([k, v]) => [k, typeof v === 'string' ? scrub(v) : v]));
+  const error = geulError(raw.code, params);
+  const face = run.face;
   const openAI = face === 'native' ? undefined : toOpenAIError(error);
   return { error: { code: error.code, message: error.message }, response: { status_code: openAI?.status ?? error.status, body: openAI?.body ?? error.toJSON() } };
 }
@@ -68,7 +78,7 @@ function failure(err: unknown, face: BatchFace): Pick<LineAnswer, 'error' | 'res
 type Runnable = Extract<PreparedLine, { run: unknown }>;
 
 /** Runs one chunk's task lines: lines with the same task and options share a model call; a failed share is retried per line. */
-async function runChunk(lines: Runnable[], models: ModelStore, signal: AbortSignal, jobId: string): Promise<LineAnswer[]> {
+async function runChunk(lines: Runnable[], models: ModelStore, signal: AbortSignal, jobId: string, config: GeulConfig): Promise<LineAnswer[]> {
   const answers = new Map<number, LineAnswer>();
   const groups = new Map<string, Runnable[]>();
   for (const l of lines) {
@@ -98,7 +108,7 @@ async function runChunk(lines: Runnable[], models: ModelStore, signal: AbortSign
           await answer([l]);
         } catch (lineErr) {
           if (signal.aborted) throw geulError('CANCELLED');
-          answers.set(l.line, { custom_id: l.custom_id, line: l.line, ...failure(lineErr, l.run.face) });
+          answers.set(l.line, { custom_id: l.custom_id, line: l.line, ...failure(lineErr, l.run, config) });
         }
       }
     }
@@ -162,7 +172,7 @@ export const batchJob = defineJobType({
       const flush = async () => {
         if (signal.aborted) throw geulError('CANCELLED');
         const runnable = chunk.filter((l): l is Runnable => 'run' in l);
-        const ran = new Map((await runChunk(runnable, models, signal, jobId)).map((a) => [a.line, a]));
+        const ran = new Map((await runChunk(runnable, models, signal, jobId, config)).map((a) => [a.line, a]));
         let outText = '';
         let errText = '';
         for (const l of chunk) {
