@@ -93,16 +93,17 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: ServerContext, se
       throw geulError('INVALID_INPUT', { detail: 'input_file_id: the file holds no request lines' });
     }
     const params = { input_file_id: input.id, endpoint: body.endpoint, completion_window: body.completion_window, ...(body.metadata !== undefined && { metadata: body.metadata }), total: counted.total, chunkSize: 32 };
+    let job: JobRecord;
     try {
       // Every valid line costs what its request would: one charge for all of them, so a batch is admitted whole or not at all.
       ctx.guard.charge(request, counted.chars, counted.tokens);
-      const job = await queue.submit({ type: 'batch', params, runParams: { ...params, input_file_id: prepared }, owner: callerOf(ctx, request).owner, maxPending: ctx.guard.enabled ? ctx.config.jobs.maxPendingPerKey : undefined });
-      return await batchJson(job);
+      job = await queue.submit({ type: 'batch', params, runParams: { ...params, input_file_id: prepared }, owner: callerOf(ctx, request).owner, maxPending: ctx.guard.enabled ? ctx.config.jobs.maxPendingPerKey : undefined });
     } catch (err) {
       ctx.guard.refund(request);
       await discard();
       throw err;
     }
+    return batchJson(job);
   });
 
   app.get('/v1/batches/:id', {
