@@ -182,8 +182,10 @@ describe('batches with API keys (jobs only queued)', () => {
   const alice = keys.create({ name: 'alice', scopes: ['jobs'], quota: { amount: 100, unit: 'chars' } }).key;
   const bob = keys.create({ name: 'bob', scopes: ['jobs'] }).key;
   const admin = keys.create({ name: 'root', scopes: ['admin'] }).key;
+  const carol = keys.create({ name: 'carol', scopes: ['jobs'], quota: { amount: 1000, unit: 'chars' } });
+  const today = () => new Date().toISOString().slice(0, 10);
   before(async () => {
-    app = await buildServer(serverConfig({ modelsDir: models, defaults, auth: 'required' }, { jobs: { concurrency: 0 } }), { keys });
+    app = await buildServer(serverConfig({ modelsDir: models, defaults, auth: 'required' }, { jobs: { concurrency: 0, maxPendingPerKey: 1 } }), { keys });
   });
   after(async () => {
     await app.close();
@@ -199,7 +201,7 @@ describe('batches with API keys (jobs only queued)', () => {
     assert.equal(created.status, 200, created.body);
     const batch = created.json();
     assert.equal(batch.status, 'validating', 'waiting for a runner');
-    assert.equal(keys.usage(keys.list().find((k) => k.name === 'alice')!.id, new Date().toISOString().slice(0, 10)), 60);
+    assert.equal(keys.usage(keys.list().find((k) => k.name === 'alice')!.id, today()), 60);
 
     assert.equal((await b.get(`/v1/batches/${batch.id}`)).status, 404);
     assert.equal((await b.post(`/v1/batches/${batch.id}/cancel`)).status, 404);
@@ -212,14 +214,28 @@ describe('batches with API keys (jobs only queued)', () => {
     assert.equal((await root.get(`/v1/batches/${batch.id}`)).status, 200, 'admins see every batch');
     assert.deepEqual((await a.get('/v1/batches')).json().data.map((x: Json) => x.id), [batch.id]);
 
-    // Two more such batches would need 120 of the 40 left: refused whole, nothing charged, nothing queued.
+    // The same batch again would need 60 of the 40 left: refused whole, nothing charged, nothing queued.
     const again = await a.post('/v1/batches', { input_file_id: file.id, endpoint: '/v1/embeddings', completion_window: '24h' });
     assert.equal(again.status, 429);
+    assert.equal(again.json().error.code, 'QUOTA_EXCEEDED');
+    assert.equal(again.json().error.type, 'rate_limit_error');
+    assert.equal(keys.usage(keys.list().find((k) => k.name === 'alice')!.id, today()), 60);
     assert.equal((await a.get('/v1/batches')).json().data.length, 1);
 
     const cancelled = (await a.post(`/v1/batches/${batch.id}/cancel`)).json();
     assert.equal(cancelled.status, 'cancelled');
     assert.ok(cancelled.cancelled_at !== null);
     assert.equal(cancelled.output_file_id, null);
+  });
+
+  test('a batch refused by the per-key job limit costs nothing', async () => {
+    const c = client(app, carol.key);
+    const file = (await c.upload([line('a', '/v1/embeddings', { input: 'x'.repeat(50) })])).json();
+    const create = () => c.post('/v1/batches', { input_file_id: file.id, endpoint: '/v1/embeddings', completion_window: '24h' });
+    assert.equal((await create()).status, 200);
+    const refused = await create();
+    assert.equal(refused.status, 429);
+    assert.equal(refused.json().error.code, 'JOB_LIMIT');
+    assert.equal(keys.usage(carol.info.id, today()), 50, 'only the queued batch was charged');
   });
 });
