@@ -135,6 +135,24 @@ describe('batches with auth off', () => {
     }
   });
 
+  test('cancel a running batch: it stops after its chunk and keeps the lines it answered, each once', { timeout: 120_000 }, async () => {
+    const lines = Array.from({ length: 2000 }, (_, i) => line(`k${i}`, '/v1/embeddings', { input: `sentence ${i}` }));
+    const batch = (await api.post('/v1/batches', { input_file_id: (await api.upload(lines)).json().id, endpoint: '/v1/embeddings', completion_window: '24h' })).json();
+    await waitFor(async () => {
+      const b = (await api.get(`/v1/batches/${batch.id}`)).json();
+      assert.ok(b.status === 'validating' || b.status === 'in_progress', `the batch ended before the cancel: ${b.status}`);
+      return b.request_counts.completed >= 64 ? b : undefined;
+    }, 'the batch to get going', 6000, 10);
+    const cancelling = (await api.post(`/v1/batches/${batch.id}/cancel`)).json();
+    assert.ok(['cancelling', 'cancelled'].includes(cancelling.status), cancelling.status);
+    const done = await api.done(batch.id);
+    assert.equal(done.status, 'cancelled');
+    const output = jsonl((await api.get(`/v1/files/${done.output_file_id}/content`)).body);
+    assert.equal(output.length, done.request_counts.completed);
+    assert.ok(output.length < lines.length, 'it stopped early');
+    assert.deepEqual(output.map((o) => o.custom_id), lines.slice(0, output.length).map((l) => l.custom_id), 'whole chunks, in order, each once');
+  });
+
   test('400s name the field; a batch is not a POST /v1/jobs type', async () => {
     const file = (await api.upload([line('a', '/v1/embeddings', { input: 'x' })])).json();
     const cases: [Json, RegExp][] = [
