@@ -3,7 +3,9 @@ import type Database from 'better-sqlite3';
 import { extname, join } from 'node:path';
 import { randomId } from './sqlite-queue.js';
 
-export const FILE_PURPOSES = ['batch', 'data'] as const;
+/** What clients may upload; `batch_output` files are a batch's output and error files (OpenAI's purpose name). */
+export const UPLOAD_PURPOSES = ['batch', 'data'] as const;
+export const FILE_PURPOSES = [...UPLOAD_PURPOSES, 'batch_output'] as const;
 export type FilePurpose = (typeof FILE_PURPOSES)[number];
 
 export interface StoredFile {
@@ -46,8 +48,36 @@ export class FileStore {
     return { ...file, createdAt };
   }
 
+  /** Adds a file under a fixed id unless it is there already (a batch's output, registered by whoever sees it first). */
+  ensure(file: Omit<StoredFile, 'createdAt'>): StoredFile {
+    this.db.prepare('INSERT OR IGNORE INTO files (id, owner, purpose, filename, bytes, path, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(file.id, file.owner, file.purpose, file.filename, file.bytes, file.path, this.now());
+    return this.get(file.id)!;
+  }
+
   get(id: string): StoredFile | undefined {
     const row = this.db.prepare('SELECT * FROM files WHERE id = ?').get(id) as FileRow | undefined;
-    return row ? { id: row.id, owner: row.owner, purpose: row.purpose, filename: row.filename, bytes: row.bytes, path: row.path, createdAt: row.created_at } : undefined;
+    return row ? toFile(row) : undefined;
   }
+
+  /** Newest first (OpenAI's default order); `after`: a file id, the page after it. */
+  list(request: { owner?: string; purpose?: FilePurpose; limit: number; after?: string }): { data: StoredFile[]; hasMore: boolean } {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (request.owner !== undefined) { where.push('owner = ?'); args.push(request.owner); }
+    if (request.purpose) { where.push('purpose = ?'); args.push(request.purpose); }
+    if (request.after !== undefined) { where.push('rowid < (SELECT rowid FROM files WHERE id = ?)'); args.push(request.after); }
+    const sql = `SELECT * FROM files ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY rowid DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...args, request.limit + 1) as FileRow[];
+    return { data: rows.slice(0, request.limit).map(toFile), hasMore: rows.length > request.limit };
+  }
+
+  /** Forgets a file (its bytes are the caller's to remove); false when there was none. */
+  delete(id: string): boolean {
+    return this.db.prepare('DELETE FROM files WHERE id = ?').run(id).changes > 0;
+  }
+}
+
+function toFile(row: FileRow): StoredFile {
+  return { id: row.id, owner: row.owner, purpose: row.purpose, filename: row.filename, bytes: row.bytes, path: row.path, createdAt: row.created_at };
 }

@@ -36,6 +36,8 @@ export interface JobType<P extends TObject = TObject> {
   fileFields: string[];
   /** Fields naming a model for a task (resolved like the task routes do); value: the task id. */
   modelFields?: Record<string, string>;
+  /** Submitted through another route, which prepares its input (batch: POST /v1/batches); POST /v1/jobs refuses it. */
+  submitVia?: string;
   /** Runs (or resumes) the job. Must be idempotent per step: delivery is at least once. */
   run(params: Static<P>, context: JobRunContext): Promise<void>;
 }

@@ -5,6 +5,9 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { geulError, isGeulError, type GeulError } from '../core/errors.js';
 import { Type } from '../core/schema.js';
+import { toOpenAIError } from '../tasks/openai.js';
+
+export { toOpenAIError };
 
 /** The error body every route documents. */
 export const ErrorBody = Type.Object({
@@ -47,7 +50,7 @@ export const OpenAIErrorBody = Type.Object({
 }, { description: 'An error in OpenAI\'s shape (the OpenAI-compatible routes)' });
 
 /** Routes that always answer errors in OpenAI's shape; /v1/embeddings does when the body was OpenAI's (markOpenAI). */
-const OPENAI_ROUTES = new Set(['/v1/completions', '/v1/chat/completions', '/v1/models']);
+const OPENAI_ROUTES = new Set(['/v1/completions', '/v1/chat/completions', '/v1/models', '/v1/batches', '/v1/batches/:id', '/v1/batches/:id/cancel']);
 const openAIRequests = new WeakSet<FastifyRequest>();
 
 /** Marks a request on a shared path as OpenAI's, so its errors take OpenAI's shape. */
@@ -57,20 +60,6 @@ export function markOpenAI(request: FastifyRequest): void {
 
 export function speaksOpenAI(request: FastifyRequest): boolean {
   return openAIRequests.has(request) || OPENAI_ROUTES.has(request.routeOptions?.url ?? '');
-}
-
-const OPENAI_TYPES: Record<number, string> = { 401: 'authentication_error', 403: 'permission_error', 429: 'rate_limit_error' };
-
-/**
- * A catalog error as OpenAI answers it: a request the model cannot serve (422 here) is OpenAI's 400
- * invalid_request_error; auth, unknown models, limits and server failures keep their status.
- */
-export function toOpenAIError(error: GeulError): { status: number; body: { error: { message: string; type: string; param: string | null; code: string } } } {
-  const status = error.status === 422 ? 400 : error.status;
-  const type = OPENAI_TYPES[status] ?? (status >= 500 ? 'server_error' : 'invalid_request_error');
-  const detail = typeof error.params.detail === 'string' ? /^(?:request\.)?([a-z_]+(?:\.\w+)*):/.exec(error.params.detail) : null;
-  const param = detail ? detail[1] : error.params.model !== undefined ? 'model' : null;
-  return { status, body: { error: { message: error.message, type, param, code: error.code } } };
 }
 
 /** Writes a catalog error (OpenAI's shape on its routes), with Retry-After when the error carries one. */

@@ -1,15 +1,11 @@
-// /v1/jobs and /v1/files: submit, list (cursor), get, cancel, watch (SSE with replay) and download the artifacts of
-// durable jobs, and upload their input files (multipart, streamed to disk); jobs belong to the key that made them.
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import multipart from '@fastify/multipart';
+// /v1/jobs: submit, list (cursor), get, cancel, watch (SSE with replay) and download the artifacts of durable jobs;
+// jobs belong to the key that made them. The file routes (routes-files.ts) and the Batch API (routes-batches.ts) share its service.
+import { createReadStream } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { geulError } from '../core/errors.js';
 import { Type, parseLoose, parseWith } from '../core/schema.js';
 import { artifactFile, listArtifacts, parseRange } from '../jobs/artifacts.js';
-import { FILE_PURPOSES, safeFilename, type FilePurpose } from '../jobs/files.js';
+import { safeFilename } from '../jobs/files.js';
 import { JobRequest } from '../jobs/job-type.js';
 import { parseJobParams, setValueAt, valueAt } from '../jobs/params.js';
 import { FINAL_STATES, JOB_STATES, type JobRecord, type JobState } from '../jobs/queue.js';
@@ -20,10 +16,11 @@ import { getTask } from '../tasks/registry.js';
 import { clientSchema } from '../tasks/request.js';
 import type { ServerContext } from './context.js';
 import { ErrorBody } from './errors.js';
+import { registerBatchRoutes } from './routes-batches.js';
+import { callerOf, registerFileRoutes, seconds } from './routes-files.js';
 import { startSse } from './sse.js';
 
 const FILE_ID = /^file-[A-Za-z0-9]{24}$/;
-const seconds = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
 
 const Artifact = Type.Object({ name: Type.String(), bytes: Type.Integer(), url: Type.String() });
 const JobObject = Type.Object({
@@ -42,8 +39,7 @@ const ListQuery = Type.Object({
 });
 const IdParams = Type.Object({ id: Type.String() });
 // Fields with defaults are optional to clients (clientSchema), as on the task routes.
-const SubmitBody = clientSchema(Type.Union(JOB_TYPES.map((t) => Type.Object({ type: Type.Literal(t.id), params: t.params }, { description: t.description }))));
-const FileObject = Type.Object({ id: Type.String(), object: Type.Literal('file'), bytes: Type.Integer(), created_at: Type.Integer(), filename: Type.String(), purpose: Type.Enum(FILE_PURPOSES) });
+const SubmitBody = clientSchema(Type.Union(JOB_TYPES.filter((t) => !t.submitVia).map((t) => Type.Object({ type: Type.Literal(t.id), params: t.params }, { description: t.description }))));
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
 
 export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
@@ -57,10 +53,7 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
   app.addHook('onClose', async () => service.close());
   const jobsScope = ctx.requireScope('jobs');
 
-  const caller = (request: FastifyRequest) => ({
-    owner: request.apiKey?.id ?? 'local',
-    admin: !ctx.guard.enabled || request.apiKey?.scopes.includes('admin') === true,
-  });
+  const caller = (request: FastifyRequest) => callerOf(ctx, request);
   /** The job if the caller may see it; others' jobs are 404, as if they did not exist. */
   const visibleJob = async (request: FastifyRequest, id: string): Promise<JobRecord> => {
     const job = await queue.get(id);
@@ -112,6 +105,7 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
   }, async (request, reply) => {
     const body = parseWith(JobRequest, request.body ?? {}, 'request');
     const type = getJobType(body.type);
+    if (type.submitVia) throw geulError('INVALID_INPUT', { detail: `type: "${type.id}" jobs are created with ${type.submitVia}` });
     const params = parseJobParams(type, body.params);
     const { owner } = caller(request);
     const job = await queue.submit({ type: type.id, params, runParams: runParams(request, type.id, params), owner, maxPending: ctx.guard.enabled ? ctx.config.jobs.maxPendingPerKey : undefined });
@@ -175,40 +169,8 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
     return reply.send(file.bytes === 0 ? '' : createReadStream(file.path, { start, end }));
   });
 
-  await app.register(async (scope) => {
-    await scope.register(multipart, { limits: { fileSize: ctx.config.server.uploadLimit, files: 1, fields: 8, fieldSize: 1024, parts: 10 } });
-    scope.post('/v1/files', {
-      preHandler: jobsScope,
-      schema: { summary: 'Upload a file', description: 'multipart/form-data with `file` and `purpose` (`batch` or `data`); streamed to disk, at most server.uploadLimit bytes (413 over it).', tags: ['jobs'], consumes: ['multipart/form-data'], response: { 200: FileObject, 413: ErrorBody, ...errors } },
-    }, async (request, reply: FastifyReply) => {
-      if (!request.isMultipart()) throw geulError('INVALID_INPUT', { detail: 'send multipart/form-data with the fields file and purpose' });
-      let purpose: string | undefined;
-      let saved: { id: string; path: string; filename: string; bytes: number } | undefined;
-      let partial: string | undefined;
-      try {
-        for await (const part of request.parts()) {
-          if (part.type === 'file') {
-            if (part.fieldname !== 'file' || saved) throw geulError('INVALID_INPUT', { detail: 'send exactly one file, in the field "file"' });
-            const { id, path } = files.reserve(part.filename);
-            partial = `${path}.partial`;
-            await mkdir(dirname(path), { recursive: true });
-            let bytes = 0;
-            part.file.on('data', (chunk: Buffer) => { bytes += chunk.length; });
-            await pipeline(part.file, createWriteStream(partial));
-            saved = { id, path, filename: safeFilename(part.filename), bytes };
-          } else if (part.fieldname === 'purpose') purpose = String(part.value);
-        }
-        if (!saved) throw geulError('INVALID_INPUT', { detail: 'file: missing (send it as the multipart field "file")' });
-        if (!FILE_PURPOSES.includes(purpose as FilePurpose)) throw geulError('INVALID_INPUT', { detail: `purpose: must be one of ${FILE_PURPOSES.join(', ')}` });
-        await rename(partial!, saved.path);
-      } catch (err) {
-        if (partial) await rm(partial, { force: true });
-        throw err;
-      }
-      const stored = files.add({ ...saved, owner: caller(request).owner, purpose: purpose as FilePurpose });
-      return reply.send({ id: stored.id, object: 'file', bytes: stored.bytes, created_at: seconds(stored.createdAt), filename: stored.filename, purpose: stored.purpose });
-    });
-  });
+  await registerFileRoutes(app, ctx, files);
+  await registerBatchRoutes(app, ctx, service, visibleJob);
 }
 
 /** Writes the job's events after `cursor` as named SSE events, waiting for more, until the final `state` or the client leaves. */

@@ -5,6 +5,7 @@ import { geulError, toGeulError } from '../core/errors.js';
 import { Type, parseWith, type Static } from '../core/schema.js';
 import { TASKS } from '../tasks/registry.js';
 import type { ChatMessage, ChatPrompt } from '../tasks/chat.js';
+import { OPENAI_FINISH, OpenAIEmbeddingsRequest, OpenAIEmbeddingsResponse, completionObject, completionsTaskRequest, embeddingList, generateOptions } from '../tasks/openai.js';
 import type { GenerateResult } from '../tasks/generate.js';
 import type { Task } from '../tasks/types.js';
 import type { ServerContext } from './context.js';
@@ -14,40 +15,15 @@ import { clientGone, startSse } from './sse.js';
 
 const { embeddings: embedTask, generate: generateTask } = TASKS;
 
+// Re-exported for routes-compat (the OpenAI body on /v1/embeddings).
+export { OpenAIEmbeddingsRequest, OpenAIEmbeddingsResponse };
+
 const openAIErrors = { 400: OpenAIErrorBody, 401: OpenAIErrorBody, 403: OpenAIErrorBody, 404: OpenAIErrorBody, 413: OpenAIErrorBody, 429: OpenAIErrorBody, 500: OpenAIErrorBody, 503: OpenAIErrorBody };
-
-export const OpenAIEmbeddingsRequest = Type.Object({
-  model: Type.Optional(Type.String({ maxLength: 512, description: 'Model name (the server default when omitted)' })),
-  input: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], { description: 'One text or an array of texts; an empty text is refused with 400, as OpenAI does' }),
-  encoding_format: Type.Optional(Type.Enum(['float', 'base64'], { description: '"float" (default): arrays of numbers; "base64": little-endian float32 bytes, as OpenAI sends them (the SDKs ask for it)' })),
-  dimensions: Type.Optional(Type.Integer({ minimum: 1, description: 'Keep the first N components and re-normalise; above the model\'s width is a 400. How well a shortened vector works depends on the model (Matryoshka-trained models keep most quality)' })),
-  user: Type.Optional(Type.String({ description: 'Accepted and ignored' })),
-}, { description: 'OpenAI-compatible embeddings request' });
-
-export const OpenAIEmbeddingsResponse = Type.Object({
-  object: Type.Literal('list'),
-  data: Type.Array(Type.Object({ object: Type.Literal('embedding'), index: Type.Integer(), embedding: Type.Union([Type.Array(Type.Number()), Type.String({ description: 'base64 of little-endian float32' })]) })),
-  model: Type.String(),
-  usage: Type.Object({ prompt_tokens: Type.Integer(), total_tokens: Type.Integer() }),
-}, { description: 'OpenAI-compatible embeddings response' });
 
 /** A model's token counts for texts (usage reports), from its own tokenizer in a worker. */
 async function countTokens(ctx: ServerContext, task: Task, model: string, texts: string[], specialTokens: boolean): Promise<number> {
   const counts = await ctx.inference.pool.run<number[]>('count-tokens', { task: task.id, model, texts, specialTokens });
   return counts.reduce((n, c) => n + c, 0);
-}
-
-/** First `n` components, scaled back to unit length. */
-function shorten(vector: number[], n: number): number[] {
-  const head = vector.slice(0, n);
-  const norm = Math.sqrt(head.reduce((s, x) => s + x * x, 0)) || 1;
-  return head.map((x) => Math.fround(x / norm));
-}
-
-function toBase64(vector: number[]): string {
-  const bytes = Buffer.alloc(vector.length * 4);
-  vector.forEach((x, i) => bytes.writeFloatLE(x, i * 4));
-  return bytes.toString('base64');
 }
 
 /** OpenAI `POST /v1/embeddings` (chosen when the body has `input`); `usage` counts the model's tokens. */
@@ -56,21 +32,8 @@ export async function openAIEmbeddings(ctx: ServerContext, request: FastifyReque
   const body = parseWith(OpenAIEmbeddingsRequest, raw, 'request');
   const { items, options } = await admitTask(ctx, request, embedTask, { model: body.model, inputs: body.input });
   const counted = await ctx.inference.runCounted(embedTask, items, options, clientGone(reply));
-  let vectors = counted.results as number[][];
-  if (body.dimensions !== undefined) {
-    const width = vectors[0]?.length ?? 0;
-    if (body.dimensions > width) throw geulError('INVALID_INPUT', { detail: `dimensions: ${body.dimensions} is more than the model's ${width}` });
-    const n = body.dimensions;
-    vectors = vectors.map((v) => shorten(v, n));
-  }
-  const tokens = counted.tokens;
-  const base64 = body.encoding_format === 'base64';
-  return {
-    object: 'list',
-    data: vectors.map((v, index) => ({ object: 'embedding', index, embedding: base64 ? toBase64(v) : v })),
-    model: body.model ?? ctx.inference.catalog.publicName(ctx.inference.catalog.defaultName(embedTask)),
-    usage: { prompt_tokens: tokens, total_tokens: tokens },
-  };
+  const model = body.model ?? ctx.inference.catalog.publicName(ctx.inference.catalog.defaultName(embedTask));
+  return embeddingList(counted.results as number[][], counted.tokens, body, model);
 }
 
 const Stop = Type.Union([Type.String(), Type.Array(Type.String(), { maxItems: 16 })], { description: 'Stop before any of these strings' });
@@ -99,24 +62,6 @@ const CompletionsResponse = Type.Object({
   usage: Usage,
 }, { description: 'OpenAI-compatible completion (or, with stream, SSE chunks of this shape ending in `data: [DONE]`)' });
 
-/** OpenAI's sampling fields as the generate task's options. */
-function generateOptions(raw: Record<string, unknown>, inputs: unknown, maxTokens: unknown): Record<string, unknown> {
-  const temperature = typeof raw.temperature === 'number' ? raw.temperature : 1;
-  if (raw.n !== undefined && raw.n !== 1) throw geulError('INVALID_INPUT', { detail: 'n: only 1 choice per request is supported; send the request several times (with different seeds) for more' });
-  return {
-    model: raw.model,
-    inputs,
-    max_new_tokens: maxTokens,
-    do_sample: temperature > 0,
-    ...(temperature > 0 ? { temperature } : {}),
-    ...(raw.top_p !== undefined ? { top_p: raw.top_p } : {}),
-    ...(raw.seed !== undefined ? { seed: raw.seed } : {}),
-    ...(raw.stop !== undefined && raw.stop !== null ? { stop: [raw.stop].flat() } : {}),
-  };
-}
-
-const OPENAI_FINISH: Record<string, string> = { stop: 'stop', length: 'length', cancelled: 'stop' };
-
 function publicModel(ctx: ServerContext, requested: unknown): string {
   return typeof requested === 'string' ? requested : ctx.inference.catalog.publicName(ctx.inference.catalog.defaultName(generateTask));
 }
@@ -141,7 +86,7 @@ async function streamGeneration(ctx: ServerContext, reply: FastifyReply, prompt:
 
 async function completions(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply) {
   const raw = asObject(request.body);
-  const { items, options } = await admitTask(ctx, request, generateTask, generateOptions(raw, raw.prompt, raw.max_tokens ?? 16));
+  const { items, options } = await admitTask(ctx, request, generateTask, completionsTaskRequest(raw));
   const id = `cmpl-${randomUUID().replace(/-/g, '')}`;
   const created = Math.floor(Date.now() / 1000);
   const model = publicModel(ctx, raw.model);
@@ -153,12 +98,7 @@ async function completions(ctx: ServerContext, request: FastifyRequest, reply: F
   const results = (await ctx.inference.run(generateTask, items, options, clientGone(reply))) as GenerateResult[];
   // An empty prompt still feeds the model its beginning-of-text token.
   const promptTokens = Math.max(items.length, await countTokens(ctx, generateTask, options.model as string, items as string[], false));
-  const completion = results.reduce((n, r) => n + r.tokens, 0);
-  return {
-    id, object: 'text_completion', created, model,
-    choices: results.map((r, index) => ({ text: r.text, index, logprobs: null, finish_reason: OPENAI_FINISH[r.finish_reason] })),
-    usage: { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion },
-  };
+  return completionObject(results, promptTokens, { id, created, model });
 }
 
 const TextPart = Type.Object({ type: Type.Literal('text'), text: Type.String() });
