@@ -16,6 +16,9 @@ export type { Artifact };
 export interface ByteRange { start: number; end: number }
 
 export interface ArtifactStore {
+  readonly kind: 'local' | 's3';
+  /** True: only published (succeeded) jobs have artifacts here, so readers need not ask about the others. */
+  readonly onlyPublished: boolean;
   /** For logs and errors: "local folder /srv/artifacts", "s3://bucket/prefix". Never holds a secret. */
   readonly description: string;
   /**
@@ -51,6 +54,9 @@ export function storeFailure(store: string, action: string, err: unknown): Error
  * its artifact folder and publishing copies nothing (and a running job's files show as they are written).
  */
 export class LocalArtifactStore implements ArtifactStore {
+  readonly kind = 'local';
+  // The default root is the jobs folder, where the files of running, failed and cancelled jobs show too.
+  readonly onlyPublished = false;
   readonly description: string;
 
   constructor(readonly root: string) {

@@ -32,6 +32,8 @@ const MIN_PART = 5 * 1024 * 1024;
 const missing = (err: unknown) => (err as { name?: string }).name === 'NoSuchKey';
 
 export class S3ArtifactStore implements ArtifactStore {
+  readonly kind = 's3';
+  readonly onlyPublished = true;
   readonly description: string;
   private readonly client: S3Client;
   private readonly partSize: number;

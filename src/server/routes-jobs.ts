@@ -1,6 +1,6 @@
 // /v1/jobs and /v1/files: submit, list (cursor), get, cancel, watch (SSE with replay) and download the artifacts of
 // durable jobs, and upload their input files (multipart, streamed to disk); jobs belong to the key that made them.
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -8,12 +8,12 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { geulError } from '../core/errors.js';
 import { Type, parseLoose, parseWith } from '../core/schema.js';
-import { artifactFile, listArtifacts, parseRange } from '../jobs/artifacts.js';
+import { openArtifactStore } from '../jobs/artifact-store.js';
+import { parseRange } from '../jobs/artifacts.js';
 import { FILE_PURPOSES, safeFilename, type FilePurpose } from '../jobs/files.js';
 import { JobRequest } from '../jobs/job-type.js';
 import { parseJobParams, setValueAt, valueAt } from '../jobs/params.js';
 import { FINAL_STATES, JOB_STATES, type JobRecord, type JobState } from '../jobs/queue.js';
-import { jobWorkDir } from '../jobs/runner.js';
 import { JobService } from '../jobs/service.js';
 import { JOB_TYPES, getJobType } from '../jobs/table.js';
 import { getTask } from '../tasks/registry.js';
@@ -55,6 +55,9 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
   const requeued = await service.start();
   if (requeued > 0) app.log.warn({ requeued }, 'jobs left running by the last server process were re-queued; they resume');
   app.addHook('onClose', async () => service.close());
+  // Artifacts are read through the store finished jobs publish to (config.jobs.artifacts), wherever they ran.
+  const artifacts = await openArtifactStore(ctx.config);
+  app.addHook('onClose', async () => artifacts.close());
   const jobsScope = ctx.requireScope('jobs');
 
   const caller = (request: FastifyRequest) => ({
@@ -71,11 +74,12 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
   const jobJson = async (job: JobRecord) => {
     const elapsed = job.startedAt !== null ? Date.now() - job.startedAt : 0;
     const eta = job.state === 'running' && job.total && job.step > 0 ? Math.round((elapsed / 1000) * ((job.total - job.step) / job.step)) : null;
-    const artifacts = (await listArtifacts(jobWorkDir(ctx.config, job.id))).map((a) => ({ ...a, url: `/v1/jobs/${job.id}/artifacts/${a.name.split('/').map(encodeURIComponent).join('/')}` }));
+    const published = job.state === 'succeeded' || !artifacts.onlyPublished ? await artifacts.list(job.id) : [];
     return {
       id: job.id, object: 'job' as const, type: job.type, state: job.state, params: job.params,
       progress: { step: job.step, total: job.total, eta_s: eta }, created_at: seconds(job.createdAt)!, started_at: seconds(job.startedAt),
-      finished_at: seconds(job.finishedAt), error: job.error, artifacts,
+      finished_at: seconds(job.finishedAt), error: job.error,
+      artifacts: published.map((a) => ({ ...a, url: `/v1/jobs/${job.id}/artifacts/${a.name.split('/').map(encodeURIComponent).join('/')}` })),
     };
   };
 
@@ -161,7 +165,7 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
   }, async (request, reply) => {
     const { id, '*': name } = request.params as { id: string; '*': string };
     const job = await visibleJob(request, id);
-    const file = await artifactFile(jobWorkDir(ctx.config, job.id), name);
+    const file = await artifacts.stat(job.id, name);
     if (!file) throw geulError('NOT_FOUND', { what: `Artifact "${name.slice(0, 200)}"` });
     const range = parseRange(request.headers.range, file.bytes);
     if (range === 'unsatisfiable') {
@@ -172,7 +176,7 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
     reply.header('accept-ranges', 'bytes').header('content-length', String(Math.max(0, end - start + 1)))
       .header('content-disposition', `attachment; filename="${safeFilename(name)}"`).type('application/octet-stream');
     if (range) reply.status(206).header('content-range', `bytes ${start}-${end}/${file.bytes}`);
-    return reply.send(file.bytes === 0 ? '' : createReadStream(file.path, { start, end }));
+    return reply.send(file.bytes === 0 ? '' : await artifacts.read(job.id, name, { start, end }));
   });
 
   await app.register(async (scope) => {
