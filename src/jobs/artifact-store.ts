@@ -1,7 +1,8 @@
 // Where finished jobs' artifacts live and the artifact routes read them: one interface, a local folder (the default;
 // a shared volume works the same) and an S3-compatible bucket (s3-artifacts.ts), chosen by config.jobs.artifacts.
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { GeulConfig } from '../core/config.js';
@@ -21,6 +22,8 @@ export interface ArtifactStore {
   readonly onlyPublished: boolean;
   /** For logs and errors: "local folder /srv/artifacts", "s3://bucket/prefix". Never holds a secret. */
   readonly description: string;
+  /** Fails with ARTIFACT_STORE_FAILED unless the store can be used: checked at start, not after hours of training. */
+  check(): Promise<void>;
   /**
    * Makes the artifacts in a finished job's work folder (see listArtifacts) the job's published set, replacing an
    * earlier one whole: publishing twice gives the same result (delivery is at least once).
@@ -65,6 +68,15 @@ export class LocalArtifactStore implements ArtifactStore {
 
   private folder(jobId: string): string {
     return join(this.root, checkJobId(jobId));
+  }
+
+  async check(): Promise<void> {
+    try {
+      await mkdir(this.root, { recursive: true });
+      await access(this.root, constants.W_OK);
+    } catch (err) {
+      throw storeFailure(this.description, 'open its folder', err);
+    }
   }
 
   async publish(jobId: string, workDir: string): Promise<Artifact[]> {

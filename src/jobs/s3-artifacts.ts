@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand,
-  PutObjectCommand, S3Client, UploadPartCommand,
+  HeadBucketCommand, PutObjectCommand, S3Client, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { geulError } from '../core/errors.js';
 import { checkJobId, storeFailure, type Artifact, type ArtifactStore, type ByteRange } from './artifact-store.js';
@@ -50,6 +50,17 @@ export class S3ArtifactStore implements ArtifactStore {
 
   private key(jobId: string, name: string): string {
     return `${this.options.prefix}${checkJobId(jobId)}/${name}`;
+  }
+
+  async check(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.options.bucket }));
+    } catch (err) {
+      // HeadBucket answers without a body: name the usual causes instead of the SDK's bare "NotFound"/"UnknownError".
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      const detail = status === 404 ? 'no such bucket' : status === 403 ? 'access denied (check the credentials and s3:ListBucket)' : undefined;
+      throw detail ? geulError('ARTIFACT_STORE_FAILED', { store: this.description, action: 'open its bucket', detail }, { cause: err }) : storeFailure(this.description, 'open its bucket', err);
+    }
   }
 
   async publish(jobId: string, workDir: string): Promise<Artifact[]> {

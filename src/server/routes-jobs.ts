@@ -47,6 +47,14 @@ const FileObject = Type.Object({ id: Type.String(), object: Type.Literal('file')
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
 
 export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  // Artifacts are read through the store finished jobs publish to (config.jobs.artifacts), wherever they ran; a store
+  // that cannot work stops the start here, before any job runs.
+  const artifacts = await openArtifactStore(ctx.config);
+  await artifacts.check().catch(async (err: unknown) => {
+    await artifacts.close();
+    throw err;
+  });
+  app.addHook('onClose', async () => artifacts.close());
   const service = JobService.open(ctx.config, {
     onError: (err) => app.log.error({ err }, 'a job runner could not record to the queue'),
     perOwnerLimit: ctx.guard.enabled,
@@ -55,9 +63,6 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
   const requeued = await service.start();
   if (requeued > 0) app.log.warn({ requeued }, 'jobs left running by the last server process were re-queued; they resume');
   app.addHook('onClose', async () => service.close());
-  // Artifacts are read through the store finished jobs publish to (config.jobs.artifacts), wherever they ran.
-  const artifacts = await openArtifactStore(ctx.config);
-  app.addHook('onClose', async () => artifacts.close());
   const jobsScope = ctx.requireScope('jobs');
 
   const caller = (request: FastifyRequest) => ({

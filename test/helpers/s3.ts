@@ -19,9 +19,10 @@ export interface TestS3 {
   close(): Promise<void>;
 }
 
-export async function startS3(bucket = 'geul-test'): Promise<TestS3> {
+/** `extraBuckets`: more (empty) buckets, e.g. one a test deletes to make a store fail. */
+export async function startS3(bucket = 'geul-test', extraBuckets: string[] = []): Promise<TestS3> {
   const directory = mkdtempSync(join(tmpdir(), 'geul-s3rver-'));
-  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: bucket }] });
+  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [bucket, ...extraBuckets].map((name) => ({ name })) });
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
   return {

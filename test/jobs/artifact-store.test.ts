@@ -125,6 +125,8 @@ function artifactStoreSuite(name: string, open: () => Promise<Backend>): void {
       const { failing } = backend;
       const { dir } = workFolder();
       const isStoreError = (err: { code?: string; message?: string }) => err.code === 'ARTIFACT_STORE_FAILED' && err.message!.includes(failing.description);
+      await backend.store.check();
+      await assert.rejects(failing.check(), isStoreError, 'found at start');
       await assert.rejects(failing.publish(jobId(), dir), isStoreError);
     });
   });

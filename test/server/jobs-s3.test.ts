@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/server/app.js';
 import { jobWorkDir } from '../../src/jobs/runner.js';
@@ -20,7 +21,7 @@ let embedModel: string;
 const apps: FastifyInstance[] = [];
 
 before(async () => {
-  s3 = await startS3();
+  s3 = await startS3('geul-test', ['geul-doomed']);
   embedModel = join(await fixturesDir(), 'tiny-bert-embed');
   writeTextsJsonl(join(work, 'texts.jsonl'), 40);
   // The credentials come from the environment, as in production; job children inherit it.
@@ -87,14 +88,26 @@ test('an embed job publishes to S3; its artifacts list and download from there, 
   assert.equal((await get(`/v1/jobs/${job.id}/artifacts/nope.jsonl`)).statusCode, 404);
 });
 
+test('a server whose artifact store cannot work refuses to start with ARTIFACT_STORE_FAILED', async () => {
+  await assert.rejects(server('no-such-bucket'), (err: { code?: string; message?: string }) => {
+    assert.equal(err.code, 'ARTIFACT_STORE_FAILED', err.message);
+    assert.match(err.message!, /s3:\/\/no-such-bucket\/server\/ at http:\/\/127\.0\.0\.1:\d+\) could not open its bucket: no such bucket/);
+    return true;
+  });
+});
+
 test('a job whose artifact store fails ends failed with ARTIFACT_STORE_FAILED, not succeeded without its output', { timeout: 120_000 }, async () => {
-  const { app, get, finished } = await server('no-such-bucket');
+  const { app, get, finished } = await server('geul-doomed');
+  // The bucket goes away after the start (deleted, or its permissions changed): publishing fails.
+  const client = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
+  await client.send(new DeleteBucketCommand({ Bucket: 'geul-doomed' }));
+  client.destroy();
   const res = await post(app, '/v1/jobs', { type: 'embed', params: { input: join(work, 'texts.jsonl'), chunkSize: 20 } });
   assert.equal(res.status, 201, res.body);
   const job = await finished(res.json().id as string);
   assert.equal(job.state, 'failed');
   assert.equal(job.error?.code, 'ARTIFACT_STORE_FAILED');
-  assert.match(job.error!.message, /s3:\/\/no-such-bucket\/server\//);
+  assert.match(job.error!.message, /s3:\/\/geul-doomed\/server\//);
   assert.deepEqual(job.artifacts, [], 'a failed job published nothing');
   const download = await get(`/v1/jobs/${job.id}/artifacts/embeddings.jsonl`);
   assert.equal(download.statusCode, 502, 'reading through a broken store is the catalog error, not a silent 404');
