@@ -1,8 +1,9 @@
-// Artifacts on S3 through the server: an embed job publishes to a real S3-compatible server (s3rver, in-process on
-// loopback), and its artifacts list and download from there (Content-Length, ranges) with the local work folder gone.
+// Artifact stores through the server: an embed job publishes to a real S3-compatible server (s3rver, in-process on
+// loopback) or to a folder of its own (a shared volume), and its artifacts list and download from there (Content-Length,
+// ranges) with the local work folder gone; a broken store stops the start or fails the job, never silently.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -34,8 +35,9 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function server(bucket: string) {
-  const config = serverConfig({ defaults: { embeddings: embedModel } }, { jobs: { artifacts: { store: 's3', bucket, prefix: 'server/', endpoint: s3.endpoint } } });
+async function server(bucket: string | { dir: string }) {
+  const artifacts = typeof bucket === 'string' ? { store: 's3', bucket, prefix: 'server/', endpoint: s3.endpoint } : { store: 'local', dir: bucket.dir };
+  const config = serverConfig({ defaults: { embeddings: embedModel } }, { jobs: { artifacts } });
   const app = await buildServer(config);
   apps.push(app);
   const get = async (url: string, headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers });
@@ -86,6 +88,22 @@ test('an embed job publishes to S3; its artifacts list and download from there, 
   assert.equal(outside.headers['content-range'], `bytes */${bytes}`);
   assert.equal((await get(`/v1/jobs/${job.id}/artifacts/.embed-state.json`)).statusCode, 404);
   assert.equal((await get(`/v1/jobs/${job.id}/artifacts/nope.jsonl`)).statusCode, 404);
+});
+
+test('an embed job publishes to a folder of its own (a shared volume): copied there whole, served from there', { timeout: 120_000 }, async () => {
+  const dir = join(work, 'shared-artifacts');
+  const { app, config, get, finished } = await server({ dir });
+  const res = await post(app, '/v1/jobs', { type: 'embed', params: { input: join(work, 'texts.jsonl'), chunkSize: 15 } });
+  const job = await finished(res.json().id as string);
+  assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+  assert.deepEqual(readdirSync(join(dir, job.id)), ['embeddings.jsonl'], 'only the artifacts are copied, not the job state');
+  const original = readFileSync(join(jobWorkDir(config, job.id), 'embeddings.jsonl'), 'utf8');
+  rmSync(jobWorkDir(config, job.id), { recursive: true, force: true });
+  assert.deepEqual(job.artifacts.map((a) => [a.name, a.bytes]), [['embeddings.jsonl', Buffer.byteLength(original)]]);
+  const part = await get(job.artifacts[0].url, { range: 'bytes=5-' });
+  assert.equal(part.statusCode, 206);
+  assert.equal(part.body, original.slice(5));
+  assert.equal(original.trimEnd().split('\n').length, 40);
 });
 
 test('a server whose artifact store cannot work refuses to start with ARTIFACT_STORE_FAILED', async () => {
