@@ -16,7 +16,7 @@ import { startS3, S3RVER_CREDENTIALS, type TestS3 } from '../helpers/s3.js';
 import { post, serverConfig } from '../helpers/server.js';
 import { waitFor, writeTextsJsonl, type JobBody } from '../jobs/helpers.js';
 
-const work = mkdtempSync(join(tmpdir(), 'geul-jobs-s3-'));
+const work = mkdtempSync(join(tmpdir(), 'geul-jobs-artifacts-'));
 let s3: TestS3;
 let embedModel: string;
 const apps: FastifyInstance[] = [];
