@@ -17,14 +17,14 @@ WORKDIR /app
 ENV NODE_ENV=production \
     GEUL_HOST=0.0.0.0 \
     GEUL_PORT=8787 \
-    GEUL_DATA_DIR=/srv/geul/data \
+    GEUL_DATA_DIR=/var/lib/geul \
     GEUL_CACHE_DIR=/srv/geul/cache
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
-# Owned by the unprivileged user, so a fresh named volume mounted here is writable.
-RUN mkdir -p /srv/geul/data /srv/geul/cache /srv/geul/models /srv/geul/artifacts && chown -R node:node /srv/geul
+# Owned by the unprivileged user, so a fresh named volume mounted on /srv/geul is writable.
+RUN mkdir -p /var/lib/geul /srv/geul/api /srv/geul/jobs /srv/geul/cache /srv/geul/models && chown -R node:node /var/lib/geul /srv/geul
 USER node
 VOLUME ["/srv/geul"]
 EXPOSE 8787
