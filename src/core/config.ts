@@ -53,6 +53,15 @@ export const ConfigSchema = Type.Object({
     maxPendingPerKey: Type.Integer({ minimum: 1, default: 32, description: 'Jobs of one API key queued or running; beyond it POST /v1/jobs answers 429' }),
     dir: Type.Optional(Type.String({ minLength: 1, description: 'Where job folders (outputs, checkpoints) and uploaded files live (default: <dataDir>/jobs)' })),
     heartbeatMs: Type.Integer({ minimum: 10, default: 1000, description: 'How often a runner reports a running job alive and checks for a cancel' }),
+    artifacts: Type.Object({
+      store: Type.Enum(['local', 's3'], { default: 'local', description: 'Where finished jobs publish their artifacts: a folder (local disk or a shared volume) or an S3-compatible bucket' }),
+      dir: Type.Optional(Type.String({ minLength: 1, description: 'local: the artifacts folder (default: the jobs folder itself, so nothing is copied)' })),
+      bucket: Type.Optional(Type.String({ minLength: 1, description: 's3: the bucket (it must exist)' })),
+      prefix: Type.String({ default: '', description: 's3: key prefix, e.g. "geul/" (objects are <prefix><job id>/<path>)' }),
+      endpoint: Type.Optional(Type.String({ minLength: 1, description: 's3: endpoint URL of an S3-compatible server (MinIO, Ceph, R2 …); absent: AWS' })),
+      region: Type.String({ minLength: 1, default: 'us-east-1', description: 's3: region' }),
+      forcePathStyle: Type.Optional(Type.Boolean({ description: 's3: path-style URLs (default: on when an endpoint is set)' })),
+    }, { default: {}, description: 'Artifact storage; S3 credentials come from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, or the AWS default chain), never from the config file' }),
   }, { default: {} }),
 });
 
@@ -84,11 +93,30 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigOverr
   if (env.GEUL_LOG_LEVEL) out.logLevel = env.GEUL_LOG_LEVEL;
   if (env.GEUL_REDIS_URL) out.redis = env.GEUL_REDIS_URL;
   if (env.GEUL_REDIS_PREFIX) out.redisPrefix = env.GEUL_REDIS_PREFIX;
+  const jobs: Record<string, unknown> = {};
+  if (env.GEUL_JOBS_DIR) jobs.dir = env.GEUL_JOBS_DIR;
+  const artifacts: Record<string, string> = env.GEUL_ARTIFACTS ? artifactsOption(env.GEUL_ARTIFACTS) : {};
+  if (env.GEUL_S3_ENDPOINT) artifacts.endpoint = env.GEUL_S3_ENDPOINT;
+  const region = env.GEUL_S3_REGION ?? env.AWS_REGION;
+  if (region) artifacts.region = region;
+  if (Object.keys(artifacts).length > 0) jobs.artifacts = artifacts;
+  if (Object.keys(jobs).length > 0) out.jobs = jobs;
   const server: Record<string, string> = {};
   const serverEnv: Record<string, string> = { GEUL_HOST: 'host', GEUL_PORT: 'port', GEUL_AUTH: 'auth', GEUL_MODELS_DIR: 'modelsDir', GEUL_WORKERS: 'workers' };
   for (const [name, key] of Object.entries(serverEnv)) if (env[name]) server[key] = env[name] as string;
   if (Object.keys(server).length > 0) out.server = server;
   return out;
+}
+
+/**
+ * `--artifacts` / GEUL_ARTIFACTS: `s3://bucket/prefix` is an S3 store, anything else a local folder.
+ * @example artifactsOption('s3://geul/prod') // → { store: 's3', bucket: 'geul', prefix: 'prod/' }
+ */
+export function artifactsOption(value: string): Record<string, string> {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(value);
+  if (!m) return { store: 'local', dir: value };
+  const prefix = m[2].replace(/\/*$/, '');
+  return { store: 's3', bucket: m[1], prefix: prefix ? `${prefix}/` : '' };
 }
 
 /** The config file: $GEUL_CONFIG, else ./geul.config.json, else <XDG_CONFIG_HOME>/geul/config.json. */
@@ -131,12 +159,17 @@ export function loadConfig(
   if (server.length > 0) merged.server = dropUndefined(Object.assign({}, ...server) as ConfigOverrides);
   const jobs = layers.map((l) => l.jobs).filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null);
   if (jobs.length > 0) merged.jobs = dropUndefined(Object.assign({}, ...jobs) as ConfigOverrides);
+  // jobs.artifacts too, so GEUL_S3_ENDPOINT keeps the file's bucket.
+  const artifacts = jobs.map((j) => j.artifacts).filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null);
+  if (artifacts.length > 0) (merged.jobs as Record<string, unknown>).artifacts = dropUndefined(Object.assign({}, ...artifacts) as ConfigOverrides);
+  let checked: GeulConfig;
   try {
-    const config = parseLoose(ConfigSchema, merged, 'config');
-    config.hubUrl = config.hubUrl.replace(/\/+$/, '');
-    return config;
+    checked = parseLoose(ConfigSchema, merged, 'config');
+    checked.hubUrl = checked.hubUrl.replace(/\/+$/, '');
   } catch (err) {
     const detail = err instanceof Error ? err.message.replace(/^Invalid input: /, '') : String(err);
     throw geulError('INVALID_CONFIG', { detail });
   }
+  if (checked.jobs.artifacts.store === 's3' && !checked.jobs.artifacts.bucket) throw geulError('INVALID_CONFIG', { detail: 'jobs.artifacts.bucket: an s3 artifact store needs a bucket (or GEUL_ARTIFACTS=s3://bucket/prefix)' });
+  return checked;
 }

@@ -63,6 +63,7 @@ export const ERROR_CATALOG = {
   RANGE_NOT_SATISFIABLE: { status: 416, message: 'Range {range} is outside the {bytes}-byte file' },
   AUTH_DISABLED: { status: 409, message: 'API keys are not in use on this server (auth is off, or auto on a loopback address); {detail}' },
   REDIS_UNREACHABLE: { status: 503, message: 'Cannot reach Redis at {url}: {detail} (start redis-server, or check --redis / GEUL_REDIS_URL)' },
+  ARTIFACT_STORE_FAILED: { status: 502, message: 'The artifact store ({store}) could not {action}: {detail}' },
   SERVER_UNREACHABLE: { status: 502, message: 'Cannot reach the geul server at {url}: {detail} (start it with `geul serve`, or set --url / GEUL_URL)' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -27,10 +27,16 @@ export async function listArtifacts(workDir: string): Promise<Artifact[]> {
   return out;
 }
 
+/** Whether a requested path can name an artifact at all: "/"-separated, no empty, "..", hidden or temporary segment. */
+export function validArtifactName(name: string): boolean {
+  const segments = name.split('/');
+  return name !== '' && !segments.some((s) => s === '' || s === '..' || hidden(s) || s.includes('\\') || s.includes('\0'));
+}
+
 /** The file an artifact path names, or undefined when it is not an artifact of this folder. */
 export async function artifactFile(workDir: string, name: string): Promise<{ path: string; bytes: number } | undefined> {
+  if (!validArtifactName(name)) return undefined;
   const segments = name.split('/');
-  if (name === '' || segments.some((s) => s === '' || s === '..' || hidden(s) || s.includes('\\') || s.includes('\0'))) return undefined;
   const root = resolve(workDir);
   const path = resolve(root, ...segments);
   if (!path.startsWith(root + sep)) return undefined;

@@ -1,8 +1,10 @@
-// The child process one job runs in (forked by runner.ts): runs the job type's function, forwards its events over
-// IPC, aborts on an `abort` message, and exits at once when its parent goes away, so no orphan keeps writing output.
+// The child process one job runs in (forked by runner.ts): runs the job type's function, publishes its artifacts when it
+// succeeds, forwards its events over IPC, aborts on `abort`, and exits at once when its parent goes away (no orphans).
 import { isGeulError, toGeulError } from '../core/errors.js';
+import { openArtifactStore } from './artifact-store.js';
 import { parseJobParams } from './params.js';
 import { getJobType } from './table.js';
+import type { JobRunEvent } from './job-type.js';
 import type { ChildMessage, ParentMessage } from './protocol.js';
 
 const parentPid = process.ppid;
@@ -26,13 +28,9 @@ async function run(message: Extract<ParentMessage, { type: 'run' }>): Promise<vo
   try {
     const type = getJobType(message.jobType);
     const params = parseJobParams(type, message.params);
-    await type.run(params as never, {
-      signal: controller.signal,
-      emit: (event) => void send({ type: 'event', event }),
-      workDir: message.workDir,
-      resume: message.resume,
-      config: message.config,
-    });
+    const emit = (event: JobRunEvent) => void send({ type: 'event', event });
+    await type.run(params as never, { signal: controller.signal, emit, workDir: message.workDir, resume: message.resume, config: message.config });
+    await publish(message, emit);
     await send({ type: 'finished', outcome: { state: 'succeeded' } });
   } catch (err) {
     if (controller.signal.aborted && isGeulError(err) && err.code === 'CANCELLED') await send({ type: 'finished', outcome: { state: 'cancelled' } });
@@ -44,6 +42,20 @@ async function run(message: Extract<ParentMessage, { type: 'run' }>): Promise<vo
   }
   process.disconnect();
   process.exit(0);
+}
+
+/**
+ * Here, not in the runner, so every runner (embedded or a remote worker) publishes the same way; a job is only
+ * `succeeded` once its artifacts are in the store, and a failing store fails the job with ARTIFACT_STORE_FAILED.
+ */
+async function publish(message: Extract<ParentMessage, { type: 'run' }>, emit: (event: JobRunEvent) => void): Promise<void> {
+  const store = await openArtifactStore(message.config);
+  try {
+    const artifacts = await store.publish(message.jobId, message.workDir);
+    emit({ kind: 'log', level: 'info', message: `published ${artifacts.length} artifact${artifacts.length === 1 ? '' : 's'} to the ${store.kind} artifact store` });
+  } finally {
+    await store.close();
+  }
 }
 
 process.on('message', (message: ParentMessage) => {

@@ -4,7 +4,8 @@ import type { JobRunEvent } from './job-type.js';
 import type { JobOutcome } from './queue.js';
 
 export type ParentMessage =
-  | { type: 'run'; jobType: string; params: Record<string, unknown>; workDir: string; resume: boolean; config: GeulConfig }
+  /** `jobId`: whose artifacts the child publishes (config.jobs.artifacts) when the job succeeds. */
+  | { type: 'run'; jobId: string; jobType: string; params: Record<string, unknown>; workDir: string; resume: boolean; config: GeulConfig }
   | { type: 'abort' };
 
 export type ChildMessage =

@@ -118,7 +118,7 @@ export class JobRunner {
       if (message.type === 'ready') {
         void mkdir(workDir, { recursive: true }).then(() => {
           if (!child.connected) return;
-          child.send({ type: 'run', jobType: job.type, params: job.runParams, workDir, resume: job.attempts > 1, config: this.config } satisfies ParentMessage);
+          child.send({ type: 'run', jobId: job.id, jobType: job.type, params: job.runParams, workDir, resume: job.attempts > 1, config: this.config } satisfies ParentMessage);
           if (job.cancelRequested) this.cancel(job.id);
         }, this.onError);
       } else if (message.type === 'event') this.record(r, message.event);

@@ -1,15 +1,15 @@
-// /v1/jobs: submit, list (cursor), get, cancel, watch (SSE with replay) and download the artifacts of durable jobs;
-// jobs belong to the key that made them. The file routes (routes-files.ts) and the Batch API (routes-batches.ts) share its service.
-import { createReadStream } from 'node:fs';
+// /v1/jobs: submit, list (cursor), get, cancel, watch (SSE with replay) and download the artifacts of durable jobs
+// (through the artifact store); jobs belong to the key that made them. The file routes (routes-files.ts) and the Batch
+// API (routes-batches.ts) share its service.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { geulError } from '../core/errors.js';
 import { Type, parseLoose, parseWith } from '../core/schema.js';
-import { artifactFile, listArtifacts, parseRange } from '../jobs/artifacts.js';
+import { openArtifactStore } from '../jobs/artifact-store.js';
+import { parseRange } from '../jobs/artifacts.js';
 import { safeFilename } from '../jobs/files.js';
 import { JobRequest } from '../jobs/job-type.js';
 import { parseJobParams, setValueAt, valueAt } from '../jobs/params.js';
 import { FINAL_STATES, JOB_STATES, type JobRecord, type JobState } from '../jobs/queue.js';
-import { jobWorkDir } from '../jobs/runner.js';
 import { JobService } from '../jobs/service.js';
 import { JOB_TYPES, getJobType } from '../jobs/table.js';
 import { getTask } from '../tasks/registry.js';
@@ -43,6 +43,15 @@ const SubmitBody = clientSchema(Type.Union(JOB_TYPES.filter((t) => !t.submitVia)
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
 
 export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  // Artifacts are read through the store finished jobs publish to (config.jobs.artifacts), wherever they ran; a store
+  // that cannot work stops the start here, before any job runs.
+  const artifacts = await openArtifactStore(ctx.config);
+  await artifacts.check().catch(async (err: unknown) => {
+    await artifacts.close();
+    throw err;
+  });
+  app.addHook('onClose', async () => artifacts.close());
+  app.log.info({ artifacts: artifacts.description }, 'job artifacts are published to and read from this store');
   const service = JobService.open(ctx.config, {
     onError: (err) => app.log.error({ err }, 'a job runner could not record to the queue'),
     perOwnerLimit: ctx.guard.enabled,
@@ -64,11 +73,12 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
   const jobJson = async (job: JobRecord) => {
     const elapsed = job.startedAt !== null ? Date.now() - job.startedAt : 0;
     const eta = job.state === 'running' && job.total && job.step > 0 ? Math.round((elapsed / 1000) * ((job.total - job.step) / job.step)) : null;
-    const artifacts = (await listArtifacts(jobWorkDir(ctx.config, job.id))).map((a) => ({ ...a, url: `/v1/jobs/${job.id}/artifacts/${a.name.split('/').map(encodeURIComponent).join('/')}` }));
+    const published = job.state === 'succeeded' || !artifacts.onlyPublished ? await artifacts.list(job.id) : [];
     return {
       id: job.id, object: 'job' as const, type: job.type, state: job.state, params: job.params,
       progress: { step: job.step, total: job.total, eta_s: eta }, created_at: seconds(job.createdAt)!, started_at: seconds(job.startedAt),
-      finished_at: seconds(job.finishedAt), error: job.error, artifacts,
+      finished_at: seconds(job.finishedAt), error: job.error,
+      artifacts: published.map((a) => ({ ...a, url: `/v1/jobs/${job.id}/artifacts/${a.name.split('/').map(encodeURIComponent).join('/')}` })),
     };
   };
 
@@ -155,7 +165,7 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
   }, async (request, reply) => {
     const { id, '*': name } = request.params as { id: string; '*': string };
     const job = await visibleJob(request, id);
-    const file = await artifactFile(jobWorkDir(ctx.config, job.id), name);
+    const file = await artifacts.stat(job.id, name);
     if (!file) throw geulError('NOT_FOUND', { what: `Artifact "${name.slice(0, 200)}"` });
     const range = parseRange(request.headers.range, file.bytes);
     if (range === 'unsatisfiable') {
@@ -166,7 +176,7 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
     reply.header('accept-ranges', 'bytes').header('content-length', String(Math.max(0, end - start + 1)))
       .header('content-disposition', `attachment; filename="${safeFilename(name)}"`).type('application/octet-stream');
     if (range) reply.status(206).header('content-range', `bytes ${start}-${end}/${file.bytes}`);
-    return reply.send(file.bytes === 0 ? '' : createReadStream(file.path, { start, end }));
+    return reply.send(file.bytes === 0 ? '' : await artifacts.read(job.id, name, { start, end }));
   });
 
   await registerFileRoutes(app, ctx, files);

@@ -76,3 +76,19 @@ test('invalid values are INVALID_CONFIG naming the field; a missing explicit fil
   fails(() => loadConfig({}, { env: {}, file: file('array.json', [1, 2]) }), 'INVALID_CONFIG', /not a JSON object/);
   fails(() => loadConfig({}, { env: {}, file: join(dir, 'missing.json') }), 'FILE_NOT_FOUND', /missing\.json/);
 });
+
+test('jobs.artifacts: local by default; GEUL_ARTIFACTS picks a folder or s3://bucket/prefix, merged field by field with the file', () => {
+  const env = { XDG_CACHE_HOME: '/x/cache', XDG_DATA_HOME: '/x/data' };
+  assert.deepEqual({ ...loadConfig({}, { env, skipFile: true }).jobs.artifacts }, { store: 'local', prefix: '', region: 'us-east-1' });
+  assert.deepEqual({ ...loadConfig({}, { env: { ...env, GEUL_ARTIFACTS: '/srv/artifacts', GEUL_JOBS_DIR: '/srv/jobs' }, skipFile: true }).jobs },
+    { ...loadConfig({}, { env, skipFile: true }).jobs, dir: '/srv/jobs', artifacts: { store: 'local', dir: '/srv/artifacts', prefix: '', region: 'us-east-1' } });
+  const path = file('s3.json', { jobs: { concurrency: 2, artifacts: { store: 's3', bucket: 'from-file', prefix: 'a/', endpoint: 'http://file:9000' } } });
+  const fromFile = loadConfig({}, { env: { ...env, GEUL_S3_ENDPOINT: 'http://minio:9000', AWS_REGION: 'eu-west-1' }, file: path });
+  assert.equal(fromFile.jobs.concurrency, 2);
+  assert.deepEqual({ ...fromFile.jobs.artifacts }, { store: 's3', bucket: 'from-file', prefix: 'a/', endpoint: 'http://minio:9000', region: 'eu-west-1' }, 'the env endpoint keeps the file\'s bucket');
+  const url = loadConfig({}, { env: { ...env, GEUL_ARTIFACTS: 's3://bucket/deep/prefix/', GEUL_S3_REGION: 'auto' }, file: path });
+  assert.deepEqual([url.jobs.artifacts.bucket, url.jobs.artifacts.prefix, url.jobs.artifacts.region], ['bucket', 'deep/prefix/', 'auto']);
+  assert.equal(loadConfig({}, { env: { ...env, GEUL_ARTIFACTS: 's3://bucket' }, skipFile: true }).jobs.artifacts.prefix, '');
+  fails(() => loadConfig({ jobs: { artifacts: { store: 's3' } } }, { env, skipFile: true }), 'INVALID_CONFIG', /jobs\.artifacts\.bucket/);
+  fails(() => loadConfig({ jobs: { artifacts: { store: 'ftp' } } }, { env, skipFile: true }), 'INVALID_CONFIG', /jobs\.artifacts\.store/);
+});
