@@ -42,6 +42,15 @@ const NearestRequest = Type.Object({
   exclude: Type.Optional(Words('Words left out of the answer')),
 }, { description: 'gensim similar_by_vector: words nearest to a vector' });
 
+const VectorsRequest = Type.Object({
+  ...common,
+  words: Type.Array(Word, { minItems: 1, maxItems: 2000, description: 'The words whose vectors to return (the web UI maps them)' }),
+}, { description: 'The unit-length vectors of some words; a word not in the set gets `null`' });
+const VectorsAnswer = Type.Object({
+  vectors: Type.String(),
+  data: Type.Array(Type.Object({ word: Type.String(), vector: Type.Union([Type.Array(Type.Number()), Type.Null()]) }), { description: 'In request order' }),
+});
+
 const ScoredList = Type.Object({
   vectors: Type.String({ description: 'The vector set that answered' }),
   results: Type.Array(Type.Object({ word: Type.String(), score: Type.Number() }), { description: 'Best first' }),
@@ -81,6 +90,12 @@ const ROUTES: WordsRoute<TSchema>[] = [
   route({
     op: 'nearest', summary: 'Words nearest to a vector (gensim similar_by_vector)', body: NearestRequest, response: ScoredList, answer: list,
     args: (b) => ({ vector: b.vector, topn: b.topn, exclude: b.exclude }),
+  }),
+  // Vectors, not a server-side 2-D projection: the browser projects (PCA, UMAP) the points the user picked, and
+  // re-projects as they add or isolate words without another request.
+  route({
+    op: 'vectors', summary: 'The unit-length vectors of some words (for maps and your own analysis)', body: VectorsRequest, response: VectorsAnswer,
+    args: (b) => ({ words: b.words }), answer: (name, value) => ({ vectors: name, data: value }),
   }),
 ];
 

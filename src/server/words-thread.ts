@@ -8,7 +8,7 @@ import type { ScreenQuery } from '../words/screen.js';
 import { normalize, type WordVectors } from '../words/vectors.js';
 
 export interface LoadCall { op: 'load'; name: string; path: string; limit?: number; format?: ReadOptions['format']; hub: HubConfig }
-export interface QueryCall { op: 'similar' | 'analogy' | 'similarity' | 'odd' | 'nearest'; name: string; args: Record<string, unknown> }
+export interface QueryCall { op: 'similar' | 'analogy' | 'similarity' | 'odd' | 'nearest' | 'vectors'; name: string; args: Record<string, unknown> }
 export type WordsCall = (LoadCall | QueryCall) & { id: number };
 export type WordsReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; code: string; params: Record<string, string | number | undefined>; detail?: string };
 
@@ -42,6 +42,9 @@ function query(call: QueryCall): unknown {
       return v.doesntMatch(a.words);
     case 'nearest':
       return v.nearest(a.vector, a.topn, a.exclude);
+    case 'vectors':
+      // Unit length: the server keeps only the normalised rows (releaseRaw), which is also the geometry cosine sees.
+      return (a.words as string[]).map((word) => (v.has(word) ? { word, vector: Array.from(v.unitRow(v.indexOf(word))) } : { word, vector: null }));
     default:
       throw geulError('INTERNAL');
   }

@@ -68,6 +68,21 @@ describe('word-vector routes', () => {
     assert.equal(near.json.results[0].word, 'banana');
   });
 
+  test('vectors: unit-length rows in request order, null for a word the set lacks (Korean too)', async () => {
+    const res = await post(app, '/v1/words/vectors', { words: ['queen', 'nope', 'apple'] });
+    assert.equal(res.status, 200, res.body);
+    const body = res.json() as unknown as { vectors: string; data: { word: string; vector: number[] | null }[] };
+    assert.equal(body.vectors, 'en');
+    assert.deepEqual(body.data.map((d) => d.word), ['queen', 'nope', 'apple']);
+    assert.equal(body.data[1].vector, null);
+    const queen = body.data[0].vector!;
+    assert.equal(queen.length, 4);
+    for (let i = 0; i < 4; i++) assert.ok(Math.abs(queen[i] - EN.queen[i] / Math.sqrt(3)) < 1e-6, 'queen / |queen|');
+    const ko = (await post(app, '/v1/words/vectors', { vectors: 'ko', words: ['사과'] })).json() as unknown as { data: { vector: number[] }[] };
+    assert.deepEqual(ko.data[0].vector, [0, 0, 0, 1]);
+    assert.equal((await post(app, '/v1/words/vectors', { words: [] })).status, 400);
+  });
+
   test('unknown words, sets and bad bodies are catalogued 4xx errors naming the problem', async () => {
     const cases: [string, unknown, number, string, RegExp][] = [
       ['similar', { word: 'unicorn' }, 404, 'UNKNOWN_WORD', /"unicorn" is not in the vocabulary/],
