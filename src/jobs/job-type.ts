@@ -47,6 +47,6 @@ export function defineJobType<P extends TObject>(type: JobType<P>): JobType<P> {
 
 /** The request body of POST /v1/jobs, before the type's own schema checks `params`. */
 export const JobRequest = Type.Object({
-  type: Type.String({ minLength: 1, description: 'Job type: train, word2vec or embed' }),
+  type: Type.String({ minLength: 1, description: 'Job type: train, finetune, pretrain, word2vec, embed, classify or translate' }),
   params: Type.Record(Type.String(), Type.Unknown(), { description: 'Parameters of the job type (see its schema)' }),
 }, { additionalProperties: false });

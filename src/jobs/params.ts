@@ -15,6 +15,12 @@ export function parseJobParams(type: JobType, input: unknown): Record<string, un
     const [key] = (extra.params as { additionalProperties: string[] }).additionalProperties;
     throw geulError('INVALID_INPUT', { detail: `${dotted(`${extra.instancePath}/${key}`)}: unknown field` });
   }
+  // A missing field is named itself ("params.input: is required"), not its parent object.
+  const missing = errors.find((e) => (e.params as { requiredProperties?: string[] }).requiredProperties?.length);
+  if (missing) {
+    const [key] = (missing.params as { requiredProperties: string[] }).requiredProperties;
+    throw geulError('INVALID_INPUT', { detail: `${dotted(`${missing.instancePath}/${key}`)}: is required` });
+  }
   // The deepest error names the field best ("params.run.batchSize", not "params.run").
   const first = errors.sort((a, b) => b.instancePath.length - a.instancePath.length)[0];
   throw geulError('INVALID_INPUT', { detail: `${dotted(first?.instancePath ?? '')}: ${first?.message ?? 'does not match the schema'}` });
