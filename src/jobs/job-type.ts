@@ -36,6 +36,13 @@ export interface JobType<P extends TObject = TObject> {
   fileFields: string[];
   /** Fields naming a model for a task (resolved like the task routes do); value: the task id. */
   modelFields?: Record<string, string>;
+  /**
+   * Fields naming a model folder to train from (a fine-tuning base, a tokenizer): over HTTP a model name of the
+   * server's catalog (--models); a path or any hub id only for admin keys, a hub id also with --allow-hub-models.
+   */
+  checkpointFields?: string[];
+  /** Checks between fields a schema cannot express; throws INVALID_INPUT naming them ("params.model.size"). */
+  validate?(params: Static<P>): void;
   /** Runs (or resumes) the job. Must be idempotent per step: delivery is at least once. */
   run(params: Static<P>, context: JobRunContext): Promise<void>;
 }

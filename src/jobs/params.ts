@@ -7,7 +7,10 @@ import type { JobType } from './job-type.js';
 export function parseJobParams(type: JobType, input: unknown): Record<string, unknown> {
   if (!input || typeof input !== 'object' || Array.isArray(input)) throw geulError('INVALID_INPUT', { detail: 'params: must be an object' });
   const value = Value.Default(type.params, Value.Clone(input)) as Record<string, unknown>;
-  if (Value.Check(type.params, value)) return value;
+  if (Value.Check(type.params, value)) {
+    type.validate?.(value);
+    return value;
+  }
   const errors = [...Value.Errors(type.params, value)];
   const dotted = (pointer: string) => ['params', ...pointer.split('/').filter(Boolean)].join('.');
   const extra = errors.find((e) => (e.params as { additionalProperties?: string[] }).additionalProperties?.length);

@@ -14,7 +14,7 @@ export const TrainJobParams = Type.Object({
   data: TrainDataSpec,
   model: TrainModelSpec,
   optim: Type.Optional(TrainOptimSpec),
-  run: Type.Optional(Type.Omit(TrainRunSpec, ['resume'])),
+  run: Type.Optional(Type.Omit(TrainRunSpec, ['resume'], { additionalProperties: false })),
 }, { additionalProperties: false });
 
 export const TRAIN_RUN_FOLDER = 'run';
