@@ -44,6 +44,8 @@ export const trainJob = defineJobType({
   description: 'Train a text classifier (the spec of `geul train`); artifacts: the run folder with the exported model',
   params: TrainJobParams,
   fileFields: ['data.source', 'data.valid'],
+  // A pretrained tokenizer is a model folder: over HTTP a catalog model, never any folder of the server's.
+  checkpointFields: ['data.tokenizer'],
   async run(params, { signal, emit, workDir, resume }) {
     const out = join(workDir, TRAIN_RUN_FOLDER);
     // Resume only from a checkpoint: an attempt that died before its first one starts over (the same seeds, the same run).
