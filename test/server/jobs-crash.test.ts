@@ -1,6 +1,6 @@
 // Embedded-mode durability with a real `geul serve` process: SIGKILLed mid-job, its job's child process dies with it
 // (no orphan writing output); restarted on the same data dir, the job is re-queued and resumes from its last chunk
-// (batch embed: every row exactly once, in input order) or its last checkpoint (training: the uninterrupted history).
+// (batch embed and classify: every row exactly once, in input order) or its last checkpoint (training: the uninterrupted history).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ async function serve(dir: string): Promise<SpawnedServer> {
   const config = join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({ jobs: { heartbeatMs: 100 } }));
   return spawnServe(['--import', 'tsx', 'src/cli/bin.ts', 'serve', '--port', '0', '--workers', '1', '--data-dir', join(dir, 'data'),
-    '--default', `embeddings=${join(fixtures, 'tiny-bert-embed')}`, '--log-level', 'warn'], { ...process.env, GEUL_CONFIG: config });
+    '--default', `embeddings=${join(fixtures, 'tiny-bert-embed')}`, '--default', `classify=${join(fixtures, 'tiny-bert-sentiment')}`, '--log-level', 'warn'], { ...process.env, GEUL_CONFIG: config });
 }
 
 const getJob = async (url: string, id: string) => (await (await fetch(`${url}/v1/jobs/${id}`)).json()) as Job;
@@ -97,6 +97,29 @@ test('SIGKILL during a batch embed: after a restart the output holds every row e
     assert.deepEqual(lines.map((l) => l.index), Array.from({ length: rows }, (_, i) => i));
     assert.deepEqual(lines.map((l) => l.id), Array.from({ length: rows }, (_, i) => `r${i}`));
     assert.ok(lines.every((l) => l.embedding.length === lines[0].embedding.length && l.embedding.every(Number.isFinite)));
+  } finally {
+    stop();
+  }
+});
+
+test('SIGKILL during a batch classify: after a restart every row is classified exactly once, in input order', { timeout: 240_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'geul-jobs-crash-classify-'));
+  const rows = 3000;
+  writeTextsJsonl(join(dir, 'texts.jsonl'), rows);
+  const { url, job, events, stop } = await crashAndResume(dir, { type: 'classify', params: { input: join(dir, 'texts.jsonl'), id: 'id', chunkSize: 10, top_k: 1 } },
+    (j) => j.state === 'running' && j.progress.step >= 200);
+  try {
+    assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+    assert.deepEqual(events.filter((e) => e.event === 'state').map((e) => e.data.state), ['queued', 'running', 'queued', 'running', 'succeeded']);
+    const restartAt = events.findIndex((e) => e.event === 'log' && /attempt 2/.test(String(e.data.message)));
+    const resumedFrom = events.slice(restartAt).find((e) => e.event === 'progress')?.data.step as number;
+    assert.ok(resumedFrom >= 200 && resumedFrom < rows, `resumed from row ${resumedFrom}`);
+    const artifact = job.artifacts.find((a) => a.name === 'classifications.jsonl')!;
+    const lines = (await (await fetch(`${url}${artifact.url}`)).text()).trim().split('\n').map((l) => JSON.parse(l) as { index: number; id: string; labels: { label: string; score: number }[] });
+    assert.equal(lines.length, rows);
+    assert.deepEqual(lines.map((l) => l.index), Array.from({ length: rows }, (_, i) => i));
+    assert.deepEqual(lines.map((l) => l.id), Array.from({ length: rows }, (_, i) => `r${i}`));
+    assert.ok(lines.every((l) => l.labels.length === 1 && Number.isFinite(l.labels[0].score)));
   } finally {
     stop();
   }
