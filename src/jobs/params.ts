@@ -40,3 +40,10 @@ export function setValueAt(object: Record<string, unknown>, path: string, value:
   const parent = keys.slice(0, -1).reduce<Record<string, unknown>>((v, k) => v[k] as Record<string, unknown>, object);
   parent[keys.at(-1)!] = value;
 }
+
+/** True when the params field at a dotted path is a list (an upload into it appends: word2vec's corpus, pretrain's sources). */
+export function isListField(type: JobType, path: string): boolean {
+  let schema: { type?: unknown; properties?: Record<string, unknown> } | undefined = type.params;
+  for (const key of path.split('.')) schema = schema?.properties?.[key] as typeof schema;
+  return schema?.type === 'array';
+}

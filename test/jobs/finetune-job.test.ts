@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/core/config.js';
 import { FINETUNE_RUN_FOLDER, finetuneJob } from '../../src/jobs/finetune-job.js';
 import type { JobRunEvent, JobType } from '../../src/jobs/job-type.js';
-import { parseJobParams } from '../../src/jobs/params.js';
+import { isListField, parseJobParams } from '../../src/jobs/params.js';
 import { PRETRAIN_RUN_FOLDER, pretrainJob } from '../../src/jobs/pretrain-job.js';
 import { SAMPLE_CORPUS } from '../../src/fixtures/sample-corpus.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
@@ -88,4 +88,6 @@ test('pretrain job: a few steps, cancel → resume = one uninterrupted run; subm
   bad({ data: { sources: [corpus] }, model: { size: 'tiny', vocabSize: 300, tokenizer: 'x' } }, /params\.model\.tokenizer/);
   bad({ ...params, run: { steps: 6, resume: true } }, /params\.run\.resume: unknown field/);
   assert.throws(() => parseJobParams(finetuneJob, { data: { source: 'x' }, model: {} }), /params\.model\.base/);
+  // The CLI appends uploads to list fields (pretrain's sources), and sets the others.
+  assert.deepEqual([isListField(pretrainJob, 'data.sources'), isListField(finetuneJob, 'data.source'), isListField(pretrainJob, 'data.nothing')], [true, false, false]);
 });
