@@ -1,11 +1,15 @@
 // Embedded-mode durability with a real `geul serve` process: SIGKILLed mid-job, its job's child process dies with it
 // (no orphan writing output); restarted on the same data dir, the job is re-queued and resumes from its last chunk
-// (batch embed and classify: every row exactly once, in input order) or its last checkpoint (training: the uninterrupted history).
+// (batch embed and classify: every row exactly once, in input order) or its last checkpoint (training and
+// pre-training: the uninterrupted run's history and weights).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SAMPLE_CORPUS } from '../../src/fixtures/sample-corpus.js';
+import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { pretrainEncoder } from '../../src/train/pretrained/pretrain.js';
 import { trainText } from '../../src/train/run.js';
 import { fixturesDir } from '../helpers/fixtures.js';
 import { spawnServe, type SpawnedServer } from '../helpers/server.js';
@@ -142,6 +146,33 @@ test('SIGKILL during training: the job resumes from its last checkpoint and ends
       assert.equal(h.validAccuracy, uninterrupted.history[i].validAccuracy);
     });
     assert.ok(job.artifacts.some((a) => a.name === 'run/onnx/model.onnx' && statSync(join(dir, 'data', 'jobs', job.id, a.name)).size > 0), 'the exported model is an artifact');
+  } finally {
+    stop();
+  }
+});
+
+test('SIGKILL during pre-training: the job resumes from its last checkpoint and ends with the uninterrupted run\'s weights', { timeout: 240_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'geul-jobs-crash-pretrain-'));
+  const texts = [...SAMPLE_CORPUS.en, ...SAMPLE_CORPUS.ko];
+  writeFileSync(join(dir, 'corpus.txt'), Array.from({ length: 120 }, (_, i) => `${texts[i % texts.length]} ${texts[(i * 7) % texts.length]}`).join('\n'));
+  const spec = {
+    data: { sources: [join(dir, 'corpus.txt')], heldOutFraction: 0.1 }, model: { size: 'tiny' as const, vocabSize: 300 }, optim: { lr: 5e-3 },
+    run: { steps: 400, batchSize: 4, maxLength: 16, evalEvery: 200, checkpointEvery: 20, seed: 2, threads: 1 },
+  };
+  // Checkpoints every 20 steps: past step 50 the one of step 40 exists.
+  const { job, events, stop } = await crashAndResume(dir, { type: 'pretrain', params: spec }, (j) => j.state === 'running' && j.progress.step > 50);
+  try {
+    assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+    assert.ok(events.some((e) => e.event === 'log' && e.data.message === 'resuming from the last checkpoint'));
+    const restartAt = events.findIndex((e) => e.event === 'log' && /attempt 2/.test(String(e.data.message)));
+    const resumedFrom = events.slice(restartAt).find((e) => e.event === 'progress')?.data.step as number;
+    assert.ok(resumedFrom >= 40 && resumedFrom % 20 === 0, `resumed from step ${resumedFrom}`);
+    const uninterrupted = join(dir, 'uninterrupted');
+    await pretrainEncoder({ ...spec, output: { dir: uninterrupted } });
+    const [a, b] = [await loadCheckpoint(uninterrupted), await loadCheckpoint(join(dir, 'data', 'jobs', job.id, 'run'))];
+    assert.equal(b.meta.step, 400);
+    for (const [name, values] of a.state.params) assert.deepEqual(b.state.params.get(name), values, name);
+    assert.ok(job.artifacts.some((a) => a.name === 'run/model.safetensors'), 'the model folder is an artifact');
   } finally {
     stop();
   }
