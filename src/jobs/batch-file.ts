@@ -104,23 +104,33 @@ export async function runBatchFile(job: BatchFileJob, { signal, emit, workDir, r
   emit({ kind: 'progress', step: state.rows, total: state.total });
   // Whatever an interrupted attempt appended after its last committed chunk is cut off here, then written again.
   const out = await open(partial, previous ? 'r+' : 'w');
+  // Chunk N's commit (write, fsync, state) runs while chunk N+1 computes; commits stay one after another, in order.
+  let committing: Promise<void> = Promise.resolve();
   try {
     await out.truncate(state.bytes);
     let index = 0;
     let chunk: (BatchRow & { id?: unknown })[] = [];
-    const flush = async () => {
-      if (signal.aborted) throw geulError('CANCELLED');
-      const results = await job.process(chunk.map(({ index: i, text }) => ({ index: i, text })), signal);
-      if (results.length !== chunk.length) throw geulError('INTERNAL', { detail: `a chunk of ${chunk.length} rows gave ${results.length} results` });
-      const text = chunk.map((r, i) => `${JSON.stringify({ index: r.index, ...(job.id !== undefined && { id: r.id }), ...results[i] })}\n`).join('');
+    const commit = async (rows: typeof chunk, results: Record<string, unknown>[]) => {
+      const text = rows.map((r, i) => `${JSON.stringify({ index: r.index, ...(job.id !== undefined && { id: r.id }), ...results[i] })}\n`).join('');
       const bytes = Buffer.from(text);
       await out.write(bytes, 0, bytes.length, state.bytes);
       await out.sync();
-      state.rows += chunk.length;
+      state.rows += rows.length;
       state.bytes += bytes.length;
       await writeAtomic(statePath, JSON.stringify(state));
-      chunk = [];
       emit({ kind: 'progress', step: state.rows, total: state.total });
+    };
+    const flush = async () => {
+      const rows = chunk;
+      chunk = [];
+      if (signal.aborted) throw geulError('CANCELLED');
+      const results = await job.process(rows.map(({ index: i, text }) => ({ index: i, text })), signal);
+      if (results.length !== rows.length) throw geulError('INTERNAL', { detail: `a chunk of ${rows.length} rows gave ${results.length} results` });
+      await committing;
+      // A cancel stops after the chunk whose commit saw it: what computed meanwhile is not written.
+      if (signal.aborted) throw geulError('CANCELLED');
+      committing = commit(rows, results);
+      committing.catch(() => {}); // awaited before the next commit and at the end; not an unhandled rejection meanwhile
     };
     for await (const row of batchRows(job.input, format, job.text)) {
       const at = index++;
@@ -132,8 +142,11 @@ export async function runBatchFile(job: BatchFileJob, { signal, emit, workDir, r
       if (chunk.length >= job.chunkSize) await flush();
     }
     if (chunk.length > 0) await flush();
+    await committing;
     if (state.rows !== state.total) throw geulError('FILE_INVALID', { path: job.input, detail: `it changed while the job ran (${state.total} rows counted, ${state.rows} read)` });
   } finally {
+    // A failed or cancelled run still lets its last commit finish before the file closes.
+    await committing.catch(() => {});
     await out.close();
   }
   await rename(partial, join(workDir, job.output));
