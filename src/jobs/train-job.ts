@@ -46,13 +46,15 @@ export const trainJob = defineJobType({
   fileFields: ['data.source', 'data.valid'],
   // A pretrained tokenizer is a model folder: over HTTP a catalog model, never any folder of the server's.
   checkpointFields: ['data.tokenizer'],
-  async run(params, { signal, emit, workDir, resume }) {
+  async run(params, { signal, emit, workDir, resume, config }) {
     const out = join(workDir, TRAIN_RUN_FOLDER);
     // Resume only from a checkpoint: an attempt that died before its first one starts over (the same seeds, the same run).
     const fromCheckpoint = resume && existsSync(join(out, CHECKPOINT_FILE));
     if (resume) emit({ kind: 'log', level: 'info', message: fromCheckpoint ? 'resuming from the last checkpoint' : 'no checkpoint yet: starting over' });
     await trainText({ ...params, run: { ...params.run, resume: fromCheckpoint }, output: { dir: out } }, {
       signal,
+      // The server's hub settings (cache, offline, token) for hf://datasets sources and hub tokenizers.
+      hub: config,
       onEvent: (event) => {
         for (const e of trainJobEvent(event)) emit(e);
       },
