@@ -35,6 +35,8 @@ export function pretrainJobEvent(event: PretrainEvent): JobRunEvent[] {
     ];
     // Stored always (step -1 bypasses the 1% stride), with the evaluation's own step among the values.
     case 'eval': return [{ kind: 'metrics', step: -1, values: { step: event.step, train_loss: event.train_loss, mlm_loss: event.mlm_loss, masked_accuracy: event.masked_accuracy } }];
+    // Vocabulary training comes before step 0: the end of its merges is a log line (its size is logged after).
+    case 'vocab': return event.stage === 'merge' && event.done === event.total ? [{ kind: 'log', level: 'info', message: `vocabulary: ${event.total} WordPiece merges done` }] : [];
     case 'log': return [{ kind: 'log', level: event.level, message: event.message }];
     case 'done': return [{ kind: 'log', level: 'info', message: `pre-training ${event.reason} at step ${event.step}` }];
     default: return [];
