@@ -74,6 +74,7 @@ test('pretrain job: a few steps, cancel → resume = one uninterrupted run; subm
   const whole = join(work, 'pt-whole');
   const events = await run(pretrainJob, whole, params);
   assert.equal(events.filter((e) => e.kind === 'metrics' && 'mlm_loss' in e.values).length, 2, 'one metrics point per evaluation');
+  assert.ok(events.some((e) => e.kind === 'log' && /^vocabulary: \d+ WordPiece merges done$/.test(e.message)), 'the vocabulary training is not silent');
   for (const file of ['config.json', 'model.safetensors', 'tokenizer.json', 'metrics.json', 'checkpoint.bin']) assert.ok(existsSync(join(whole, PRETRAIN_RUN_FOLDER, file)), file);
 
   const split = join(work, 'pt-split');
