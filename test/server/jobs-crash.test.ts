@@ -1,7 +1,7 @@
 // Embedded-mode durability with a real `geul serve` process: SIGKILLed mid-job, its job's child process dies with it
 // (no orphan writing output); restarted on the same data dir, the job is re-queued and resumes from its last chunk
 // (batch embed and classify: every row exactly once, in input order) or its last checkpoint (training and
-// pre-training: the uninterrupted run's history and weights).
+// fine-tuning, pre-training: the uninterrupted run's history and weights).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
@@ -9,11 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SAMPLE_CORPUS } from '../../src/fixtures/sample-corpus.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { finetuneEncoder } from '../../src/train/pretrained/finetune.js';
 import { pretrainEncoder } from '../../src/train/pretrained/pretrain.js';
 import { trainText } from '../../src/train/run.js';
 import { fixturesDir } from '../helpers/fixtures.js';
+import { sharedDataPath } from '../helpers/shared-data.js';
 import { spawnServe, type SpawnedServer } from '../helpers/server.js';
 import { parseSse, waitFor, writeTextsJsonl, writeToyTsv } from '../jobs/helpers.js';
+import { sentimentRows, tinyBase, writeJsonl } from '../train/pretrained/finetune-fixture.js';
 
 type Job = { id: string; state: string; progress: { step: number; total: number | null }; error: unknown; artifacts: { name: string; bytes: number; url: string }[] };
 
@@ -173,6 +176,30 @@ test('SIGKILL during pre-training: the job resumes from its last checkpoint and 
     assert.equal(b.meta.step, 400);
     for (const [name, values] of a.state.params) assert.deepEqual(b.state.params.get(name), values, name);
     assert.ok(job.artifacts.some((a) => a.name === 'run/model.safetensors'), 'the model folder is an artifact');
+  } finally {
+    stop();
+  }
+});
+
+test('SIGKILL during fine-tuning: the job resumes from its last checkpoint and ends with the uninterrupted run\'s weights', { timeout: 240_000 }, async (t) => {
+  const reference = sharedDataPath(t, 'reference-encoders', 'bert-cls');
+  if (!reference) return;
+  const dir = mkdtempSync(join(tmpdir(), 'geul-jobs-crash-finetune-'));
+  const spec = {
+    data: { source: writeJsonl(dir, 'train.jsonl', sentimentRows(30)) }, model: { base: tinyBase(reference) }, optim: { lr: 1e-3 },
+    run: { epochs: 10, batchSize: 4, evalEvery: 5, seed: 3, threads: 1 },
+  };
+  // 24 training rows in batches of 4: 6 steps an epoch; a checkpoint every 5 steps, so past step 12 the one of step 10 exists.
+  const { job, events, stop } = await crashAndResume(dir, { type: 'finetune', params: spec }, (j) => j.state === 'running' && j.progress.step > 12);
+  try {
+    assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+    assert.ok(events.some((e) => e.event === 'log' && e.data.message === 'resuming from the last checkpoint'));
+    const uninterrupted = join(dir, 'uninterrupted');
+    await finetuneEncoder({ ...spec, output: { dir: uninterrupted } });
+    const [a, b] = [await loadCheckpoint(uninterrupted), await loadCheckpoint(join(dir, 'data', 'jobs', job.id, 'run'))];
+    assert.equal(b.meta.step, a.meta.step);
+    for (const [name, values] of a.state.params) assert.deepEqual(b.state.params.get(name), values, name);
+    assert.ok(job.artifacts.some((x) => x.name === 'run/onnx/model.onnx'), 'the exported model is an artifact');
   } finally {
     stop();
   }
