@@ -1,7 +1,7 @@
 // Embedded-mode durability with a real `geul serve` process: SIGKILLed mid-job, its job's child process dies with it
 // (no orphan writing output); restarted on the same data dir, the job is re-queued and resumes from its last chunk
-// (batch embed and classify: every row exactly once, in input order) or its last checkpoint (training and
-// fine-tuning, pre-training: the uninterrupted run's history and weights).
+// (batch embed and classify: every row exactly once, in input order) or its last checkpoint (training, fine-tuning
+// and pre-training: the uninterrupted run's history and weights).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
