@@ -5,6 +5,8 @@
 import { existsSync } from 'node:fs';
 import { open, readFile, rename, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import type { TSchema } from 'typebox';
+import { Value } from 'typebox/value';
 import { geulError } from '../core/errors.js';
 import { Type } from '../core/schema.js';
 import { writeAtomic } from '../train/checkpoint.js';
@@ -41,6 +43,8 @@ export interface BatchFileJob {
   output: string;
   /** Whether an empty text is a row like any other (classify, translate) or a data error (embed). */
   allowEmpty: boolean;
+  /** The task's item schema: a text it refuses (too long) is a data error naming the row, not a failed chunk. */
+  item?: TSchema;
   /** One JSON object per row, in the rows' order; the runner adds "index" and "id". Must not depend on earlier chunks. */
   process(rows: BatchRow[], signal: AbortSignal): Promise<Record<string, unknown>[]>;
 }
@@ -138,6 +142,11 @@ export async function runBatchFile(job: BatchFileJob, { signal, emit, workDir, r
       const text = row.values[job.text];
       if (text === undefined) throw geulError('DATA_COLUMN_MISSING', { column: job.text, path: job.input, where: ` (${row.where})`, columns: Object.keys(row.values).join(', ') });
       if (typeof text !== 'string' || (text === '' && !job.allowEmpty)) throw geulError('DATA_EMPTY_TEXT', { path: job.input, where: ` ${row.where}`, column: job.text });
+      const chars = text.length;
+      if (job.item && !Value.Check(job.item, text)) {
+        const [error] = Value.Errors(job.item, text);
+        throw geulError('DATA_INVALID', { path: job.input, where: ` ${row.where}`, detail: `column "${job.text}" ${error?.message ?? 'is not a valid text'}${chars > 1000 ? ` (${chars} characters)` : ''}` });
+      }
       chunk.push({ index: at, text, id: job.id !== undefined ? row.values[job.id] : undefined });
       if (chunk.length >= job.chunkSize) await flush();
     }

@@ -27,7 +27,7 @@ export const embedJob = defineJobType({
   async run(params, context) {
     const models = new ModelStore(context.config);
     await runBatchFile({
-      ...params, output: EMBED_OUTPUT, allowEmpty: false,
+      ...params, output: EMBED_OUTPUT, allowEmpty: false, item: embedTask.item,
       async process(rows, signal) {
         const vectors = await runTask(embedTask, { model: params.model, inputs: rows.map((r) => r.text), pooling: params.pooling, normalize: params.normalize }, { models, signal }) as number[][];
         return vectors.map((embedding) => ({ embedding }));

@@ -38,7 +38,7 @@ export function defineTaskFileJob(spec: TaskFileJobSpec): JobType {
       const { input, format, text, id, chunkSize, ...options } = params as Record<string, unknown> & { input: string; format?: BatchFormat; text: string; id?: string; chunkSize: number };
       const models = new ModelStore(context.config);
       await runBatchFile({
-        input, format, text, id, chunkSize, output: spec.output, allowEmpty: true,
+        input, format, text, id, chunkSize, output: spec.output, allowEmpty: true, item: spec.task.item,
         async process(rows, signal) {
           const results = await runTask(spec.task, { ...options, inputs: rows.map((r) => r.text) }, { models, signal }) as unknown[];
           return results.map(spec.line);

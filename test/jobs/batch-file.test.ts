@@ -1,12 +1,15 @@
 // The chunked batch file runner on its own, with a plain per-row function: a chunk written twice (the state rewound
 // after its append) gives the same output, a changed input starts over, text files keep every line (CRLF, no final
-// newline), a chunk with the wrong number of results fails, and nothing is published before every row is in.
+// newline), a chunk with the wrong number of results fails, a text the task refuses names its row, and nothing is
+// published before every row is in.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectBatchFormat, partialName, runBatchFile, type BatchFileJob } from '../../src/jobs/batch-file.js';
+import { classifyTask } from '../../src/tasks/classify.js';
+import { MAX_TEXT_CHARS } from '../../src/tasks/common.js';
 
 const work = mkdtempSync(join(tmpdir(), 'geul-batch-file-'));
 const OUTPUT = 'out.jsonl';
@@ -80,4 +83,10 @@ test('a chunk with the wrong number of results fails and publishes nothing; empt
   await assert.rejects(run(dir, { ...job(input), process: async () => [] }), /gave 0 results|Internal/);
   assert.ok(!existsSync(join(dir, OUTPUT)));
   await assert.rejects(run(join(work, 'empty'), job(input, { allowEmpty: false })), (err: Error & { code?: string }) => err.code === 'DATA_EMPTY_TEXT' && /line 2/.test(err.message));
+  // A text the task's item schema refuses names its row, before any chunk runs.
+  const long = join(work, 'long.jsonl');
+  writeFileSync(long, `{"text": "fine"}\n${JSON.stringify({ text: 'x'.repeat(MAX_TEXT_CHARS + 1) })}\n`);
+  const strict = job(long, { item: classifyTask.item });
+  await assert.rejects(run(join(work, 'long'), strict), (err: Error & { code?: string }) => err.code === 'DATA_INVALID' && /line 2/.test(err.message) && /100001 characters/.test(err.message));
+  assert.deepEqual(strict.calls, []);
 });
