@@ -38,6 +38,13 @@ export interface JobType<P extends TObject = TObject> {
   modelFields?: Record<string, string>;
   /** Submitted through another route, which prepares its input (batch: POST /v1/batches); POST /v1/jobs refuses it. */
   submitVia?: string;
+  /**
+   * Fields naming a model folder to train from (a fine-tuning base, a tokenizer): over HTTP a model name of the
+   * server's catalog (--models); a path or any hub id only for admin keys, a hub id also with --allow-hub-models.
+   */
+  checkpointFields?: string[];
+  /** Checks between fields a schema cannot express; throws INVALID_INPUT naming them ("params.model.size"). */
+  validate?(params: Static<P>): void;
   /** Runs (or resumes) the job. Must be idempotent per step: delivery is at least once. */
   run(params: Static<P>, context: JobRunContext): Promise<void>;
 }
@@ -49,6 +56,6 @@ export function defineJobType<P extends TObject>(type: JobType<P>): JobType<P> {
 
 /** The request body of POST /v1/jobs, before the type's own schema checks `params`. */
 export const JobRequest = Type.Object({
-  type: Type.String({ minLength: 1, description: 'Job type: train, word2vec or embed' }),
+  type: Type.String({ minLength: 1, description: 'Job type: train, finetune, pretrain, word2vec, embed, classify or translate' }),
   params: Type.Record(Type.String(), Type.Unknown(), { description: 'Parameters of the job type (see its schema)' }),
 }, { additionalProperties: false });

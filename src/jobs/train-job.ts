@@ -14,7 +14,7 @@ export const TrainJobParams = Type.Object({
   data: TrainDataSpec,
   model: TrainModelSpec,
   optim: Type.Optional(TrainOptimSpec),
-  run: Type.Optional(Type.Omit(TrainRunSpec, ['resume'])),
+  run: Type.Optional(Type.Omit(TrainRunSpec, ['resume'], { additionalProperties: false })),
 }, { additionalProperties: false });
 
 export const TRAIN_RUN_FOLDER = 'run';
@@ -44,13 +44,17 @@ export const trainJob = defineJobType({
   description: 'Train a text classifier (the spec of `geul train`); artifacts: the run folder with the exported model',
   params: TrainJobParams,
   fileFields: ['data.source', 'data.valid'],
-  async run(params, { signal, emit, workDir, resume }) {
+  // A pretrained tokenizer is a model folder: over HTTP a catalog model, never any folder of the server's.
+  checkpointFields: ['data.tokenizer'],
+  async run(params, { signal, emit, workDir, resume, config }) {
     const out = join(workDir, TRAIN_RUN_FOLDER);
     // Resume only from a checkpoint: an attempt that died before its first one starts over (the same seeds, the same run).
     const fromCheckpoint = resume && existsSync(join(out, CHECKPOINT_FILE));
     if (resume) emit({ kind: 'log', level: 'info', message: fromCheckpoint ? 'resuming from the last checkpoint' : 'no checkpoint yet: starting over' });
     await trainText({ ...params, run: { ...params.run, resume: fromCheckpoint }, output: { dir: out } }, {
       signal,
+      // The server's hub settings (cache, offline, token) for hf://datasets sources and hub tokenizers.
+      hub: config,
       onEvent: (event) => {
         for (const e of trainJobEvent(event)) emit(e);
       },

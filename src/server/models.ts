@@ -81,6 +81,11 @@ export class ModelCatalog {
     return name;
   }
 
+  /** The folder of a --models model by its name (training jobs take their base checkpoint or tokenizer from it). */
+  localFolder(name: string): string | undefined {
+    return this.local.get(name);
+  }
+
   /**
    * The name clients know a model reference by: the folder name for --models folders, the last path segment for an
    * operator's local path, the id itself for hub ids. Errors and listings use it so no server path reaches a client.

@@ -3,6 +3,7 @@
 // API (routes-batches.ts) share its service.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { geulError } from '../core/errors.js';
+import { parseModelRef } from '../core/model-id.js';
 import { Type, parseLoose, parseWith } from '../core/schema.js';
 import { openArtifactStore } from '../jobs/artifact-store.js';
 import { parseRange } from '../jobs/artifacts.js';
@@ -82,6 +83,25 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
     };
   };
 
+  /**
+   * A training job's base checkpoint or tokenizer: a catalog model (--models) by name; for admin keys (and with auth
+   * off) any path or hub id; for others a hub id only with --allow-hub-models, and never a name that is a server folder.
+   */
+  const checkpointRef = (value: string, name: string, admin: boolean): string => {
+    const folder = ctx.inference.catalog.localFolder(value);
+    if (folder) return folder;
+    if (admin) return value;
+    const hub = (() => {
+      try {
+        return parseModelRef(value).kind === 'hub';
+      } catch {
+        return false;
+      }
+    })();
+    if (hub && ctx.config.server.allowHubModels) return value;
+    throw geulError('INVALID_INPUT', { detail: `${name}: no model "${value.slice(0, 200)}" on this server (GET /v1/models lists them${hub ? '; hub ids need --allow-hub-models' : ''})` });
+  };
+
   /** Params → what the runner gets: file ids become paths (only the owner's files), model names resolve as for tasks. */
   const runParams = (request: FastifyRequest, typeId: string, params: Record<string, unknown>): Record<string, unknown> => {
     const type = getJobType(typeId);
@@ -102,6 +122,10 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
       const value = valueAt(resolved, field);
       if (value === undefined) continue;
       setValueAt(resolved, field, Array.isArray(value) ? value.map((v, i) => resolveFile(v, `params.${field}.${i}`)) : resolveFile(value, `params.${field}`));
+    }
+    for (const field of type.checkpointFields ?? []) {
+      const value = valueAt(resolved, field);
+      if (typeof value === 'string') setValueAt(resolved, field, checkpointRef(value, `params.${field}`, admin));
     }
     for (const [field, taskId] of Object.entries(type.modelFields ?? {})) {
       setValueAt(resolved, field, ctx.inference.catalog.resolve(getTask(taskId)!, valueAt(resolved, field) as string | undefined));

@@ -19,7 +19,7 @@ let url: string;
 
 before(async () => {
   const fixtures = await fixturesDir();
-  app = await buildServer(serverConfig({ defaults: { embeddings: join(fixtures, 'tiny-bert-embed') } }));
+  app = await buildServer(serverConfig({ defaults: { embeddings: join(fixtures, 'tiny-bert-embed'), classify: join(fixtures, 'tiny-bert-sentiment') } }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   writeTextsJsonl(join(work, 'texts.jsonl'), 50);
@@ -65,6 +65,23 @@ test('submit --upload --watch, list, show, watch --json, artifacts with a contin
   const missing = await runCli(['jobs', 'show', 'job_missing', '--url', url]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /\[NOT_FOUND\]/);
+});
+
+test('the new job types: a classify job over an uploaded .txt, line by line; bad params fail before any upload', { timeout: 120_000 }, async () => {
+  writeFileSync(join(work, 'reviews.txt'), 'a great film\na dull film\nfine\n');
+  const submitted = await runCli(['jobs', 'submit', 'classify', '--upload', `input=${join(work, 'reviews.txt')}`, '--set', 'top_k=1', '--set', 'id=line', '--watch', '--url', url]);
+  assert.equal(submitted.code, 0, submitted.stderr);
+  const id = submitted.stdout.trim();
+  const out = join(work, 'classified');
+  assert.equal((await runCli(['jobs', 'artifacts', id, 'classifications.jsonl', '-o', out, '--url', url])).code, 0);
+  const rows = jsonLines(readFileSync(join(out, 'classifications.jsonl'), 'utf8')) as { index: number; id: number; labels: unknown[] }[];
+  assert.deepEqual(rows.map((r) => [r.index, r.id, r.labels.length]), [[0, 1, 1], [1, 2, 1], [2, 3, 1]]);
+
+  const bad = await runCli(['jobs', 'submit', 'pretrain', '--upload', `data.sources=${join(work, 'reviews.txt')}`, '--set', 'model.vocabSize=100', '--url', url]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /params\.model\.size/);
+  const listed = jsonLines((await runCli(['jobs', 'list', '--json', '--type', 'pretrain', '--url', url])).stdout);
+  assert.deepEqual(listed, [], 'nothing was submitted');
 });
 
 test('no server: SERVER_UNREACHABLE, with how to fix it', async () => {

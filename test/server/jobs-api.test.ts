@@ -94,7 +94,7 @@ test('an embed job: 201 with the job object, SSE replay from Last-Event-ID, ever
   assert.equal(part.headers['content-range'], `bytes 0-9/${artifact.bytes}`);
   assert.equal(part.body, file.body.slice(0, 10));
   assert.equal((await get(artifact.url, { range: `bytes=${artifact.bytes + 5}-` })).status, 416);
-  for (const escape of ['..%2F..%2Fjobs.sqlite', '.embed-state.json', '%2e%2e/%2e%2e/jobs.sqlite', 'nothing.txt']) {
+  for (const escape of ['..%2F..%2Fjobs.sqlite', '.embeddings.jsonl.state.json', '%2e%2e/%2e%2e/jobs.sqlite', 'nothing.txt']) {
     assert.equal((await get(`/v1/jobs/${job.id}/artifacts/${escape}`)).status, 404, escape);
   }
 });

@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { geulError } from '../../core/errors.js';
+import { isListField, parseJobParams } from '../../jobs/params.js';
+import { JOB_TYPES, getJobType } from '../../jobs/table.js';
 import { JobsClient, type JobJson } from '../jobs-client.js';
 import { printJson } from '../context.js';
 import { createProgress } from '../progress.js';
@@ -81,12 +83,12 @@ function finish(job: JobJson): void {
 }
 
 export function register(program: Command): void {
-  const jobs = program.command('jobs').description('Submit and follow durable jobs (training, Word2Vec, batch embedding) on a running `geul serve`')
+  const jobs = program.command('jobs').description('Submit and follow durable jobs (training, fine-tuning, pre-training, Word2Vec, batch embed/classify/translate) on a running `geul serve`')
     .option('--url <url>', 'server URL (also GEUL_URL; default http://127.0.0.1:8787)')
     .option('--key <key>', 'API key with the jobs scope (also GEUL_API_KEY)');
 
   jobs.command('submit <type>')
-    .description('Submit a job: train, word2vec or embed')
+    .description(`Submit a job: ${JOB_TYPES.map((t) => t.id).join(', ')}`)
     .option('--params <json>', 'the job\'s params as JSON')
     .option('--params-file <file>', 'the job\'s params from a JSON file')
     .option('--set <field=value>', 'set one param (dotted path; JSON values), repeatable', collect, [])
@@ -98,20 +100,32 @@ Examples:
   $ geul jobs submit embed --upload input=texts.jsonl --set chunkSize=128 --watch
   $ geul jobs submit train --params-file spec.json --upload data.source=train.tsv
   $ geul jobs submit word2vec --upload corpus=a.txt --upload corpus=b.txt --set vectorSize=100
+  $ geul jobs submit classify --upload input=reviews.txt --set model=my-classifier --set top_k=1 --watch
+  $ geul jobs submit translate --upload input=doc.txt --set to=ko --set from=en
+  $ geul jobs submit finetune --upload data.source=train.jsonl --set model.base=bert-base --set run.epochs=2
+  $ geul jobs submit pretrain --upload data.sources=corpus.txt --set model.size=mini --set model.vocabSize=8000
+
+Job types:
+${JOB_TYPES.map((t) => `  ${t.id.padEnd(10)}${t.description}`).join('\n')}
 `)
-    .action(async (type: string, flags: { params?: string; paramsFile?: string; set: string[]; upload: string[]; watch?: boolean; json?: boolean }, cmd: Command) => {
+    .action(async (typeId: string, flags: { params?: string; paramsFile?: string; set: string[]; upload: string[]; watch?: boolean; json?: boolean }, cmd: Command) => {
       const api = client(cmd);
+      const type = getJobType(typeId);
       const params = readParams(flags);
-      const counts = new Map<string, number>();
-      for (const pair of flags.upload) counts.set(pair.slice(0, pair.indexOf('=')), (counts.get(pair.slice(0, pair.indexOf('='))) ?? 0) + 1);
-      for (const pair of flags.upload) {
+      const uploads = flags.upload.map((pair) => {
         const at = pair.indexOf('=');
         if (at <= 0) throw geulError('INVALID_INPUT', { detail: `--upload expects FIELD=FILE, got "${pair}"` });
-        const field = pair.slice(0, at);
-        const id = await api.upload(pair.slice(at + 1), 'data');
-        setPath(params, field, id, type === 'word2vec' && field === 'corpus' || (counts.get(field) ?? 0) > 1);
-      }
-      const job = await api.json<JobJson>('/v1/jobs', { type, params });
+        return { field: pair.slice(0, at), file: pair.slice(at + 1) };
+      });
+      const counts = new Map<string, number>();
+      for (const { field } of uploads) counts.set(field, (counts.get(field) ?? 0) + 1);
+      const list = (field: string) => isListField(type, field) || (counts.get(field) ?? 0) > 1;
+      // The params are checked here first (uploads as placeholder ids), so a bad field never costs an upload.
+      const check = structuredClone(params);
+      for (const { field } of uploads) setPath(check, field, 'file-000000000000000000000000', list(field));
+      parseJobParams(type, check);
+      for (const { field, file } of uploads) setPath(params, field, await api.upload(file, 'data'), list(field));
+      const job = await api.json<JobJson>('/v1/jobs', { type: type.id, params });
       if (!flags.watch) {
         if (flags.json) printJson(job);
         else process.stdout.write(`${job.id}\n`);

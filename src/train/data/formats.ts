@@ -98,7 +98,7 @@ async function fileSize(path: string): Promise<number> {
 }
 
 /** Lines with their 1-based numbers; a UTF-8 byte order mark on the first line is dropped. */
-async function* lines(path: string, io: TextIo = {}): AsyncGenerator<[string, number]> {
+export async function* lines(path: string, io: TextIo = {}): AsyncGenerator<[string, number]> {
   const input = openText(path, io, await fileSize(path));
   const reader = createInterface({ input, crlfDelay: Infinity });
   let n = 0;

@@ -1,0 +1,92 @@
+// The chunked batch file runner on its own, with a plain per-row function: a chunk written twice (the state rewound
+// after its append) gives the same output, a changed input starts over, text files keep every line (CRLF, no final
+// newline), a chunk with the wrong number of results fails, a text the task refuses names its row, and nothing is
+// published before every row is in.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { detectBatchFormat, partialName, runBatchFile, type BatchFileJob } from '../../src/jobs/batch-file.js';
+import { classifyTask } from '../../src/tasks/classify.js';
+import { MAX_TEXT_CHARS } from '../../src/tasks/common.js';
+
+const work = mkdtempSync(join(tmpdir(), 'geul-batch-file-'));
+const OUTPUT = 'out.jsonl';
+
+/** A job whose per-row result is the text upper-cased; `calls` counts the chunks processed. */
+function job(input: string, options: Partial<BatchFileJob> = {}): BatchFileJob & { calls: number[] } {
+  const calls: number[] = [];
+  return {
+    input, text: 'text', chunkSize: 3, output: OUTPUT, allowEmpty: true, calls, ...options,
+    async process(rows) {
+      calls.push(rows[0].index);
+      return rows.map((r) => ({ upper: r.text.toUpperCase() }));
+    },
+  };
+}
+
+const run = (dir: string, j: BatchFileJob, resume = false) => {
+  mkdirSync(dir, { recursive: true });
+  return runBatchFile(j, { signal: new AbortController().signal, emit: () => {}, workDir: dir, resume });
+};
+const lines = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { index: number; upper: string; id?: unknown });
+const stateOf = (dir: string) => JSON.parse(readFileSync(join(dir, `.${OUTPUT}.state.json`), 'utf8')) as { rows: number; bytes: number };
+
+test('text files: one row per line, CRLF and a missing final newline handled; .txt is detected as text', async () => {
+  const input = join(work, 'lines.txt');
+  writeFileSync(input, 'one\r\ntwo\r\n\r\nfour');
+  assert.equal(await detectBatchFormat(input), 'text');
+  const dir = join(work, 'text');
+  await run(dir, job(input, { id: 'line' }));
+  assert.deepEqual(lines(join(dir, OUTPUT)).map((l) => [l.index, l.id, l.upper]), [[0, 1, 'ONE'], [1, 2, 'TWO'], [2, 3, ''], [3, 4, 'FOUR']]);
+});
+
+test('a chunk written twice (a crash after its append, before its commit) appears once', async () => {
+  const input = join(work, 'rows.jsonl');
+  writeFileSync(input, Array.from({ length: 10 }, (_, i) => JSON.stringify({ text: `row ${i}` })).join('\n'));
+  const whole = join(work, 'whole');
+  await run(whole, job(input));
+  const dir = join(work, 'twice');
+  await run(dir, job(input));
+  // Rewind the commit to row 6 as if the last two chunks were appended but never committed, and unpublish.
+  const full = readFileSync(join(dir, OUTPUT));
+  const committed = lines(join(dir, OUTPUT)).slice(0, 6).map((l) => `${JSON.stringify(l)}\n`).join('');
+  writeFileSync(join(dir, partialName(OUTPUT)), full);
+  writeFileSync(join(dir, `.${OUTPUT}.state.json`), JSON.stringify({ ...stateOf(dir), rows: 6, bytes: Buffer.byteLength(committed) }));
+  rmSync(join(dir, OUTPUT));
+  const again = job(input);
+  await run(dir, again, true);
+  assert.deepEqual(again.calls, [6, 9], 'only the uncommitted chunks ran again');
+  assert.equal(readFileSync(join(dir, OUTPUT), 'utf8'), readFileSync(join(whole, OUTPUT), 'utf8'));
+});
+
+test('a resume against a changed input starts over; a finished output is left alone', async () => {
+  const input = join(work, 'changing.jsonl');
+  writeFileSync(input, ['a', 'b', 'c', 'd'].map((text) => JSON.stringify({ text })).join('\n'));
+  const dir = join(work, 'changing');
+  await run(dir, job(input));
+  const rerun = job(input);
+  await run(dir, rerun, true);
+  assert.deepEqual(rerun.calls, [], 'finished: nothing runs again');
+  writeFileSync(input, ['a', 'b', 'c', 'd', 'e'].map((text) => JSON.stringify({ text })).join('\n'));
+  const changed = job(input);
+  await run(dir, changed, true);
+  assert.deepEqual(changed.calls, [0, 3]);
+  assert.deepEqual(lines(join(dir, OUTPUT)).map((l) => l.upper), ['A', 'B', 'C', 'D', 'E']);
+});
+
+test('a chunk with the wrong number of results fails and publishes nothing; empty texts follow allowEmpty', async () => {
+  const input = join(work, 'short.jsonl');
+  writeFileSync(input, '{"text": "x"}\n{"text": ""}\n');
+  const dir = join(work, 'wrong');
+  await assert.rejects(run(dir, { ...job(input), process: async () => [] }), /gave 0 results|Internal/);
+  assert.ok(!existsSync(join(dir, OUTPUT)));
+  await assert.rejects(run(join(work, 'empty'), job(input, { allowEmpty: false })), (err: Error & { code?: string }) => err.code === 'DATA_EMPTY_TEXT' && /line 2/.test(err.message));
+  // A text the task's item schema refuses names its row, before any chunk runs.
+  const long = join(work, 'long.jsonl');
+  writeFileSync(long, `{"text": "fine"}\n${JSON.stringify({ text: 'x'.repeat(MAX_TEXT_CHARS + 1) })}\n`);
+  const strict = job(long, { item: classifyTask.item });
+  await assert.rejects(run(join(work, 'long'), strict), (err: Error & { code?: string }) => err.code === 'DATA_INVALID' && /line 2/.test(err.message) && /100001 characters/.test(err.message));
+  assert.deepEqual(strict.calls, []);
+});
