@@ -1,10 +1,13 @@
 // The UI shell: header with navigation and API-key sign-in, the page router, and a page for unknown addresses.
 import { useEffect, useState } from 'preact/hooks';
-import { LocationProvider, Route, Router } from 'preact-iso';
+import { LocationProvider, Route, Router, lazy } from 'preact-iso';
 import { currentKey, onKeyChange, setKey } from './api';
 import { Home } from './pages/home';
 import { TaskPage } from './pages/task-page';
 import { useTasks } from './use-api';
+
+// The map's libraries (PCA, UMAP, uPlot) are most of the bundle: loaded only when the page is opened.
+const WordsPage = lazy(() => import('./pages/words').then((m) => m.WordsPage));
 
 function SignIn() {
   const [key, setKeyState] = useState(currentKey());
@@ -34,6 +37,7 @@ function Nav() {
     <nav aria-label="Pages">
       <a href="/ui/">Home</a>
       {(tasks.data?.data ?? []).map((t) => <a href={`/ui/tasks/${t.id}`}>{t.id}</a>)}
+      <a href="/ui/words">word vectors</a>
     </nav>
   );
 }
@@ -61,6 +65,7 @@ export function App() {
           <Route path="/" component={Home} />
           <Route path="/ui/" component={Home} />
           <Route path="/ui/tasks/:id" component={TaskPage} />
+          <Route path="/ui/words" component={WordsPage} />
           <Route default component={NotFound} />
         </Router>
       </main>

@@ -48,6 +48,13 @@ export function Home() {
           </li>
         ))}
       </ul>
+      <h2>Word vectors</h2>
+      <ul class="cards">
+        <li class="card">
+          <a href="/ui/words"><h3>Word vectors</h3></a>
+          <p>Nearest neighbours, analogies (A : B = C : ?), the odd one out, and a map of words and their neighbourhoods.</p>
+        </li>
+      </ul>
     </>
   );
 }
