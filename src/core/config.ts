@@ -52,6 +52,12 @@ export const ConfigSchema = Type.Object({
     maxPendingPerKey: Type.Integer({ minimum: 1, default: 32, description: 'Jobs of one API key queued or running; beyond it POST /v1/jobs answers 429' }),
     dir: Type.Optional(Type.String({ minLength: 1, description: 'Where job folders (outputs, checkpoints) and uploaded files live (default: <dataDir>/jobs)' })),
     heartbeatMs: Type.Integer({ minimum: 10, default: 1000, description: 'How often a runner reports a running job alive and checks for a cancel' }),
+    // Redis mode (config.redis) only: BullMQ's delivery settings.
+    withWorker: Type.Boolean({ default: false, description: 'Redis mode: this server also processes jobs (geul serve --with-worker); without it it only enqueues' }),
+    lockDurationMs: Type.Integer({ minimum: 100, default: 30_000, description: 'Redis mode: a claimed job\'s lock; the heartbeat renews it, and a worker that stops renewing loses the job to another' }),
+    stalledIntervalMs: Type.Integer({ minimum: 50, default: 30_000, description: 'Redis mode: how often workers look for jobs whose lock expired (their worker died) and re-queue them' }),
+    attempts: Type.Integer({ minimum: 1, default: 3, description: 'Redis mode: runs of a job whose process died (JOB_PROCESS_DIED) before it fails; other failures are final' }),
+    backoffMs: Type.Integer({ minimum: 0, default: 5000, description: 'Redis mode: first retry delay after a died process (exponential)' }),
   }, { default: {} }),
 });
 

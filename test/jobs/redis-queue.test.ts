@@ -1,0 +1,30 @@
+// The Redis/BullMQ queue passes the same JobQueue contract as the SQLite one (test/jobs/queue-contract.ts); a "crash"
+// drops the queue's connections without releasing anything, and the reopened queue sees BullMQ's stalled-job check
+// hand the dead worker's jobs back once their short locks expire. Skipped without Redis (a failure under CI=true).
+import type { JobQueue } from '../../src/jobs/queue.js';
+import { RedisJobQueue, type RedisQueueOptions } from '../../src/jobs/redis-queue.js';
+import { redisUrl, uniqueRedisPrefix } from '../helpers/redis.js';
+import { waitFor } from './helpers.js';
+import { queueContract } from './queue-contract.js';
+
+const settings = new WeakMap<JobQueue, RedisQueueOptions>();
+
+async function open(options: RedisQueueOptions): Promise<RedisJobQueue> {
+  const queue = await RedisJobQueue.open(options);
+  settings.set(queue, options);
+  return queue;
+}
+
+queueContract('redis', {
+  async open(t) {
+    const url = await redisUrl(t);
+    return url ? open({ url, prefix: uniqueRedisPrefix(), lockDurationMs: 300, stalledIntervalMs: 100, attempts: 3, backoffMs: 10, consumer: true }) : undefined;
+  },
+  async reopenAfterCrash(queue) {
+    (queue as RedisJobQueue).crash();
+    const reopened = await open(settings.get(queue)!);
+    // BullMQ moves jobs whose lock expired back to wait (two stalled checks apart): the dead worker's are gone.
+    await waitFor(async () => ((await reopened.bull.getActiveCount()) === 0 ? true : undefined), 'the stalled jobs back in wait', 500, 20);
+    return reopened;
+  },
+});
