@@ -74,7 +74,8 @@ if stale then
   move(id, 'running', 'queued')
   stateEvent(id, now)
 end
-if tonumber(redis.call('HGET', key('running'), owner) or '0') >= limit then
+-- 'local' owns every job when API keys are off: as in embedded mode, only the workers' concurrency limits it.
+if owner ~= 'local' and tonumber(redis.call('HGET', key('running'), owner) or '0') >= limit then
   if stale then changed(id) end
   return 'limited'
 end

@@ -2,6 +2,7 @@
 // events recorded in the queue, cancel delivered as an abort message, heartbeats while it runs.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { GeulConfig } from '../core/config.js';
 import { siblingWorker } from '../runtime/pool.js';
@@ -113,7 +114,7 @@ export class JobRunner {
     const child = fork(filename, [], { execArgv: [...process.execArgv.filter((a) => !a.startsWith('--inspect')), ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const r: Running = { job, child, writes: Promise.resolve(), lastStep: -Infinity, lastMetricsStep: -Infinity, cancelSent: false };
     this.running.set(job.id, r);
-    this.write(r, () => this.queue.appendEvent(job.id, 'log', { level: 'info', message: `attempt ${job.attempts} started in process ${child.pid}`, pid: child.pid, attempt: job.attempts }));
+    this.write(r, () => this.queue.appendEvent(job.id, 'log', { level: 'info', message: `attempt ${job.attempts} started in process ${child.pid} (runner ${this.worker} on ${hostname()}, pid ${process.pid})`, pid: child.pid, attempt: job.attempts, runner: this.worker, runnerPid: process.pid }));
     child.on('message', (message: ChildMessage) => {
       if (message.type === 'ready') {
         void mkdir(workDir, { recursive: true }).then(() => {
@@ -168,7 +169,7 @@ export class JobRunner {
   /**
    * Stops taking jobs and ends the running children: each is asked to abort (training writes a checkpoint, a batch
    * stops after its chunk) and killed if it has not exited within `graceMs`. Their jobs stay `running`, so the next
-   * start re-queues them and they resume from there.
+   * start re-queues them and they resume from there; a queue that can (Redis) gets them back at once for another worker.
    */
   async close(graceMs = this.config.server.shutdownTimeoutMs): Promise<void> {
     this.closed = true;
@@ -183,7 +184,7 @@ export class JobRunner {
       });
       if (r.child.connected) r.child.send({ type: 'abort' } satisfies ParentMessage);
       else r.child.kill('SIGKILL');
-    }).then(() => r.writes));
+    }).then(() => r.writes).then(() => this.queue.release?.(r.job.id)).catch(this.onError));
     await Promise.all(exits);
   }
 }

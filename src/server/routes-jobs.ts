@@ -47,7 +47,7 @@ const FileObject = Type.Object({ id: Type.String(), object: Type.Literal('file')
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
 
 export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  const service = JobService.open(ctx.config, {
+  const service = await JobService.open(ctx.config, {
     onError: (err) => app.log.error({ err }, 'a job runner could not record to the queue'),
     perOwnerLimit: ctx.guard.enabled,
   });
