@@ -1,10 +1,10 @@
 // The Redis job queue (`--redis`): job records, owners and events in Redis, shared by every API replica and worker;
 // delivery through BullMQ (its locks, stalled-job recovery and retries with backoff), pulled by the runner's claim().
 import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { geulError } from '../core/errors.js';
+import { ReplyError, type Redis } from 'ioredis';
+import { geulError, isGeulError } from '../core/errors.js';
 import type { GeulConfig } from '../core/config.js';
-import { openRedis } from '../store/redis.js';
+import { openRedis, redactRedisUrl } from '../store/redis.js';
 import type { JobEvent, JobEventKind, JobOutcome, JobQueue, JobRecord, JobState, ListRequest, SubmitRequest } from './queue.js';
 import { APPEND_EVENT, CANCEL, CLAIM, FINISH, HEARTBEAT, PROGRESS, REQUEUE_STALE, SUBMIT } from './redis-scripts.js';
 import { randomId } from './sqlite-queue.js';
@@ -70,9 +70,16 @@ export class RedisJobQueue implements JobQueue {
 
   /** Connects (REDIS_UNREACHABLE when Redis does not answer) and, for a consumer, starts BullMQ's stalled-job check. */
   static async open(options: RedisQueueOptions): Promise<RedisJobQueue> {
-    const redis = await openRedis(options.url, { connectionName: 'geul-jobs' });
-    const subscriber = redis.duplicate();
-    const connections = [redis.duplicate(), ...(options.consumer ? [redis.duplicate()] : [])];
+    const subscriber = await openRedis(options.url, { connectionName: 'geul-jobs-events' });
+    // Records fail fast while Redis is away (REDIS_UNREACHABLE to the client) instead of waiting in an offline queue:
+    // a client is never left unsure whether a job it was not told about got submitted later.
+    const redis = subscriber.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: 'geul-jobs' });
+    redis.on('error', () => {});
+    await redis.connect();
+    // The queue's connection fails fast as the records' does; the worker's waits out outages (BullMQ requires it).
+    const connections = [subscriber.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1 }), ...(options.consumer ? [subscriber.duplicate()] : [])];
+    connections[0].on('error', () => {});
+    await connections[0].connect();
     const bull = new Queue(BULL_QUEUE, { connection: connections[0], prefix: options.prefix });
     const worker = options.consumer
       ? new Worker(BULL_QUEUE, null, {
@@ -102,12 +109,31 @@ export class RedisJobQueue implements JobQueue {
     return () => this.listeners.delete(listener);
   }
 
-  private run(script: string, ...args: (string | number)[]): Promise<unknown> {
-    return this.redis.eval(script, 0, this.base, ...args.map(String));
+  private async run(script: string, ...args: (string | number)[]): Promise<unknown> {
+    try {
+      return await this.redis.eval(script, 0, this.base, ...args.map(String));
+    } catch (err) {
+      throw this.unreachable(err);
+    }
+  }
+
+  /** A lost connection becomes REDIS_UNREACHABLE (503); a script's own error (a bug) stays what it is. */
+  private unreachable(err: unknown): unknown {
+    if (isGeulError(err) || err instanceof ReplyError) return err;
+    return geulError('REDIS_UNREACHABLE', { url: redactRedisUrl(this.options.url), detail: (err as Error).message }, err);
+  }
+
+  /** Runs Redis calls, a lost connection reported as REDIS_UNREACHABLE. */
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.unreachable(err);
+    }
   }
 
   private async fields(id: string): Promise<Fields | undefined> {
-    const h = await this.redis.hgetall(`${this.base}job:${id}`);
+    const h = await this.guard(() => this.redis.hgetall(`${this.base}job:${id}`));
     return h.id ? h : undefined;
   }
 
@@ -123,9 +149,10 @@ export class RedisJobQueue implements JobQueue {
     try {
       await this.deliver(id);
     } catch (err) {
-      // Not delivered: never leave a record that looks queued but no worker will get (the caller sees the error).
+      // Not delivered: the caller is told it failed, so the record must not run later (if even this cancel cannot be
+      // written, the next start's requeueRunning() delivers the queued record: run, never lost).
       await this.run(CANCEL, id, this.now()).catch(() => {});
-      throw geulError('REDIS_UNREACHABLE', { url: '(the job queue)', detail: (err as Error).message }, err);
+      throw this.unreachable(err);
     }
     return (await this.get(id))!;
   }
@@ -202,7 +229,11 @@ export class RedisJobQueue implements JobQueue {
     return this.get(id);
   }
 
-  async list(request: ListRequest): Promise<{ data: JobRecord[]; hasMore: boolean }> {
+  list(request: ListRequest): Promise<{ data: JobRecord[]; hasMore: boolean }> {
+    return this.guard(() => this.listPage(request));
+  }
+
+  private async listPage(request: ListRequest): Promise<{ data: JobRecord[]; hasMore: boolean }> {
     const index = request.owner !== undefined ? `owner:${request.owner}` : request.state ? `state:${request.state}` : 'all';
     let max = '+inf';
     if (request.after !== undefined) {
@@ -232,7 +263,7 @@ export class RedisJobQueue implements JobQueue {
   }
 
   async events(id: string, afterEventId: number): Promise<JobEvent[]> {
-    const members = await this.redis.zrangebyscore(`${this.base}events:${id}`, `(${afterEventId}`, '+inf');
+    const members = await this.guard(() => this.redis.zrangebyscore(`${this.base}events:${id}`, `(${afterEventId}`, '+inf'));
     return members.map((member) => {
       const space = member.indexOf(' ');
       const { kind, at, data } = JSON.parse(member.slice(space + 1)) as { kind: JobEventKind; at: number; data: Record<string, unknown> };
@@ -245,7 +276,11 @@ export class RedisJobQueue implements JobQueue {
    * was pending; BullMQ's stalled-job check hands them to a worker. Queued records are (re)delivered, which is a no-op
    * for those BullMQ already holds, so a submit cut short between record and delivery is not lost. Returns how many.
    */
-  async requeueRunning(): Promise<number> {
+  requeueRunning(): Promise<number> {
+    return this.guard(() => this.requeue());
+  }
+
+  private async requeue(): Promise<number> {
     const now = this.now();
     let changed = 0;
     for (const id of await this.redis.zrange(`${this.base}state:running`, '0', '-1')) {
@@ -274,7 +309,8 @@ export class RedisJobQueue implements JobQueue {
     this.closed = true;
     await this.worker?.close();
     await this.bull.close();
-    await Promise.allSettled([this.subscriber, this.redis, ...this.connections].map((c) => c.quit()));
+    // QUIT when connected; with Redis away, just drop the connection rather than wait for it to come back.
+    await Promise.allSettled([this.subscriber, this.redis, ...this.connections].map((c) => (c.status === 'ready' ? c.quit() : c.disconnect())));
   }
 
   /** For crash tests: drops every connection without releasing anything, as a SIGKILLed process would. */
