@@ -1,7 +1,8 @@
 // Redis mode with real processes: one `geul serve --redis` that only enqueues and two `geul worker`s sharing the job
 // folders. Jobs spread over both workers; a worker SIGKILLed mid-job loses it to the other, which resumes it from the
 // last chunk (every row exactly once); a job computing for several lock durations keeps its lock; SSE replays from
-// Last-Event-ID across the processes, and a cancel sent to the API server reaches the worker running the job.
+// Last-Event-ID across the processes, and a cancel sent to the API server reaches the worker running the job; a
+// worker stopped with SIGTERM hands its job back at once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -159,6 +160,31 @@ test('Redis mode: two workers share the jobs, survive a SIGKILLed worker, keep l
     const job = await getJob(id);
     assert.equal(job.state, 'cancelled');
     assert.ok(job.progress.step < 60_000, 'stopped by the cancel, not finished');
+  });
+
+  await t.test('SIGTERM to a worker mid-job: it hands the job back at once and another worker resumes it', async () => {
+    const third = await worker(3);
+    procs.push(third);
+    const rows = 3000;
+    const id = await submit(rows, 'term.jsonl');
+    await waitFor(async () => {
+      const job = await getJob(id);
+      assert.ok(!FINAL.includes(job.state), `the job ended before the SIGTERM: ${JSON.stringify(job)}`);
+      return job.progress.step >= 200 ? job : undefined;
+    }, 'the job to get past row 200', 6000, 10);
+    const first = runners(await allEventsUntil(base, id, 3))[0];
+    const leaving = [...workers, third].find((w) => Number(w.match[1]) === first)!;
+    const code = new Promise((resolve) => leaving.child.once('exit', resolve));
+    leaving.child.kill('SIGTERM');
+    assert.equal(await code, 0, leaving.stderr());
+    const job = await finished(id);
+    assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+    const after = await allEvents(id);
+    assert.deepEqual(after.filter((e) => e.event === 'state').map((e) => e.data.state), ['queued', 'running', 'queued', 'running', 'succeeded']);
+    assert.ok(after.some((e) => e.event === 'log' && /worker shut down/.test(String(e.data.message))), 'handed back, not left to its lock expiring');
+    assert.ok(!after.some((e) => e.event === 'log' && /lock expired/.test(String(e.data.message))));
+    assert.notEqual(runners(after)[1], first);
+    assert.deepEqual((await rowsOf(job)).map((l) => l.index), Array.from({ length: rows }, (_, i) => i));
   });
 });
 

@@ -1,6 +1,7 @@
 // An API server in Redis mode (in-process, inject()): Redis unreachable at start is REDIS_UNREACHABLE; Redis lost
 // while serving makes submits and reads fail with 503 REDIS_UNREACHABLE at once (never a 201 for a job no worker
 // gets); once Redis is back, jobs submitted before the outage are still queued and every accepted job is delivered.
+// With --with-worker (jobs.withWorker) the server also runs what it enqueues.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -69,4 +70,23 @@ test('Redis lost while serving: 503 REDIS_UNREACHABLE, nothing accepted is dropp
   assert.equal((await worker.claim('w', { maxRunningPerOwner: 5 }))?.id, first);
   assert.equal((await worker.claim('w', { maxRunningPerOwner: 5 }))?.id, second);
   assert.equal(await worker.claim('w', { maxRunningPerOwner: 5 }), undefined);
+});
+
+test('serve --redis --with-worker runs the jobs it enqueues', { timeout: 120_000 }, async (t) => {
+  const url = await redisUrl(t);
+  if (!url) return;
+  const fixtures = await fixturesDir();
+  const work = mkdtempSync(join(tmpdir(), 'geul-jobs-redis-'));
+  writeTextsJsonl(join(work, 'texts.jsonl'), 20);
+  const app = await buildServer(serverConfig({ defaults: { embeddings: join(fixtures, 'tiny-bert-embed') } }, { redis: url, redisPrefix: uniqueRedisPrefix(), jobs: { withWorker: true, heartbeatMs: 100 } }));
+  t.after(() => app.close());
+  const res = await post(app, '/v1/jobs', { type: 'embed', params: { input: join(work, 'texts.jsonl') } });
+  assert.equal(res.status, 201, res.body);
+  const id = res.json().id as string;
+  const job = await waitFor(async () => {
+    const j = JSON.parse((await app.inject({ method: 'GET', url: `/v1/jobs/${id}` })).body) as { state: string; artifacts: { name: string }[] };
+    return ['succeeded', 'failed', 'cancelled'].includes(j.state) ? j : undefined;
+  }, 'the job to finish', 3000, 50);
+  assert.equal(job.state, 'succeeded');
+  assert.ok(job.artifacts.some((a) => a.name === 'embeddings.jsonl'));
 });
