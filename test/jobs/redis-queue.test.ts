@@ -1,13 +1,16 @@
 // The Redis/BullMQ queue passes the same JobQueue contract as the SQLite one (test/jobs/queue-contract.ts); a "crash"
 // drops the queue's connections without releasing anything, and the reopened queue sees BullMQ's stalled-job check
 // hand the dead worker's jobs back once their short locks expire. Skipped without Redis (a failure under CI=true).
+import { after } from 'node:test';
 import type { JobQueue } from '../../src/jobs/queue.js';
 import { RedisJobQueue, type RedisQueueOptions } from '../../src/jobs/redis-queue.js';
-import { redisUrl, uniqueRedisPrefix } from '../helpers/redis.js';
+import { dropRedisPrefix, redisUrl, uniqueRedisPrefix } from '../helpers/redis.js';
 import { waitFor } from './helpers.js';
 import { queueContract } from './queue-contract.js';
 
 const settings = new WeakMap<JobQueue, RedisQueueOptions>();
+const used: { url: string; prefix: string }[] = [];
+after(async () => { for (const { url, prefix } of used) await dropRedisPrefix(url, prefix); });
 
 async function open(options: RedisQueueOptions): Promise<RedisJobQueue> {
   const queue = await RedisJobQueue.open(options);
@@ -18,7 +21,10 @@ async function open(options: RedisQueueOptions): Promise<RedisJobQueue> {
 queueContract('redis', {
   async open(t) {
     const url = await redisUrl(t);
-    return url ? open({ url, prefix: uniqueRedisPrefix(), lockDurationMs: 300, stalledIntervalMs: 100, attempts: 3, backoffMs: 10, consumer: true }) : undefined;
+    if (!url) return undefined;
+    const prefix = uniqueRedisPrefix();
+    used.push({ url, prefix });
+    return open({ url, prefix, lockDurationMs: 300, stalledIntervalMs: 100, attempts: 3, backoffMs: 10, consumer: true });
   },
   async reopenAfterCrash(queue) {
     (queue as RedisJobQueue).crash();

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisJobQueue } from '../../src/jobs/redis-queue.js';
 import { fixturesDir } from '../helpers/fixtures.js';
-import { redisUrl, uniqueRedisPrefix } from '../helpers/redis.js';
+import { dropRedisPrefix, redisUrl, uniqueRedisPrefix } from '../helpers/redis.js';
 import { parseSse, waitFor, writeTextsJsonl, type JobBody, type SseEvent } from './helpers.js';
 
 const LOCK_MS = 2000;
@@ -58,6 +58,7 @@ test('Redis mode: two workers share the jobs, survive a SIGKILLed worker, keep l
   t.after(async () => {
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
     await inspect.close();
+    await dropRedisPrefix(url, prefix);
   });
 
   const api = await geul(['serve', '--port', '0', '--workers', '1', '--redis', url, '--data-dir', join(dir, 'api'), '--log-level', 'warn',

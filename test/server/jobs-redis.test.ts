@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { RedisJobQueue } from '../../src/jobs/redis-queue.js';
 import { buildServer } from '../../src/server/app.js';
 import { fixturesDir } from '../helpers/fixtures.js';
-import { redisUrl, uniqueRedisPrefix } from '../helpers/redis.js';
+import { dropRedisPrefix, redisUrl, uniqueRedisPrefix } from '../helpers/redis.js';
 import { post, serverConfig } from '../helpers/server.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor, writeTextsJsonl } from '../jobs/helpers.js';
@@ -41,6 +41,7 @@ test('Redis lost while serving: 503 REDIS_UNREACHABLE, nothing accepted is dropp
     await app.close();
     await worker.close();
     await proxy.close();
+    await dropRedisPrefix(url, prefix);
   });
   const body = { type: 'embed', params: { input: join(work, 'texts.jsonl') } };
 
@@ -78,8 +79,12 @@ test('serve --redis --with-worker runs the jobs it enqueues', { timeout: 120_000
   const fixtures = await fixturesDir();
   const work = mkdtempSync(join(tmpdir(), 'geul-jobs-redis-'));
   writeTextsJsonl(join(work, 'texts.jsonl'), 20);
-  const app = await buildServer(serverConfig({ defaults: { embeddings: join(fixtures, 'tiny-bert-embed') } }, { redis: url, redisPrefix: uniqueRedisPrefix(), jobs: { withWorker: true, heartbeatMs: 100 } }));
-  t.after(() => app.close());
+  const prefix = uniqueRedisPrefix();
+  const app = await buildServer(serverConfig({ defaults: { embeddings: join(fixtures, 'tiny-bert-embed') } }, { redis: url, redisPrefix: prefix, jobs: { withWorker: true, heartbeatMs: 100 } }));
+  t.after(async () => {
+    await app.close();
+    await dropRedisPrefix(url, prefix);
+  });
   const res = await post(app, '/v1/jobs', { type: 'embed', params: { input: join(work, 'texts.jsonl') } });
   assert.equal(res.status, 201, res.body);
   const id = res.json().id as string;
