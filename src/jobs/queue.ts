@@ -68,8 +68,11 @@ export interface JobQueue {
   submit(request: SubmitRequest): Promise<JobRecord>;
   /** Takes the oldest queued job whose owner runs fewer than `maxRunningPerOwner`; marks it running. */
   claim(worker: string, options: { maxRunningPerOwner: number }): Promise<JobRecord | undefined>;
-  /** The runner is alive; answers whether a cancel was asked for. */
-  heartbeat(id: string, worker: string): Promise<{ cancelRequested: boolean }>;
+  /**
+   * The runner is alive; answers whether a cancel was asked for, and (`lost`, Redis) whether this runner lost the job:
+   * its lock expired and another worker may run it, so the runner stops its copy without recording an outcome.
+   */
+  heartbeat(id: string, worker: string): Promise<{ cancelRequested: boolean; lost?: boolean }>;
   progress(id: string, step: number, total: number | null): Promise<void>;
   appendEvent(id: string, kind: JobEventKind, data: Record<string, unknown>): Promise<number>;
   finish(id: string, outcome: JobOutcome): Promise<JobRecord | undefined>;

@@ -191,10 +191,14 @@ export class RedisJobQueue implements JobQueue {
     }
   }
 
-  async heartbeat(id: string, worker: string): Promise<{ cancelRequested: boolean }> {
+  async heartbeat(id: string, worker: string): Promise<{ cancelRequested: boolean; lost?: boolean }> {
     const held = this.held.get(id);
-    // The lock is BullMQ's: renewing it is what keeps a long job from being taken as stalled.
-    if (held) await held.job.extendLock(held.token, this.options.lockDurationMs);
+    // The lock is BullMQ's: renewing it is what keeps a long job from being taken as stalled. A lock that cannot be
+    // renewed expired (this process was paused or cut off for longer than a lock): the job is no longer ours.
+    if (held && !(await this.guard(() => held.job.extendLock(held.token, this.options.lockDurationMs)))) {
+      this.held.delete(id);
+      return { cancelRequested: false, lost: true };
+    }
     return { cancelRequested: (await this.run(HEARTBEAT, id, worker, this.now())) === 1 };
   }
 

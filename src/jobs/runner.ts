@@ -29,6 +29,8 @@ interface Running {
   lastStep: number;
   lastMetricsStep: number;
   cancelSent: boolean;
+  /** The queue gave the job to another worker (its lock expired): this copy is stopped and records nothing more. */
+  lost?: boolean;
 }
 
 export class JobRunner {
@@ -96,11 +98,24 @@ export class JobRunner {
 
   private async heartbeat(): Promise<void> {
     try {
-      for (const id of [...this.running.keys()]) if ((await this.queue.heartbeat(id, this.worker)).cancelRequested) this.cancel(id);
+      for (const id of [...this.running.keys()]) {
+        const beat = await this.queue.heartbeat(id, this.worker);
+        if (beat.lost) this.abandon(id);
+        else if (beat.cancelRequested) this.cancel(id);
+      }
     } catch (err) {
       this.onError(err);
     }
     this.tick();
+  }
+
+  /** Stops a job this runner lost (another worker may run it now): its child is killed, its outcome not recorded. */
+  private abandon(id: string): void {
+    const r = this.running.get(id);
+    if (!r || r.lost) return;
+    r.lost = true;
+    r.child.kill('SIGKILL');
+    this.write(r, () => this.queue.appendEvent(id, 'log', { level: 'warning', message: `runner ${this.worker} lost the job's lock (it was paused or cut off for longer than a lock): its copy was stopped`, runner: this.worker }));
   }
 
   /** Queues a write for the job after its earlier ones. */
@@ -116,6 +131,7 @@ export class JobRunner {
     this.running.set(job.id, r);
     this.write(r, () => this.queue.appendEvent(job.id, 'log', { level: 'info', message: `attempt ${job.attempts} started in process ${child.pid} (runner ${this.worker} on ${hostname()}, pid ${process.pid})`, pid: child.pid, attempt: job.attempts, runner: this.worker, runnerPid: process.pid }));
     child.on('message', (message: ChildMessage) => {
+      if (r.lost) return;
       if (message.type === 'ready') {
         void mkdir(workDir, { recursive: true }).then(() => {
           if (!child.connected) return;
@@ -130,6 +146,13 @@ export class JobRunner {
       // A runner that is closing leaves the job running: the next start re-queues it and it resumes.
       if (this.closed) {
         this.running.delete(job.id);
+        return;
+      }
+      if (r.lost) {
+        void r.writes.then(() => {
+          this.running.delete(job.id);
+          this.tick();
+        });
         return;
       }
       const outcome: JobOutcome = r.finished ?? { state: 'failed', error: { code: 'JOB_PROCESS_DIED', message: `The job process exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})` } };

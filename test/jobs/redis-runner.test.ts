@@ -1,0 +1,50 @@
+// The runner on the Redis queue, in-process: a runner that cannot renew a job's lock in time (heartbeat slower than
+// the lock, as a paused or cut-off worker) loses the job to another consumer, and on its next heartbeat stops its own
+// copy (the child is killed, nothing more recorded) instead of running it twice.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/core/config.js';
+import { RedisJobQueue } from '../../src/jobs/redis-queue.js';
+import { JobRunner } from '../../src/jobs/runner.js';
+import { dropRedisPrefix, redisUrl, uniqueRedisPrefix } from '../helpers/redis.js';
+import { waitFor, writeToyTsv } from './helpers.js';
+
+test('a runner that lost its lock stops its copy of the job; the other consumer has it', { timeout: 120_000 }, async (t) => {
+  const url = await redisUrl(t);
+  if (!url) return;
+  const work = mkdtempSync(join(tmpdir(), 'geul-redis-runner-'));
+  writeToyTsv(join(work, 'toy.tsv'));
+  const params = { data: { source: join(work, 'toy.tsv'), maxLength: 10, vocabSize: 50 }, model: { name: 'bow' }, run: { epochs: 2000, batchSize: 8, threads: 1 } };
+  const prefix = uniqueRedisPrefix();
+  const options = { url, prefix, lockDurationMs: 400, stalledIntervalMs: 100, attempts: 3, backoffMs: 10, consumer: true };
+  const slow = await RedisJobQueue.open(options);
+  const other = await RedisJobQueue.open(options);
+  const config = loadConfig({ offline: true, dataDir: join(work, 'data'), cacheDir: join(work, 'cache'), logLevel: 'silent', jobs: { concurrency: 1, heartbeatMs: 3000 } }, { skipFile: true, env: {} });
+  const runner = new JobRunner(slow, config, (err) => { throw err; }, false);
+  let renew: NodeJS.Timeout | undefined;
+  t.after(async () => {
+    clearInterval(renew);
+    await runner.close(5000);
+    await slow.close();
+    await other.close();
+    await dropRedisPrefix(url, prefix);
+  });
+
+  const { id } = await slow.submit({ type: 'train', params, runParams: params, owner: 'local' });
+  runner.start();
+  await waitFor(async () => (runner.active === 1 ? true : undefined), 'the slow runner to start the job');
+  // Its lock (400 ms) expires long before its first heartbeat (3 s): BullMQ's stalled check hands the job on.
+  const taken = await waitFor(() => other.claim('w2', { maxRunningPerOwner: 5 }), 'the other consumer to get the stalled job', 500, 20);
+  assert.equal(taken.id, id);
+  assert.equal(taken.attempts, 2);
+  // The new holder renews its lock (as its runner's heartbeat would), so the job stays with it.
+  renew = setInterval(() => void other.heartbeat(id, 'w2'), 100);
+  await waitFor(async () => (runner.active === 0 ? true : undefined), 'the slow runner to stop its copy', 500, 20);
+  const events = await other.events(id, 0);
+  assert.ok(events.some((e) => e.kind === 'log' && /lost the job's lock/.test(String(e.data.message))));
+  assert.deepEqual(events.filter((e) => e.kind === 'state').map((e) => e.data.state), ['queued', 'running', 'queued', 'running'], 'no outcome recorded by the lost copy');
+  assert.equal((await other.finish(id, { state: 'cancelled' }))!.state, 'cancelled', 'the holder finishes it');
+});
