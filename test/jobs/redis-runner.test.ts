@@ -24,9 +24,9 @@ test('a runner that lost its lock stops its copy of the job; the other consumer 
   const other = await RedisJobQueue.open(options);
   const config = loadConfig({ offline: true, dataDir: join(work, 'data'), cacheDir: join(work, 'cache'), logLevel: 'silent', jobs: { concurrency: 1, heartbeatMs: 3000 } }, { skipFile: true, env: {} });
   const runner = new JobRunner(slow, config, (err) => { throw err; }, false);
-  let renew: NodeJS.Timeout | undefined;
+  const timers: { renew?: NodeJS.Timeout } = {};
   t.after(async () => {
-    clearInterval(renew);
+    clearInterval(timers.renew);
     await runner.close(5000);
     await slow.close();
     await other.close();
@@ -41,7 +41,7 @@ test('a runner that lost its lock stops its copy of the job; the other consumer 
   assert.equal(taken.id, id);
   assert.equal(taken.attempts, 2);
   // The new holder renews its lock (as its runner's heartbeat would), so the job stays with it.
-  renew = setInterval(() => void other.heartbeat(id, 'w2'), 100);
+  timers.renew = setInterval(() => void other.heartbeat(id, 'w2'), 100);
   await waitFor(async () => (runner.active === 0 ? true : undefined), 'the slow runner to stop its copy', 500, 20);
   const events = await other.events(id, 0);
   assert.ok(events.some((e) => e.kind === 'log' && /lost the job's lock/.test(String(e.data.message))));
