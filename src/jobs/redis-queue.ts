@@ -71,13 +71,26 @@ export class RedisJobQueue implements JobQueue {
   /** Connects (REDIS_UNREACHABLE when Redis does not answer) and, for a consumer, starts BullMQ's stalled-job check. */
   static async open(options: RedisQueueOptions): Promise<RedisJobQueue> {
     const subscriber = await openRedis(options.url, { connectionName: 'geul-jobs-events' });
+    const opened: Redis[] = [subscriber];
+    try {
+      return await RedisJobQueue.connect(options, subscriber, opened);
+    } catch (err) {
+      // Redis went away between connections: close what was opened, so a failed start leaves nothing running.
+      for (const client of opened) client.disconnect();
+      throw isGeulError(err) ? err : geulError('REDIS_UNREACHABLE', { url: redactRedisUrl(options.url), detail: (err as Error).message }, err);
+    }
+  }
+
+  private static async connect(options: RedisQueueOptions, subscriber: Redis, opened: Redis[]): Promise<RedisJobQueue> {
     // Records fail fast while Redis is away (REDIS_UNREACHABLE to the client) instead of waiting in an offline queue:
     // a client is never left unsure whether a job it was not told about got submitted later.
     const redis = subscriber.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: 'geul-jobs' });
+    opened.push(redis);
     redis.on('error', () => {});
     await redis.connect();
     // The queue's connection fails fast as the records' does; the worker's waits out outages (BullMQ requires it).
     const connections = [subscriber.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1 }), ...(options.consumer ? [subscriber.duplicate()] : [])];
+    opened.push(...connections);
     connections[0].on('error', () => {});
     await connections[0].connect();
     const bull = new Queue(BULL_QUEUE, { connection: connections[0], prefix: options.prefix });
