@@ -1,6 +1,7 @@
 // The Redis/BullMQ queue passes the same JobQueue contract as the SQLite one (test/jobs/queue-contract.ts); a "crash"
 // drops the queue's connections without releasing anything, and the reopened queue sees BullMQ's stalled-job check
-// hand the dead worker's jobs back once their short locks expire. Skipped without Redis (a failure under CI=true).
+// hand the dead worker's jobs back once their short locks expire (short, yet long enough that the other tests, which
+// claim without heartbeats, keep theirs on a loaded machine). Skipped without Redis (a failure under CI=true).
 import { after } from 'node:test';
 import type { JobQueue } from '../../src/jobs/queue.js';
 import { RedisJobQueue, type RedisQueueOptions } from '../../src/jobs/redis-queue.js';
@@ -24,7 +25,7 @@ queueContract('redis', {
     if (!url) return undefined;
     const prefix = uniqueRedisPrefix();
     used.push({ url, prefix });
-    return open({ url, prefix, lockDurationMs: 300, stalledIntervalMs: 100, attempts: 3, backoffMs: 10, consumer: true });
+    return open({ url, prefix, lockDurationMs: 1500, stalledIntervalMs: 200, attempts: 3, backoffMs: 10, consumer: true });
   },
   async reopenAfterCrash(queue) {
     (queue as RedisJobQueue).crash();

@@ -14,7 +14,7 @@ import { fixturesDir } from '../helpers/fixtures.js';
 import { dropRedisPrefix, redisUrl, uniqueRedisPrefix } from '../helpers/redis.js';
 import { parseSse, waitFor, writeTextsJsonl, type JobBody, type SseEvent } from './helpers.js';
 
-const LOCK_MS = 2000;
+const LOCK_MS = 4000;
 const FINAL = ['succeeded', 'failed', 'cancelled'];
 
 interface Proc { child: ChildProcess; stderr: () => string; match: RegExpExecArray }
@@ -48,7 +48,8 @@ test('Redis mode: two workers share the jobs, survive a SIGKILLed worker, keep l
   const dir = mkdtempSync(join(tmpdir(), 'geul-redis-workers-'));
   const fixtures = await fixturesDir();
   const config = join(dir, 'config.json');
-  // Short locks and stalled checks so a dead worker's job moves on quickly; the heartbeat renews locks 20 times a lock.
+  // Short locks and stalled checks so a dead worker's job moves on quickly; the heartbeat renews locks 40 times a lock
+  // (a margin for a loaded machine, where a worker's event loop may be held up for a while).
   const shared = join(dir, 'shared-jobs');
   writeFileSync(config, JSON.stringify({ jobs: { dir: shared, heartbeatMs: 100, lockDurationMs: LOCK_MS, stalledIntervalMs: 300, backoffMs: 100 } }));
   const prefix = uniqueRedisPrefix();
