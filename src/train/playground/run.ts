@@ -48,7 +48,7 @@ export interface PlaygroundProgress {
  * Trains and reports. Each step awaits its onnxruntime run (which runs off the event loop) and the loop yields to
  * other requests every few steps, so a run never holds the server for long; aborting `signal` stops it within a step.
  */
-export async function* playgroundRun(spec: PlaygroundSpec, signal?: AbortSignal): AsyncGenerator<PlaygroundProgress> {
+export async function* playgroundRun(spec: PlaygroundSpec, signal?: AbortSignal, onStep?: () => void): AsyncGenerator<PlaygroundProgress> {
   const { x, y } = makeDataset(spec.dataset, spec.points, spec.noise, spec.seed);
   const hidden = spec.model === 'perceptron' ? [] : Array.from({ length: spec.layers }, () => spec.width);
   const model = mlp({ features: 2, hidden, classes: 2, activation: spec.activation });
@@ -82,6 +82,7 @@ export async function* playgroundRun(spec: PlaygroundSpec, signal?: AbortSignal)
         by[b] = BigInt(y[i]);
       }
       await trainer.step({ x: new ort.Tensor('float32', bx, [batch, 2]) }, by);
+      onStep?.();
       if (step % spec.every === 0 || step === spec.steps) {
         if (signal?.aborted) return;
         yield await report(step);
