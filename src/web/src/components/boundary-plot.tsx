@@ -55,7 +55,7 @@ export function BoundaryPlot({ x, y, grid }: Props) {
       ctx.restore();
     };
     const side = Math.min(440, el.clientWidth);
-    const dot = (c: string) => ({ stroke: `rgb(${c})`, paths: () => null, points: { show: true, size: 6, width: 1.5, fill: `rgb(${c})`, stroke: '#ffffff' } });
+    const dot = (c: string) => ({ stroke: `rgb(${c})`, paths: () => null, points: { show: true, size: 9, width: 1.25, fill: `rgb(${c})`, stroke: '#ffffff' } });
     const plot = new uPlot({
       width: side,
       height: side,

@@ -29,7 +29,7 @@ const EMPTY: Curve = { steps: [], loss: [], accuracy: [] };
 
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 
-function NumberField({ id, label, value, min, max, step, disabled, onChange }: { id: string; label: string; value: number; min: number; max: number; step?: number; disabled?: boolean; onChange(v: number): void }) {
+function NumberField({ id, label, value, min, max, step, disabled, onChange }: { id: string; label: string; value: number; min: number; max: number; step?: number | 'any'; disabled?: boolean; onChange(v: number): void }) {
   return (
     <div class="field">
       <label for={id}>{label}</label>
@@ -52,7 +52,7 @@ function SelectField<T extends string>({ id, label, value, options, onChange }: 
 
 function verdict(s: Settings, report: Report): string {
   if (report.accuracy >= SOLVED) return `Solved: the boundary separates ${pct(report.accuracy)} of the points.`;
-  if (s.model === 'perceptron' && s.dataset !== 'moons') return `Not solved (${pct(report.accuracy)}): a perceptron draws one straight line, and ${s.dataset} needs a curved boundary. Try the MLP.`;
+  if (s.model === 'perceptron' && s.dataset !== 'moons') return `Not solved (${pct(report.accuracy)}): a perceptron draws one straight line, and ${s.dataset === 'xor' ? 'XOR' : s.dataset} needs a curved boundary. Try the MLP.`;
   return `Not solved yet (${pct(report.accuracy)}): try more steps, more neurons or another learning rate.`;
 }
 
@@ -123,9 +123,9 @@ export function PlaygroundPage() {
           <NumberField id="pg-width" label="Neurons per layer" value={s.width} min={1} max={32} disabled={s.model === 'perceptron'} onChange={set('width')} />
           <SelectField id="pg-activation" label="Activation" value={s.activation} onChange={set('activation')}
             options={[['tanh', 'tanh'], ['relu', 'ReLU'], ['sigmoid', 'sigmoid']]} />
-          <NumberField id="pg-lr" label="Learning rate (Adam)" value={s.lr} min={0.0001} max={1} step={0.001} onChange={set('lr')} />
+          <NumberField id="pg-lr" label="Learning rate (Adam)" value={s.lr} min={0.0001} max={1} step="any" onChange={set('lr')} />
           <NumberField id="pg-batch" label="Batch size" value={s.batch_size} min={1} max={1000} onChange={set('batch_size')} />
-          <NumberField id="pg-noise" label="Noise" value={s.noise} min={0} max={0.5} step={0.01} onChange={set('noise')} />
+          <NumberField id="pg-noise" label="Noise" value={s.noise} min={0} max={0.5} step="any" onChange={set('noise')} />
           <NumberField id="pg-steps" label="Steps" value={s.steps} min={1} max={5000} onChange={set('steps')} />
           <NumberField id="pg-seed" label="Seed" value={s.seed} min={0} max={2147483647} onChange={set('seed')} />
         </div>
