@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/server/app.js';
+import { KeyStore } from '../../src/store/keys.js';
 import { post, serverConfig } from '../helpers/server.js';
 
 interface Event {
@@ -109,4 +110,47 @@ describe('playground training stream', () => {
     const taken = (await metric(app, 'geul_playground_steps_total')) - before;
     assert.ok(taken < 5000, `stopped after ${taken} of 5000 steps`);
   });
+
+  test('one run per client: a second run from the same client stops the first', async () => {
+    const address = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const open = () => fetch(`${address}/v1/playground/train`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ steps: 5000, every: 5, grid: 8 }),
+    });
+    const first = await open();
+    const reader = (first.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!text.includes('"step"')) text += new TextDecoder().decode((await reader.read()).value);
+    const second = await open();
+    assert.equal(second.status, 200);
+    // The first stream ends, told why, while the second one trains.
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    const last = events(text).at(-1) as Event & { stopped?: string };
+    assert.match(last.stopped ?? '', /newer run/);
+    assert.equal(await metric(app, 'geul_playground_runs'), 1);
+    await second.body?.cancel();
+    for (let i = 0; i < 200 && (await metric(app, 'geul_playground_runs')) > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(await metric(app, 'geul_playground_runs'), 0);
+  });
+});
+
+test('the playground needs the tasks scope when auth is on', async () => {
+  const keys = new KeyStore(':memory:');
+  const tasks = keys.create({ name: 'tasks', scopes: ['tasks'] }).key;
+  const jobs = keys.create({ name: 'jobs', scopes: ['jobs'] }).key;
+  const app = await buildServer(serverConfig({ auth: 'required' }), { keys });
+  try {
+    const body = { steps: 5, every: 5, grid: 8 };
+    assert.equal((await post(app, '/v1/playground/train', body)).status, 401);
+    assert.equal((await post(app, '/v1/playground/train', body, { authorization: `Bearer ${jobs}` })).status, 403);
+    const res = await post(app, '/v1/playground/train', body, { authorization: `Bearer ${tasks}` });
+    assert.equal(res.status, 200, res.body);
+    assert.equal(events(res.body).at(-1)?.done, true);
+  } finally {
+    await app.close();
+    keys.close();
+  }
 });

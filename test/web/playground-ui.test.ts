@@ -88,7 +88,7 @@ describe('neural-network playground in Chromium', { skip: browserSkip() }, () =>
     await page.fill('#pg-steps', '50');
     await page.getByRole('button', { name: 'Start' }).click();
     await page.getByTestId('pg-verdict').waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     assert.ok(overflow <= 0, `the page is ${overflow} px wider than the phone`);
     const box = await page.getByTestId('boundary').boundingBox();
     assert.ok(box && box.width > 200 && box.x + box.width <= 390, JSON.stringify(box));
