@@ -77,6 +77,11 @@ describe('neural-network playground in Chromium', { skip: browserSkip() }, () =>
     assert.ok(step > 0 && step < 5000, stoppedAt);
     assert.equal(await page.getByTestId('pg-verdict').count(), 0, 'a stopped run gets no verdict');
     await screenshot(page, 'playground-stopped');
+    // The setup is in the address, so a reload (or a shared link) brings it back.
+    assert.match(page.url(), /dataset=spirals/);
+    await page.reload();
+    assert.equal(await page.locator('#pg-dataset').inputValue(), 'spirals');
+    assert.equal(await page.locator('#pg-steps').inputValue(), '5000');
     assert.deepEqual(problems, []);
     await page.context().close();
   });

@@ -27,6 +27,23 @@ const DEFAULTS: Settings = { dataset: 'xor', model: 'mlp', layers: 2, width: 8, 
 const SOLVED = 0.95;
 const EMPTY: Curve = { steps: [], loss: [], accuracy: [] };
 
+/** The settings in the address (so a setup can be shared as a link), over the defaults; unknown or bad values ignored. */
+function fromUrl(): Settings {
+  const out: Record<string, unknown> = { ...DEFAULTS };
+  for (const [key, value] of new URLSearchParams(location.search)) {
+    const fallback = (DEFAULTS as unknown as Record<string, unknown>)[key];
+    if (typeof fallback === 'number' && Number.isFinite(Number(value)) && value !== '') out[key] = Number(value);
+    else if (typeof fallback === 'string') out[key] = value;
+  }
+  return out as unknown as Settings;
+}
+
+function toUrl(s: Settings): void {
+  const changed = Object.entries(s).filter(([k, v]) => (DEFAULTS as unknown as Record<string, unknown>)[k] !== v);
+  const query = new URLSearchParams(changed.map(([k, v]) => [k, String(v)])).toString();
+  history.replaceState(history.state, '', `${location.pathname}${query ? `?${query}` : ''}`);
+}
+
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 
 function NumberField({ id, label, value, min, max, step, disabled, onChange }: { id: string; label: string; value: number; min: number; max: number; step?: number | 'any'; disabled?: boolean; onChange(v: number): void }) {
@@ -57,7 +74,7 @@ function verdict(s: Settings, report: Report): string {
 }
 
 export function PlaygroundPage() {
-  const [s, setS] = useState<Settings>(DEFAULTS);
+  const [s, setS] = useState<Settings>(fromUrl);
   const [points, setPoints] = useState<{ x: number[]; y: number[] } | null>(null);
   const [report, setReport] = useState<Report | null>(null);
   const [curve, setCurve] = useState<Curve>(EMPTY);
@@ -66,6 +83,7 @@ export function PlaygroundPage() {
   const run = useRef<AbortController | null>(null);
   const set = <K extends keyof Settings>(key: K) => (value: Settings[K]) => setS((old) => ({ ...old, [key]: value }));
 
+  useEffect(() => toUrl(s), [s]);
   // Leaving the page closes the stream, which stops the run on the server.
   useEffect(() => () => run.current?.abort(), []);
 
