@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/server/app.js';
+import { PLAYGROUND_MAX_RUNS } from '../../src/server/routes-playground.js';
 import { KeyStore } from '../../src/store/keys.js';
 import { post, serverConfig } from '../helpers/server.js';
 
@@ -135,6 +136,30 @@ describe('playground training stream', () => {
     for (let i = 0; i < 200 && (await metric(app, 'geul_playground_runs')) > 0; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(await metric(app, 'geul_playground_runs'), 0);
   });
+});
+
+test('at most PLAYGROUND_MAX_RUNS runs at once on the server: one more client gets 503 OVERLOADED', async () => {
+  const keys = new KeyStore(':memory:');
+  const secrets = Array.from({ length: PLAYGROUND_MAX_RUNS + 1 }, (_, i) => keys.create({ name: `k${i}`, scopes: ['tasks'] }).key);
+  const app = await buildServer(serverConfig({ auth: 'required' }), { keys });
+  const stop = new AbortController();
+  try {
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    const open = (key: string) => fetch(`${address}/v1/playground/train`, {
+      method: 'POST', signal: stop.signal, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ steps: 5000, every: 1000, grid: 8 }),
+    });
+    const running = [];
+    for (const key of secrets.slice(0, PLAYGROUND_MAX_RUNS)) running.push(await open(key));
+    assert.deepEqual(running.map((r) => r.status), running.map(() => 200));
+    const refused = await open(secrets[PLAYGROUND_MAX_RUNS]);
+    assert.equal(refused.status, 503);
+    assert.equal(((await refused.json()) as Event).error?.code, 'OVERLOADED');
+  } finally {
+    stop.abort();
+    await app.close();
+    keys.close();
+  }
 });
 
 test('the playground needs the tasks scope when auth is on', async () => {
