@@ -75,8 +75,8 @@ export function registerPlaygroundRoutes(app: FastifyInstance, ctx: ServerContex
     const spec = specOf(parseWith(PlaygroundRequest, asObject(request.body), 'body'));
     const client = clientOf(request);
     // One run per client: pressing Start again (or a second tab) replaces the run, as in TensorFlow Playground.
-    const previous = runs.get(client);
-    if (previous) {
+    // (A loop: two requests that waited for the same run must not both start; the check and the claim below are synchronous.)
+    for (let previous = runs.get(client); previous; previous = runs.get(client)) {
       previous.stop.abort();
       await previous.ended;
     }
