@@ -27,6 +27,7 @@ import { registerTaskRoutes } from './routes-tasks.js';
 import { registerJobRoutes } from './routes-jobs.js';
 import { registerKeyRoutes } from './routes-keys.js';
 import { registerWordRoutes } from './routes-words.js';
+import { registerModelRoutes } from './routes-models.js';
 import { WordSets } from './words.js';
 
 export interface ServerDeps {
@@ -157,6 +158,7 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   registerSystemRoutes(app, ctx);
+  registerModelRoutes(app, ctx);
   registerTaskRoutes(app, ctx);
   registerOpenAIRoutes(app, ctx);
   registerLibreTranslateRoutes(app, ctx);
