@@ -55,6 +55,17 @@ export function Home() {
           <p>Nearest neighbours, analogies (A : B = C : ?), the odd one out, and a map of words and their neighbourhoods.</p>
         </li>
       </ul>
+      <h2>Server</h2>
+      <ul class="cards">
+        <li class="card">
+          <a href="/ui/models"><h3>Models</h3></a>
+          <p>Models on disk with their size and precisions; pull one from the Hub with progress, delete one.</p>
+        </li>
+        <li class="card">
+          <a href="/ui/keys"><h3>API keys</h3></a>
+          <p>Create keys (the secret shown once), revoke them, and see each key's usage against its quota (admin).</p>
+        </li>
+      </ul>
     </>
   );
 }
