@@ -115,7 +115,7 @@ describe('models API', () => {
     assert.ok((await list()).some((m) => m.id === 'tiny-bert-embed' && m.cached));
     const res = await del('acme/tiny');
     assert.equal(res.statusCode, 200, res.body);
-    assert.deepEqual({ ...res.json(), freed_bytes: undefined }, { id: 'acme/tiny', object: 'model', deleted: true, revisions: ['main'], freed_bytes: undefined });
+    assert.deepEqual({ ...(res.json() as Record<string, unknown>), freed_bytes: undefined }, { id: 'acme/tiny', object: 'model', deleted: true, revisions: ['main'], freed_bytes: undefined });
     assert.ok(res.json().freed_bytes > 120_000);
     assert.ok(!existsSync(join(cacheDir, 'acme', 'tiny')));
     assert.ok(!(await list()).some((m) => m.id === 'acme/tiny'));

@@ -47,6 +47,8 @@ describe('API keys page in Chromium', { skip: browserSkip() }, () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signIn(page, root);
     await page.locator('tr[data-key="root"]').waitFor();
+    assert.match(await page.locator('tr[data-key="root"] th').textContent() ?? '', /\(signed in\)/);
+    assert.doesNotMatch(await page.locator('tr[data-key="reader"] th').textContent() ?? '', /signed in/);
 
     await page.fill('#key-name', 'ci');
     await page.check('input[name="scope"][value="tasks"]');

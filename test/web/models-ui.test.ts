@@ -54,8 +54,8 @@ describe('models page in Chromium', { skip: browserSkip() }, () => {
     const bars = page.locator('.downloads progress');
     const weights = page.locator('progress[id="dl-onnx/model_quantized.onnx"]');
     assert.equal(await weights.getAttribute('max'), '900000');
-    assert.equal(await weights.evaluate((p) => (p as HTMLProgressElement).value), 900_000);
-    for (const bar of await bars.all()) assert.equal(await bar.evaluate((p) => (p as HTMLProgressElement).value === (p as HTMLProgressElement).max), true);
+    assert.equal(await weights.evaluate((p) => (p as unknown as { value: number }).value), 900_000);
+    for (const bar of await bars.all()) assert.equal(await bar.evaluate((p) => { const b = p as unknown as { value: number; max: number }; return b.value === b.max; }), true);
     assert.equal(await page.locator('progress[id="dl-onnx/model.onnx"]').count(), 0, 'only the chosen precision');
 
     const row = page.locator('tr[data-model="acme/tiny"]');

@@ -1,6 +1,6 @@
 // API keys (admin): create one (its secret shown once, with a copy button), list them, revoke, usage against quota.
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, deleteJson, getJson, postJson } from '../api';
+import { ApiError, currentKey, deleteJson, getJson, postJson } from '../api';
 import { ErrorBox } from '../components/error-box';
 import { useGet } from '../use-api';
 
@@ -173,7 +173,7 @@ export function KeysPage() {
               <tbody>
                 {list.map((k) => (
                   <tr data-key={k.name} class={k.revoked_at !== null ? 'revoked' : undefined}>
-                    <th scope="row">{k.name} <small class="id">{k.id}</small></th>
+                    <th scope="row">{k.name}{currentKey()?.startsWith(`geul_${k.id}_`) && <small> (signed in)</small>} <small class="id">{k.id}</small></th>
                     <td>{k.scopes.join(', ')}</td>
                     <td>{k.rate ? `${k.rate.count}/${period(k.rate.period_s)}` : '—'}</td>
                     <td><UsageCell k={k} /></td>

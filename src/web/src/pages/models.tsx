@@ -22,7 +22,7 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
 }
 
-function Pull({ onPulled }: { onPulled(): void }) {
+function Pull({ onPulled, offered }: { onPulled(): void; offered: string[] | null }) {
   const [id, setId] = useState('');
   const [dtype, setDtype] = useState('auto');
   const [files, setFiles] = useState<FileProgress[]>([]);
@@ -84,6 +84,9 @@ function Pull({ onPulled }: { onPulled(): void }) {
           Pulled <strong>{state.done.id}</strong> ({state.done.dtype}): {state.done.files.length} files, {formatBytes(state.done.total_size)}
           {' '}({formatBytes(state.done.downloaded_bytes)} downloaded, {state.done.files.filter((f) => !f.downloaded).length} already cached).
         </p>
+      )}
+      {state.done && offered && !offered.includes(state.done.id) && (
+        <p class="notice">It is in the cache, but this server serves only its configured models: start it with <code>--allow-hub-models</code>, or make it a task default with <code>--default</code>, to use it.</p>
       )}
       {state.error !== undefined && <ErrorBox error={state.error} />}
     </form>
@@ -156,7 +159,7 @@ export function ModelsPage() {
           <ul>{missing.map((m) => <li><code>{m.id}</code> <small>({m.default_for.length > 0 ? `default for ${m.default_for.join(', ')}` : m.tasks.join(', ')})</small></li>)}</ul>
         </section>
       )}
-      <Pull onPulled={models.reload} />
+      <Pull onPulled={models.reload} offered={models.loading || !models.data ? null : all.map((m) => m.id)} />
     </>
   );
 }
