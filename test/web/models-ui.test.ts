@@ -66,8 +66,11 @@ describe('models page in Chromium', { skip: browserSkip() }, () => {
     assert.match(text, /q8/);
     await screenshot(page, 'models');
 
+    // The confirmation puts the focus on Cancel; Escape backs out and keeps the model.
     await row.getByRole('button', { name: 'Delete' }).click();
-    await row.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal(await page.evaluate<string>('document.activeElement?.textContent ?? ""'), 'Cancel');
+    await page.keyboard.press('Escape');
+    await row.getByRole('button', { name: 'Yes, delete' }).waitFor({ state: 'detached' });
     assert.ok(existsSync(join(cacheDir, 'acme', 'tiny')), 'cancel keeps it');
     await row.getByRole('button', { name: 'Delete' }).click();
     await row.getByText('from the cache?').waitFor();

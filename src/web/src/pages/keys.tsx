@@ -1,6 +1,7 @@
 // API keys (admin): create one (its secret shown once, with a copy button), list them, revoke, usage against quota.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, currentKey, deleteJson, getJson, postJson } from '../api';
+import { Confirm } from '../components/confirm';
 import { ErrorBox } from '../components/error-box';
 import { useGet } from '../use-api';
 
@@ -143,12 +144,8 @@ function Revoke({ k, onRevoked }: { k: Key; onRevoked(): void }) {
   };
   if (!asking) return <button type="button" class="secondary" onClick={() => setAsking(true)}>Revoke</button>;
   return (
-    <div class="confirm" role="group" aria-label={`Revoke ${k.name}?`}>
-      <span>Revoke “{k.name}”? Requests with it fail at once, on every server sharing the key store.</span>
-      <button type="button" disabled={state.busy} onClick={() => void revoke()}>Yes, revoke</button>
-      <button type="button" class="secondary" onClick={() => setAsking(false)}>Cancel</button>
-      {state.error !== undefined && <ErrorBox error={state.error} />}
-    </div>
+    <Confirm question={`Revoke “${k.name}”? Requests with it fail at once, on every server sharing the key store.`} yes="Yes, revoke" busy={state.busy} error={state.error}
+      onYes={() => void revoke()} onCancel={() => setAsking(false)} />
   );
 }
 

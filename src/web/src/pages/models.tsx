@@ -1,6 +1,7 @@
 // Models: what the server offers with size, dtypes and cached state; pull a hub model with per-file progress; delete.
 import { useRef, useState } from 'preact/hooks';
 import { ApiError, deleteJson, postStream } from '../api';
+import { Confirm } from '../components/confirm';
 import { ErrorBox } from '../components/error-box';
 import { useGet } from '../use-api';
 
@@ -109,12 +110,8 @@ function DeleteButton({ model, onDeleted }: { model: Model; onDeleted(): void })
   };
   if (!asking) return <button type="button" class="secondary" onClick={() => setAsking(true)}>Delete</button>;
   return (
-    <div class="confirm" role="group" aria-label={`Delete ${model.id}?`}>
-      <span>Delete {model.id} ({formatBytes(model.size)}) from the cache?</span>
-      <button type="button" disabled={state.busy} onClick={() => void remove()}>Yes, delete</button>
-      <button type="button" class="secondary" onClick={() => setAsking(false)}>Cancel</button>
-      {state.error !== undefined && <ErrorBox error={state.error} />}
-    </div>
+    <Confirm question={`Delete ${model.id} (${formatBytes(model.size)}) from the cache?`} yes="Yes, delete" busy={state.busy} error={state.error}
+      onYes={() => void remove()} onCancel={() => setAsking(false)} />
   );
 }
 
