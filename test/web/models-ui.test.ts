@@ -49,7 +49,7 @@ describe('models page in Chromium', { skip: browserSkip() }, () => {
 
     await page.fill('#pull-id', 'acme/tiny');
     await page.selectOption('#pull-dtype', 'q8');
-    await page.getByRole('button', { name: 'Pull' }).click();
+    await page.getByRole('button', { name: 'Pull', exact: true }).click();
     await page.getByText('Pulled acme/tiny').waitFor();
     const bars = page.locator('.downloads progress');
     const weights = page.locator('progress[id="dl-onnx/model_quantized.onnx"]');
@@ -68,7 +68,7 @@ describe('models page in Chromium', { skip: browserSkip() }, () => {
 
     // The confirmation puts the focus on Cancel; Escape backs out and keeps the model.
     await row.getByRole('button', { name: 'Delete' }).click();
-    assert.equal(await page.evaluate<string>('document.activeElement?.textContent ?? ""'), 'Cancel');
+    await page.waitForFunction('document.activeElement?.textContent === "Cancel"');
     await page.keyboard.press('Escape');
     await row.getByRole('button', { name: 'Yes, delete' }).waitFor({ state: 'detached' });
     assert.ok(existsSync(join(cacheDir, 'acme', 'tiny')), 'cancel keeps it');
@@ -85,7 +85,7 @@ describe('models page in Chromium', { skip: browserSkip() }, () => {
     const { page } = await newPage(browser);
     await page.goto(`${base}/ui/models`);
     await page.fill('#pull-id', 'acme/nothing');
-    await page.getByRole('button', { name: 'Pull' }).click();
+    await page.getByRole('button', { name: 'Pull', exact: true }).click();
     const alert = page.locator('.pull [role="alert"]');
     await alert.waitFor();
     assert.match(await alert.textContent() ?? '', /acme\/nothing.*was not found.*MODEL_NOT_FOUND/);
@@ -103,8 +103,12 @@ describe('models page offline, nothing cached', { skip: browserSkip() }, () => {
       await page.goto(`${url}/ui/models`);
       await page.getByText('No model is on disk yet').waitFor();
       await page.getByText('Offered but not on disk').waitFor();
+      // Each missing model's button fills in the pull form and moves the focus there.
+      await page.getByRole('button', { name: 'Pull Xenova/gpt2' }).click();
+      assert.equal(await page.inputValue('#pull-id'), 'Xenova/gpt2');
+      await page.waitForFunction('document.activeElement?.id === "pull-id"');
       await page.fill('#pull-id', 'acme/tiny');
-      await page.getByRole('button', { name: 'Pull' }).click();
+      await page.getByRole('button', { name: 'Pull', exact: true }).click();
       const alert = page.locator('.pull [role="alert"]');
       await alert.waitFor();
       assert.match(await alert.textContent() ?? '', /Offline mode.*OFFLINE_NOT_CACHED/);

@@ -23,8 +23,7 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
 }
 
-function Pull({ onPulled, offered }: { onPulled(): void; offered: string[] | null }) {
-  const [id, setId] = useState('');
+function Pull({ id, setId, onPulled, offered }: { id: string; setId(id: string): void; onPulled(): void; offered: string[] | null }) {
   const [dtype, setDtype] = useState('auto');
   const [files, setFiles] = useState<FileProgress[]>([]);
   const [state, setState] = useState<{ busy: boolean; error?: unknown; done?: PullDone }>({ busy: false });
@@ -120,6 +119,7 @@ export function ModelsPage() {
   const all = models.data?.data ?? [];
   const onDisk = all.filter((m) => m.cached);
   const missing = all.filter((m) => !m.cached);
+  const [pullId, setPullId] = useState('');
   return (
     <>
       <header class="page-head">
@@ -152,11 +152,18 @@ export function ModelsPage() {
       {missing.length > 0 && (
         <section class="notice">
           <h2>Offered but not on disk</h2>
-          <p>These load from the Hub on first use, which fails while the server is offline. Pull them now:</p>
-          <ul>{missing.map((m) => <li><code>{m.id}</code> <small>({m.default_for.length > 0 ? `default for ${m.default_for.join(', ')}` : m.tasks.join(', ')})</small></li>)}</ul>
+          <p>These load from the Hub on first use, which fails while the server is offline. Pull them now (or run <code>geul models pull</code> on the server):</p>
+          <ul>
+            {missing.map((m) => (
+              <li>
+                <code>{m.id}</code> <small>({m.default_for.length > 0 ? `default for ${m.default_for.join(', ')}` : m.tasks.join(', ')})</small>
+                {' '}<button type="button" class="link" aria-label={`Pull ${m.id}`} onClick={() => { setPullId(m.id); document.getElementById('pull-id')?.focus(); }}>pull</button>
+              </li>
+            ))}
+          </ul>
         </section>
       )}
-      <Pull onPulled={models.reload} offered={models.loading || !models.data ? null : all.map((m) => m.id)} />
+      <Pull id={pullId} setId={setPullId} onPulled={models.reload} offered={models.loading || !models.data ? null : all.map((m) => m.id)} />
     </>
   );
 }
