@@ -81,6 +81,23 @@ describe('models page in Chromium', { skip: browserSkip() }, () => {
     await page.context().close();
   });
 
+  test('Stop closes the stream: the page says so and the weights never land', async () => {
+    // The weights answer late, so the pull is still running when Stop is pressed.
+    hub.fault((r) => r.kind === 'resolve' && r.file === 'onnx/model_quantized.onnx', { delayMs: 3000 }, { times: 1 });
+    const { page, problems } = await newPage(browser);
+    await page.goto(`${base}/ui/models`);
+    await page.fill('#pull-id', 'acme/tiny');
+    await page.selectOption('#pull-dtype', 'q8');
+    await page.getByRole('button', { name: 'Pull', exact: true }).click();
+    await page.locator('progress[id="dl-config.json"]').waitFor();
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByText('Stopped.').waitFor();
+    assert.equal(await page.getByText('Pulled acme/tiny').count(), 0);
+    assert.ok(!existsSync(join(cacheDir, 'acme', 'tiny', 'main', 'onnx', 'model_quantized.onnx')));
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+
   test('a model the hub does not have is an error in words', async () => {
     const { page } = await newPage(browser);
     await page.goto(`${base}/ui/models`);

@@ -1,5 +1,5 @@
 // Models: what the server offers with size, dtypes and cached state; pull a hub model with per-file progress; delete.
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, deleteJson, postStream } from '../api';
 import { Confirm } from '../components/confirm';
 import { ErrorBox } from '../components/error-box';
@@ -26,8 +26,10 @@ export function formatBytes(bytes: number): string {
 function Pull({ id, setId, onPulled, offered }: { id: string; setId(id: string): void; onPulled(): void; offered: string[] | null }) {
   const [dtype, setDtype] = useState('auto');
   const [files, setFiles] = useState<FileProgress[]>([]);
-  const [state, setState] = useState<{ busy: boolean; error?: unknown; done?: PullDone }>({ busy: false });
+  const [state, setState] = useState<{ busy: boolean; error?: unknown; done?: PullDone; stopped?: boolean }>({ busy: false });
   const controller = useRef<AbortController | null>(null);
+  // Leaving the page closes the stream, which stops the download on the server.
+  useEffect(() => () => controller.current?.abort(), []);
 
   const pull = async () => {
     const abort = new AbortController();
@@ -47,7 +49,7 @@ function Pull({ id, setId, onPulled, offered }: { id: string; setId(id: string):
       }
       setState({ busy: false, error: new ApiError(0, 'NETWORK', 'The pull stream ended before the server said it was done') });
     } catch (error) {
-      setState({ busy: false, error: abort.signal.aborted ? undefined : error });
+      setState(abort.signal.aborted ? { busy: false, stopped: true } : { busy: false, error });
     } finally {
       controller.current = null;
     }
@@ -88,6 +90,7 @@ function Pull({ id, setId, onPulled, offered }: { id: string; setId(id: string):
       {state.done && offered && !offered.includes(state.done.id) && (
         <p class="notice">It is in the cache, but this server serves only its configured models: start it with <code>--allow-hub-models</code>, or make it a task default with <code>--default</code>, to use it.</p>
       )}
+      {state.stopped && <p role="status">Stopped. Files that finished stay in the cache; pulling again fetches only the rest.</p>}
       {state.error !== undefined && <ErrorBox error={state.error} />}
     </form>
   );
