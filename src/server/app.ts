@@ -28,6 +28,7 @@ import { registerJobRoutes } from './routes-jobs.js';
 import { registerKeyRoutes } from './routes-keys.js';
 import { registerWordRoutes } from './routes-words.js';
 import { registerPlaygroundRoutes } from './routes-playground.js';
+import { registerModelRoutes } from './routes-models.js';
 import { WordSets } from './words.js';
 
 export interface ServerDeps {
@@ -158,6 +159,7 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   registerSystemRoutes(app, ctx);
+  registerModelRoutes(app, ctx);
   registerTaskRoutes(app, ctx);
   registerOpenAIRoutes(app, ctx);
   registerLibreTranslateRoutes(app, ctx);

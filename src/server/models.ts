@@ -17,7 +17,7 @@ export interface ServedModel {
 }
 
 /** Guesses a model's tasks from config.json, by the same rules model loading applies. */
-function guessTasks(dir: string): string[] {
+export function guessTasks(dir: string): string[] {
   try {
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as KindConfig;
     const kinds = servableKinds(config);
@@ -79,6 +79,14 @@ export class ModelCatalog {
     if (parseModelRef(name).kind === 'local') throw geulError('INVALID_MODEL_ID', { model: name, detail: 'local paths are not accepted over HTTP' });
     if (!this.config.server.allowHubModels) throw geulError('MODEL_NOT_FOUND', { model: name, where: ' on this server (see GET /v1/models)' });
     return name;
+  }
+
+  /**
+   * What a listed name refers to: a --models folder's path, an operator default's reference (hub id or path), or the
+   * name itself (a hub id). Server-side only: the listing shows sizes from it, never the path.
+   */
+  reference(name: string): string {
+    return this.local.get(name) ?? Object.values(this.defaults).find((ref) => this.publicName(ref) === name) ?? name;
   }
 
   /** The folder of a --models model by its name (training jobs take their base checkpoint or tokenizer from it). */

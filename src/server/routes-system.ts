@@ -1,4 +1,4 @@
-// Operational routes: liveness, readiness, Prometheus metrics, the model list and translation languages.
+// Operational routes: liveness, readiness, Prometheus metrics and translation languages (the model list: routes-models.ts).
 import type { FastifyInstance } from 'fastify';
 import { Type } from '../core/schema.js';
 import { TASKS } from '../tasks/registry.js';
@@ -30,23 +30,6 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: ServerContext): 
     schema: { summary: 'Prometheus metrics (text exposition format)', tags: ['system'], response: { 200: Type.String(), 401: ErrorBody, 403: ErrorBody } },
     preHandler: ctx.requireScope('admin'),
   }, async (_request, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(ctx.metrics.render()));
-
-  app.get('/v1/models', {
-    schema: {
-      summary: 'Models this server offers and the tasks they serve', tags: ['system'],
-      response: {
-        200: Type.Object({
-          object: Type.Literal('list'),
-          data: Type.Array(Type.Object({ id: Type.String(), object: Type.Literal('model'), owned_by: Type.String(), tasks: Type.Array(Type.String()), default_for: Type.Array(Type.String()) })),
-        }),
-        ...errorResponses,
-      },
-    },
-    preHandler: ctx.requireScope('tasks'),
-  }, async () => ({
-    object: 'list' as const,
-    data: ctx.inference.catalog.list().map((m) => ({ id: m.id, object: 'model' as const, owned_by: 'geul', tasks: m.tasks, default_for: m.defaultFor })),
-  }));
 
   app.get('/v1/languages', {
     schema: {

@@ -98,3 +98,8 @@ export async function* postStream(path: string, body: unknown, signal: AbortSign
     }
   }
 }
+
+export async function deleteJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  const res = await send(path, { method: 'DELETE', headers: headers(false), signal });
+  return (await res.json()) as T;
+}

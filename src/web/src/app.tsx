@@ -3,6 +3,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { LocationProvider, Route, Router, lazy } from 'preact-iso';
 import { currentKey, onKeyChange, setKey } from './api';
 import { Home } from './pages/home';
+import { KeysPage } from './pages/keys';
+import { ModelsPage } from './pages/models';
 import { TaskPage } from './pages/task-page';
 import { useTasks } from './use-api';
 
@@ -40,6 +42,8 @@ function Nav() {
       {(tasks.data?.data ?? []).map((t) => <a href={`/ui/tasks/${t.id}`}>{t.id}</a>)}
       <a href="/ui/words">word vectors</a>
       <a href="/ui/playground">neural networks</a>
+      <a href="/ui/models">models</a>
+      <a href="/ui/keys">API keys</a>
     </nav>
   );
 }
@@ -69,6 +73,8 @@ export function App() {
           <Route path="/ui/tasks/:id" component={TaskPage} />
           <Route path="/ui/words" component={WordsPage} />
           <Route path="/ui/playground" component={PlaygroundPage} />
+          <Route path="/ui/models" component={ModelsPage} />
+          <Route path="/ui/keys" component={KeysPage} />
           <Route default component={NotFound} />
         </Router>
       </main>

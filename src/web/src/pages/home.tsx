@@ -59,6 +59,17 @@ export function Home() {
           <p>A perceptron and an MLP learning XOR, circles, spirals and moons live: the decision boundary and the loss as they train.</p>
         </li>
       </ul>
+      <h2>Server</h2>
+      <ul class="cards">
+        <li class="card">
+          <a href="/ui/models"><h3>Models</h3></a>
+          <p>Models on disk with their size and precisions; pull one from the Hub with progress, delete one.</p>
+        </li>
+        <li class="card">
+          <a href="/ui/keys"><h3>API keys</h3></a>
+          <p>Create keys (the secret shown once), revoke them, and see each key's usage against its quota (admin).</p>
+        </li>
+      </ul>
     </>
   );
 }
