@@ -5,6 +5,7 @@ import { TASKS } from '../tasks/registry.js';
 import { ErrorBody } from './errors.js';
 import { errorResponses } from './admit.js';
 import type { ServerContext } from './context.js';
+import { callerOf } from './routes-files.js';
 import { translationLanguages } from './routes-libretranslate.js';
 
 export function registerSystemRoutes(app: FastifyInstance, ctx: ServerContext): void {
@@ -43,10 +44,14 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: ServerContext): 
       },
     },
     preHandler: ctx.requireScope('tasks'),
-  }, async () => ({
-    object: 'list' as const,
-    data: ctx.inference.catalog.list().map((m) => ({ id: m.id, object: 'model' as const, owned_by: 'geul', tasks: m.tasks, default_for: m.defaultFor })),
-  }));
+  }, async (request) => {
+    // Models that training jobs produced show without a restart, each to its owner (and admins) only.
+    await ctx.inference.catalog.refresh();
+    return {
+      object: 'list' as const,
+      data: ctx.inference.catalog.list(callerOf(ctx, request)).map((m) => ({ id: m.id, object: 'model' as const, owned_by: m.owner ?? 'geul', tasks: m.tasks, default_for: m.defaultFor })),
+    };
+  });
 
   app.get('/v1/languages', {
     schema: {
