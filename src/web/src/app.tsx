@@ -8,6 +8,7 @@ import { useTasks } from './use-api';
 
 // The map's libraries (PCA, UMAP, uPlot) are most of the bundle: loaded only when the page is opened.
 const WordsPage = lazy(() => import('./pages/words').then((m) => m.WordsPage));
+const TrainPage = lazy(() => import('./pages/train').then((m) => m.TrainPage));
 
 function SignIn() {
   const [key, setKeyState] = useState(currentKey());
@@ -38,6 +39,7 @@ function Nav() {
       <a href="/ui/">Home</a>
       {(tasks.data?.data ?? []).map((t) => <a href={`/ui/tasks/${t.id}`}>{t.id}</a>)}
       <a href="/ui/words">word vectors</a>
+      <a href="/ui/train">train</a>
     </nav>
   );
 }
@@ -66,6 +68,7 @@ export function App() {
           <Route path="/ui/" component={Home} />
           <Route path="/ui/tasks/:id" component={TaskPage} />
           <Route path="/ui/words" component={WordsPage} />
+          <Route path="/ui/train" component={TrainPage} />
           <Route default component={NotFound} />
         </Router>
       </main>

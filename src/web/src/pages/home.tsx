@@ -54,6 +54,10 @@ export function Home() {
           <a href="/ui/words"><h3>Word vectors</h3></a>
           <p>Nearest neighbours, analogies (A : B = C : ?), the odd one out, and a map of words and their neighbourhoods.</p>
         </li>
+        <li class="card">
+          <a href="/ui/train"><h3>Train &amp; fine-tune</h3></a>
+          <p>Train or fine-tune a text classifier on your data as a job, with live curves; the model joins the model pickers.</p>
+        </li>
       </ul>
     </>
   );
