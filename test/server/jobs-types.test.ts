@@ -86,5 +86,6 @@ test('a succeeded train job on an allowed dataset: its model is in /v1/models an
 
   assert.ok(!((await get('/v1/models', bob)).json().data as { id: string }[]).some((m) => m.id === id), 'another key does not see it');
   const refused = await post(app, '/v1/classify', { inputs: 'a wonderful film', model: id }, auth(bob));
-  assert.ok(refused.status === 404 || refused.status === 400, refused.body);
+  assert.equal(refused.status, 404, refused.body);
+  assert.equal(refused.json().error!.code, 'MODEL_NOT_FOUND');
 });

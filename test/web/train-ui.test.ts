@@ -85,8 +85,8 @@ describe('Train & fine-tune page in Chromium', { skip: browserSkip() }, () => {
     assert.deepEqual(problems, []);
   });
 
-  test('a running job is cancelled from the page; server datasets are offered by name', { timeout: 120_000 }, async () => {
-    const { page, problems } = await newPage(browser);
+  test('at phone width, a running job is cancelled from the page; server datasets are offered by name', { timeout: 120_000 }, async () => {
+    const { page, problems } = await newPage(browser, { width: 390, height: 844 });
     await setUp(page, 2000);
     assert.deepEqual(await page.locator('#train-dataset option').allTextContents(), ['—', 'reviews (server-reviews.tsv)']);
     await page.getByRole('button', { name: 'Start training' }).click();
@@ -95,6 +95,7 @@ describe('Train & fine-tune page in Chromium', { skip: browserSkip() }, () => {
     await page.locator('[data-testid=job-state]', { hasText: 'cancelled' }).waitFor({ timeout: 60_000 });
     assert.equal(await page.getByRole('button', { name: 'Cancel' }).count(), 0, 'no cancel button once it is over');
     await page.locator('.past-jobs td.state-cancelled').first().waitFor();
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'nothing wider than the phone');
     await screenshot(page, 'train-cancelled');
     assert.deepEqual(problems, []);
   });

@@ -74,7 +74,8 @@ export function buildParams(fields: readonly ParamField[], values: Record<string
 
 /** The help line of a field: its description and what the server uses when it is left empty. */
 export function helpOf(field: ParamField): string {
-  const parts = [field.schema.description ?? ''];
+  const description = (field.schema.description ?? '').trim();
+  const parts = [description && !/[.!?]$/.test(description) ? `${description}.` : description];
   if (field.schema.default !== undefined) parts.push(`Default: ${JSON.stringify(field.schema.default)}.`);
   else parts.push('Empty: the model\'s own default.');
   return parts.filter(Boolean).join(' ');

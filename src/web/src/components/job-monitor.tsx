@@ -1,7 +1,7 @@
 // One training job, live: its state, progress with examples/s and ETA, loss and accuracy curves (uPlot, with a
 // smoothing slider) from GET /v1/jobs/:id/events, a cancel button, and at the end the confusion matrix and
 // per-class metrics from the run's metrics.json artifact, with a link to use the model.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { getEvents, getJson, postJson } from '../api';
 import { CurveChart, type Curve } from './curve-chart';
 import { ErrorBox } from './error-box';
@@ -148,6 +148,9 @@ export function JobMonitor({ id, onFinished }: { id: string; onFinished?(): void
   const [job, setJob] = useState<JobInfo | null>(null);
   const [problem, setProblem] = useState<unknown>(null);
   const final = FINAL.includes(live.state);
+  const box = useRef<HTMLElement>(null);
+  // A job just started (or picked from the list) is below the form: bring it into view.
+  useEffect(() => box.current?.scrollIntoView({ block: 'start' }), [id]);
   // The server's ETA (from the job's elapsed time), asked again as progress moves.
   useEffect(() => {
     getJson<JobInfo>(`/v1/jobs/${id}`).then(setJob, setProblem);
@@ -163,7 +166,7 @@ export function JobMonitor({ id, onFinished }: { id: string; onFinished?(): void
   const curves: Curve[][] = [[{ label: 'loss', values: live.loss }], [{ label: 'accuracy', values: live.accuracy }]];
   const percent = live.total ? Math.round((100 * live.step) / live.total) : 0;
   return (
-    <section class="job-monitor" aria-label={`Job ${id}`}>
+    <section class="job-monitor" aria-label={`Job ${id}`} ref={box}>
       <h2>Job <code>{id}</code> <span class={`state state-${live.state}`} data-testid="job-state">{live.state}</span></h2>
       <div class="row">
         <progress max={100} value={percent} aria-label="Progress" />
