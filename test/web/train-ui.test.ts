@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { writeToyTsv } from '../jobs/helpers.js';
+import { fixturesDir } from '../helpers/fixtures.js';
 import { browserSkip, launchBrowser, listeningServer, newPage, screenshot } from '../helpers/browser.js';
 import { serverConfig } from '../helpers/server.js';
 
@@ -21,7 +22,7 @@ describe('Train & fine-tune page in Chromium', { skip: browserSkip() }, () => {
   before(async () => {
     writeToyTsv(join(dir, 'toy.tsv'));
     writeToyTsv(join(dir, 'server-reviews.tsv'), 40);
-    ({ app, url: base } = await listeningServer(serverConfig({ datasets: { reviews: join(dir, 'server-reviews.tsv') } })));
+    ({ app, url: base } = await listeningServer(serverConfig({ modelsDir: await fixturesDir(), datasets: { reviews: join(dir, 'server-reviews.tsv') } })));
     browser = await launchBrowser();
   });
   after(async () => {
@@ -68,6 +69,7 @@ describe('Train & fine-tune page in Chromium', { skip: browserSkip() }, () => {
     assert.equal(cells.length, 4, 'a 2 × 2 matrix for two labels');
     assert.ok(cells.reduce((a, b) => a + b, 0) > 0);
     assert.deepEqual((await page.locator('.per-class tbody th').allTextContents()).sort(), ['negative', 'positive']);
+    assert.equal(await page.locator('.epochs tbody tr').count(), 3, 'validation after each of the 3 epochs');
     assert.match(await page.getByTestId('final-accuracy').textContent() ?? '', /^[01]\.\d{3}$/);
     assert.ok(await page.locator('.past-jobs td.state-succeeded').count() >= 1, 'the job is in the list of past jobs');
     await screenshot(page, 'train');
@@ -95,8 +97,16 @@ describe('Train & fine-tune page in Chromium', { skip: browserSkip() }, () => {
     await page.locator('[data-testid=job-state]', { hasText: 'cancelled' }).waitFor({ timeout: 60_000 });
     assert.equal(await page.getByRole('button', { name: 'Cancel' }).count(), 0, 'no cancel button once it is over');
     await page.locator('.past-jobs td.state-cancelled').first().waitFor();
-    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'nothing wider than the phone');
+    assert.ok(Number(await page.evaluate('document.documentElement.scrollWidth')) <= 390, 'nothing wider than the phone');
     await screenshot(page, 'train-cancelled');
+
+    // Fine-tuning starts from a model of the server's catalog; its own hyper-parameters come from its schema.
+    await page.selectOption('#train-type', 'finetune');
+    await page.locator('#train-model option', { hasText: 'tiny-bert-mlm' }).waitFor({ state: 'attached' });
+    const bases = await page.locator('#train-model option').allTextContents();
+    assert.ok(!bases.includes('tiny-gpt2'), `only encoders are offered as a base: ${bases.join(', ')}`);
+    await page.locator('details.options summary', { hasText: /^optim$/ }).click();
+    assert.match(await page.getAttribute('#param-optim-lr', 'placeholder') ?? '', /^default: /);
     assert.deepEqual(problems, []);
   });
 });

@@ -33,12 +33,14 @@ interface Live {
   loss: number[];
   accuracy: number[];
   speed?: number;
+  /** Validation after each epoch (training and fine-tuning). */
+  epochs: { epoch: number; valid_loss: number; valid_accuracy: number; valid_f1_macro: number }[];
   logs: string[];
   error?: { code: string; message: string };
 }
 
 function useJobEvents(id: string): Live {
-  const [live, setLive] = useState<Live>({ state: 'queued', step: 0, total: null, steps: [], loss: [], accuracy: [], logs: [] });
+  const [live, setLive] = useState<Live>({ state: 'queued', step: 0, total: null, steps: [], loss: [], accuracy: [], epochs: [], logs: [] });
   useEffect(() => {
     const controller = new AbortController();
     const run = async () => {
@@ -47,7 +49,7 @@ function useJobEvents(id: string): Live {
       // The stream replays the history, then follows; after a dropped connection it goes on from the last id.
       while (!ended && !controller.signal.aborted) {
         try {
-          const batch: Live = { state: '', step: -1, total: null, steps: [], loss: [], accuracy: [], logs: [] };
+          const batch: Live = { state: '', step: -1, total: null, steps: [], loss: [], accuracy: [], epochs: [], logs: [] };
           for await (const e of getEvents(`/v1/jobs/${id}/events`, after, controller.signal)) {
             after = e.id;
             const d = e.data;
@@ -63,6 +65,8 @@ function useJobEvents(id: string): Live {
               batch.loss.push(d.loss);
               batch.accuracy.push(Number(d.accuracy));
               if (typeof d.examples_per_s === 'number') batch.speed = d.examples_per_s;
+            } else if (e.event === 'metrics' && typeof d.epoch === 'number' && typeof d.valid_accuracy === 'number') {
+              batch.epochs.push(d as unknown as Live['epochs'][number]);
             } else if (e.event === 'log') batch.logs.push(String(d.message));
             merge(batch);
           }
@@ -78,9 +82,9 @@ function useJobEvents(id: string): Live {
       setLive((l) => ({
         state: b.state || l.state, step: b.step >= 0 ? b.step : l.step, total: b.total ?? l.total,
         steps: [...l.steps, ...b.steps], loss: [...l.loss, ...b.loss], accuracy: [...l.accuracy, ...b.accuracy],
-        speed: b.speed ?? l.speed, logs: [...l.logs, ...b.logs].slice(-50), error: b.error ?? l.error,
+        speed: b.speed ?? l.speed, epochs: [...l.epochs, ...b.epochs], logs: [...l.logs, ...b.logs].slice(-50), error: b.error ?? l.error,
       }));
-      b.state = ''; b.step = -1; b.total = null; b.steps = []; b.loss = []; b.accuracy = []; b.logs = []; b.speed = undefined; b.error = undefined;
+      b.state = ''; b.step = -1; b.total = null; b.steps = []; b.loss = []; b.accuracy = []; b.epochs = []; b.logs = []; b.speed = undefined; b.error = undefined;
     };
     void run();
     return () => controller.abort();
@@ -185,6 +189,16 @@ export function JobMonitor({ id, onFinished }: { id: string; onFinished?(): void
         <div class="curves">
           <CurveChart title="Loss" steps={live.steps} curves={curves[0]!} smoothing={smoothing} />
           <CurveChart title="Accuracy (training batches)" steps={live.steps} curves={curves[1]!} smoothing={smoothing} />
+        </div>
+      )}
+      {live.epochs.length > 0 && (
+        <div class="table-wrap">
+          <table class="results epochs" aria-label="Validation after each epoch">
+            <thead><tr><th class="num">epoch</th><th class="num">validation loss</th><th class="num">validation accuracy</th><th class="num">macro F1</th></tr></thead>
+            <tbody>{live.epochs.map((e) => (
+              <tr><td class="num">{e.epoch}</td><td class="num">{e.valid_loss.toFixed(4)}</td><td class="num">{e.valid_accuracy.toFixed(3)}</td><td class="num">{e.valid_f1_macro.toFixed(3)}</td></tr>
+            ))}</tbody>
+          </table>
         </div>
       )}
       {live.state === 'succeeded' && <Results id={id} />}

@@ -12,6 +12,8 @@ interface Dataset { name: string; filename: string; bytes: number | null }
 interface Uploaded { id: string; filename: string; bytes: number }
 interface Model { id: string; tasks: string[] }
 
+const ENCODER_TASKS = ['fill-mask', 'embeddings', 'classify'];
+
 function DataPicker({ value, onChange }: { value: string; onChange(value: string, label: string): void }) {
   const datasets = useGet<{ data: Dataset[] }>('/v1/datasets');
   const [uploading, setUploading] = useState(false);
@@ -90,7 +92,9 @@ function Setup({ types, onStarted }: { types: JobTypeInfo[]; onStarted(job: JobI
   const type = types.find((t) => t.id === typeId)!;
   const modelField = typeId === 'train' ? 'model.name' : 'model.base';
   const fields = paramFields(type, [modelField]);
-  const names = typeId === 'train' ? enumAt(type, 'model.name').map(String) : (models.data?.data ?? []).map((m) => m.id);
+  // A fine-tuning base is an encoder: the catalog's models that embed, fill masks or classify.
+  const names = typeId === 'train' ? enumAt(type, 'model.name').map(String)
+    : (models.data?.data ?? []).filter((m) => m.tasks.some((t) => ENCODER_TASKS.includes(t))).map((m) => m.id);
   const start = async (e: Event) => {
     e.preventDefault();
     if (!data.value) return setProblem(new Error('Choose the training data first: upload a file or pick a server dataset.'));
