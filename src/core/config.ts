@@ -66,6 +66,12 @@ export const ConfigSchema = Type.Object({
       region: Type.String({ minLength: 1, default: 'us-east-1', description: 's3: region' }),
       forcePathStyle: Type.Optional(Type.Boolean({ description: 's3: path-style URLs (default: on when an endpoint is set)' })),
     }, { default: {}, description: 'Artifact storage; S3 credentials come from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, or the AWS default chain), never from the config file' }),
+    // Redis mode (config.redis) only: BullMQ's delivery settings.
+    withWorker: Type.Boolean({ default: false, description: 'Redis mode: this server also processes jobs (geul serve --with-worker); without it it only enqueues' }),
+    lockDurationMs: Type.Integer({ minimum: 100, default: 30_000, description: 'Redis mode: a claimed job\'s lock; the heartbeat renews it, and a worker that stops renewing loses the job to another' }),
+    stalledIntervalMs: Type.Integer({ minimum: 50, default: 30_000, description: 'Redis mode: how often workers look for jobs whose lock expired (their worker died) and re-queue them' }),
+    attempts: Type.Integer({ minimum: 1, default: 3, description: 'Redis mode: runs of a job whose process died (JOB_PROCESS_DIED) before it fails; other failures are final' }),
+    backoffMs: Type.Integer({ minimum: 0, default: 5000, description: 'Redis mode: first retry delay after a died process (exponential)' }),
   }, { default: {} }),
 });
 

@@ -1,4 +1,4 @@
-// The job queue contract every backend implements (the embedded SQLite one now, BullMQ/Redis later): submit, claim,
+// The job queue contract every backend implements (the embedded SQLite one, BullMQ/Redis with --redis): submit, claim,
 // heartbeat, progress and events, finish, cancel, list with a cursor, get; plus the job record and event shapes.
 
 export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -68,8 +68,11 @@ export interface JobQueue {
   submit(request: SubmitRequest): Promise<JobRecord>;
   /** Takes the oldest queued job whose owner runs fewer than `maxRunningPerOwner`; marks it running. */
   claim(worker: string, options: { maxRunningPerOwner: number }): Promise<JobRecord | undefined>;
-  /** The runner is alive; answers whether a cancel was asked for. */
-  heartbeat(id: string, worker: string): Promise<{ cancelRequested: boolean }>;
+  /**
+   * The runner is alive; answers whether a cancel was asked for, and (`lost`, Redis) whether this runner lost the job:
+   * its lock expired and another worker may run it, so the runner stops its copy without recording an outcome.
+   */
+  heartbeat(id: string, worker: string): Promise<{ cancelRequested: boolean; lost?: boolean }>;
   progress(id: string, step: number, total: number | null): Promise<void>;
   appendEvent(id: string, kind: JobEventKind, data: Record<string, unknown>): Promise<number>;
   finish(id: string, outcome: JobOutcome): Promise<JobRecord | undefined>;
@@ -80,6 +83,11 @@ export interface JobQueue {
   events(id: string, afterEventId: number): Promise<JobEvent[]>;
   /** After a crash: jobs left running go back to the queue (they resume); returns how many. */
   requeueRunning(): Promise<number>;
+  /**
+   * Optional: hands a job this process runs back to the queue at once (a graceful shutdown), so another worker resumes
+   * it; without it the job stays running and the next start re-queues it (embedded mode).
+   */
+  release?(id: string): Promise<void>;
   /** Called after every change of a job (events, state): SSE streams wake up on it. */
   onChange(listener: (jobId: string) => void): () => void;
   close(): Promise<void>;

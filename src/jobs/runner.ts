@@ -2,6 +2,7 @@
 // events recorded in the queue, cancel delivered as an abort message, heartbeats while it runs.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { GeulConfig } from '../core/config.js';
 import { siblingWorker } from '../runtime/pool.js';
@@ -28,6 +29,8 @@ interface Running {
   lastStep: number;
   lastMetricsStep: number;
   cancelSent: boolean;
+  /** The queue gave the job to another worker (its lock expired): this copy is stopped and records nothing more. */
+  lost?: boolean;
 }
 
 export class JobRunner {
@@ -95,11 +98,24 @@ export class JobRunner {
 
   private async heartbeat(): Promise<void> {
     try {
-      for (const id of [...this.running.keys()]) if ((await this.queue.heartbeat(id, this.worker)).cancelRequested) this.cancel(id);
+      for (const id of [...this.running.keys()]) {
+        const beat = await this.queue.heartbeat(id, this.worker);
+        if (beat.lost) this.abandon(id);
+        else if (beat.cancelRequested) this.cancel(id);
+      }
     } catch (err) {
       this.onError(err);
     }
     this.tick();
+  }
+
+  /** Stops a job this runner lost (another worker may run it now): its child is killed, its outcome not recorded. */
+  private abandon(id: string): void {
+    const r = this.running.get(id);
+    if (!r || r.lost) return;
+    r.lost = true;
+    r.child.kill('SIGKILL');
+    this.write(r, () => this.queue.appendEvent(id, 'log', { level: 'warning', message: `runner ${this.worker} lost the job's lock (it was paused or cut off for longer than a lock): its copy was stopped`, runner: this.worker }));
   }
 
   /** Queues a write for the job after its earlier ones. */
@@ -113,8 +129,9 @@ export class JobRunner {
     const child = fork(filename, [], { execArgv: [...process.execArgv.filter((a) => !a.startsWith('--inspect')), ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const r: Running = { job, child, writes: Promise.resolve(), lastStep: -Infinity, lastMetricsStep: -Infinity, cancelSent: false };
     this.running.set(job.id, r);
-    this.write(r, () => this.queue.appendEvent(job.id, 'log', { level: 'info', message: `attempt ${job.attempts} started in process ${child.pid}`, pid: child.pid, attempt: job.attempts }));
+    this.write(r, () => this.queue.appendEvent(job.id, 'log', { level: 'info', message: `attempt ${job.attempts} started in process ${child.pid} (runner ${this.worker} on ${hostname()}, pid ${process.pid})`, pid: child.pid, attempt: job.attempts, runner: this.worker, runnerPid: process.pid }));
     child.on('message', (message: ChildMessage) => {
+      if (r.lost) return;
       if (message.type === 'ready') {
         void mkdir(workDir, { recursive: true }).then(() => {
           if (!child.connected) return;
@@ -129,6 +146,13 @@ export class JobRunner {
       // A runner that is closing leaves the job running: the next start re-queues it and it resumes.
       if (this.closed) {
         this.running.delete(job.id);
+        return;
+      }
+      if (r.lost) {
+        void r.writes.then(() => {
+          this.running.delete(job.id);
+          this.tick();
+        });
         return;
       }
       const outcome: JobOutcome = r.finished ?? { state: 'failed', error: { code: 'JOB_PROCESS_DIED', message: `The job process exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})` } };
@@ -168,7 +192,7 @@ export class JobRunner {
   /**
    * Stops taking jobs and ends the running children: each is asked to abort (training writes a checkpoint, a batch
    * stops after its chunk) and killed if it has not exited within `graceMs`. Their jobs stay `running`, so the next
-   * start re-queues them and they resume from there.
+   * start re-queues them and they resume from there; a queue that can (Redis) gets them back at once for another worker.
    */
   async close(graceMs = this.config.server.shutdownTimeoutMs): Promise<void> {
     this.closed = true;
@@ -183,7 +207,7 @@ export class JobRunner {
       });
       if (r.child.connected) r.child.send({ type: 'abort' } satisfies ParentMessage);
       else r.child.kill('SIGKILL');
-    }).then(() => r.writes));
+    }).then(() => r.writes).then(() => this.queue.release?.(r.job.id)).catch(this.onError));
     await Promise.all(exits);
   }
 }

@@ -27,6 +27,7 @@ import { registerTaskRoutes } from './routes-tasks.js';
 import { registerJobRoutes } from './routes-jobs.js';
 import { registerKeyRoutes } from './routes-keys.js';
 import { registerWordRoutes } from './routes-words.js';
+import { registerPlaygroundRoutes } from './routes-playground.js';
 import { WordSets } from './words.js';
 
 export interface ServerDeps {
@@ -162,6 +163,7 @@ export async function buildServer(config: GeulConfig, deps: ServerDeps = {}): Pr
   registerLibreTranslateRoutes(app, ctx);
   registerTeiRoutes(app, ctx);
   registerWordRoutes(app, ctx);
+  registerPlaygroundRoutes(app, ctx);
   await registerJobRoutes(app, ctx);
   registerKeyRoutes(app, ctx);
   if (config.server.ui) await registerUiRoutes(app);

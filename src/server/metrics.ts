@@ -49,6 +49,18 @@ class Histogram {
   }
 }
 
+/** A value set or moved by the code that owns it (one series, no labels). */
+class Gauge {
+  value = 0;
+  constructor(readonly name: string, readonly help: string) {}
+  add(by: number): void {
+    this.value += by;
+  }
+  render(): string[] {
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.value}`];
+  }
+}
+
 const LATENCY = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** The server's metrics; gauges are read from `gauges` at scrape time. */
@@ -59,11 +71,14 @@ export class Metrics {
   readonly modelLoad = new Histogram('geul_model_load_seconds', 'Time to load a model in a worker', [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120]);
   readonly workerRestarts = new Counter('geul_worker_restarts_total', 'Inference workers that died and were replaced');
   readonly rejected = new Counter('geul_rejected_total', 'Requests refused before inference, by reason');
+  readonly playgroundRuns = new Gauge('geul_playground_runs', 'Neural-network playground runs training now');
+  readonly playgroundSteps = new Counter('geul_playground_steps_total', 'Training steps taken by playground runs');
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
 
   constructor(private readonly gauges: () => Record<string, { help: string; value: number }> = () => ({})) {
     this.loopDelay.enable();
     this.workerRestarts.inc({}, 0);
+    this.playgroundSteps.inc({}, 0);
   }
 
   /** Event-loop delay percentiles in milliseconds since start (or the last reset). */
@@ -84,7 +99,7 @@ export class Metrics {
 
   render(): string {
     const lines: string[] = [];
-    for (const m of [this.requests, this.latency, this.batchSize, this.modelLoad, this.workerRestarts, this.rejected]) lines.push(...m.render());
+    for (const m of [this.requests, this.latency, this.batchSize, this.modelLoad, this.workerRestarts, this.rejected, this.playgroundRuns, this.playgroundSteps]) lines.push(...m.render());
     const lag = this.loopLag();
     lines.push('# HELP geul_event_loop_lag_seconds Event-loop delay percentiles', '# TYPE geul_event_loop_lag_seconds gauge');
     lines.push(`geul_event_loop_lag_seconds{quantile="0.5"} ${lag.p50 / 1000}`, `geul_event_loop_lag_seconds{quantile="0.99"} ${lag.p99 / 1000}`);

@@ -54,7 +54,7 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
   });
   app.addHook('onClose', async () => artifacts.close());
   app.log.info({ artifacts: artifacts.description }, 'job artifacts are published to and read from this store');
-  const service = JobService.open(ctx.config, {
+  const service = await JobService.open(ctx.config, {
     onError: (err) => app.log.error({ err }, 'a job runner could not record to the queue'),
     perOwnerLimit: ctx.guard.enabled,
   });

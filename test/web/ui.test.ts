@@ -46,7 +46,7 @@ describe('web UI in Chromium', { skip: browserSkip() }, () => {
     const { page, problems } = await open('/');
     const tasks = (await (await fetch(`${base}/v1/tasks`)).json()) as { data: { id: string }[] };
     await page.locator('.card').first().waitFor();
-    assert.deepEqual(await page.locator('.card h3').allTextContents(), tasks.data.map((t) => t.id));
+    assert.deepEqual(await page.locator('.cards').first().locator('.card h3').allTextContents(), tasks.data.map((t) => t.id));
     assert.match(await page.locator('h1').textContent() ?? '', /geul/);
     assert.equal(await page.locator('.notice').count(), 0, 'every default model loads: no warning');
     await screenshot(page, 'home');

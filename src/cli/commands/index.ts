@@ -11,7 +11,8 @@ import { register as registerFinetune } from './finetune.js';
 import { register as registerPretrain } from './pretrain.js';
 import { register as registerExport } from './export.js';
 import { register as registerJobs } from './jobs.js';
+import { register as registerWorker } from './worker.js';
 
 export type RegisterCommands = (program: Command) => void;
 
-export const COMMAND_MODULES: RegisterCommands[] = [registerTasks, registerModels, registerServe, registerKeys, registerWords, registerTrain, registerFinetune, registerPretrain, registerExport, registerEval, registerJobs];
+export const COMMAND_MODULES: RegisterCommands[] = [registerTasks, registerModels, registerServe, registerKeys, registerWords, registerTrain, registerFinetune, registerPretrain, registerExport, registerEval, registerJobs, registerWorker];

@@ -9,7 +9,7 @@ interface ServeFlags {
   host?: string; port?: string; models?: string; default: string[]; auth?: string; tlsCert?: string; tlsKey?: string;
   workers?: string; corsOrigin: string[]; ui: boolean; allowHubModels?: boolean; queueSize?: string; maxBatch?: string;
   maxTextLength?: string; maxNewTokens?: string; bodyLimit?: string; batchMaxSize?: string; batchMaxWaitMs?: string;
-  vectors: string[]; vectorsLimit?: string;
+  vectors: string[]; vectorsLimit?: string; withWorker?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -63,6 +63,7 @@ export function register(program: Command): void {
     .option('--batch-max-wait-ms <ms>', 'micro-batching: longest wait for company')
     .option('--vectors <name=file>', 'serve a word-vector file under /v1/words as NAME (repeatable; the first is the default; FILE may be hub:owner/name/path)', collect, [])
     .option('--vectors-limit <n>', 'load only the first N words of each --vectors file')
+    .option('--with-worker', 'with --redis: also run jobs in this server (without it, it only enqueues them for `geul worker`)')
     .addHelpText('after', '\nExamples:\n  $ geul serve --models ./models --default embeddings=tiny-bert-embed\n  $ geul serve --host 0.0.0.0 --auth required --tls-cert cert.pem --tls-key key.pem\n  $ geul serve --vectors en=vectors.bin --vectors ko=ko.vec.gz --vectors-limit 400000\n')
     .action(async (flags: ServeFlags, cmd: Command) => {
       const fromFile = configFromCommand(cmd).server;
@@ -76,7 +77,7 @@ export function register(program: Command): void {
         defaults: flags.default.length > 0 ? { ...fromFile.defaults, ...defaults(flags.default) } : undefined,
         vectors: flags.vectors.length > 0 ? { ...fromFile.vectors, ...vectorSets(flags.vectors, flags.vectorsLimit) } : undefined,
       }).filter(([, v]) => v !== undefined));
-      const config = configFromCommand(cmd, { server });
+      const config = configFromCommand(cmd, { server, ...(flags.withWorker && { jobs: { withWorker: true } }) });
       const running = await startServer(config, {}, { handleSignals: true });
       const everywhere = /^(0\.0\.0\.0|\[::\]):/.test(running.bound) ? ', every interface' : '';
       const ui = config.server.ui ? `web UI: ${running.url}/; ` : '';

@@ -8,6 +8,7 @@ import { useTasks } from './use-api';
 
 // The map's libraries (PCA, UMAP, uPlot) are most of the bundle: loaded only when the page is opened.
 const WordsPage = lazy(() => import('./pages/words').then((m) => m.WordsPage));
+const PlaygroundPage = lazy(() => import('./pages/playground').then((m) => m.PlaygroundPage));
 const TrainPage = lazy(() => import('./pages/train').then((m) => m.TrainPage));
 
 function SignIn() {
@@ -39,6 +40,7 @@ function Nav() {
       <a href="/ui/">Home</a>
       {(tasks.data?.data ?? []).map((t) => <a href={`/ui/tasks/${t.id}`}>{t.id}</a>)}
       <a href="/ui/words">word vectors</a>
+      <a href="/ui/playground">neural networks</a>
       <a href="/ui/train">train</a>
     </nav>
   );
@@ -68,6 +70,7 @@ export function App() {
           <Route path="/ui/" component={Home} />
           <Route path="/ui/tasks/:id" component={TaskPage} />
           <Route path="/ui/words" component={WordsPage} />
+          <Route path="/ui/playground" component={PlaygroundPage} />
           <Route path="/ui/train" component={TrainPage} />
           <Route default component={NotFound} />
         </Router>

@@ -1,0 +1,173 @@
+// The Lua scripts behind the Redis job records: each state change, its indexes, owner counters, its `state` event and
+// the change notification happen in one atomic script, so replicas and workers never see half a transition.
+// Keys live under ARGV[1] (`<redisPrefix>:jobdb:`): job:<id> (hash), all / owner:<o> / state:<s> (sorted sets by
+// submission order), running / pending (owner → count), events:<id> (sorted set by event id), seq and event-seq.
+
+const COMMON = `
+local base = ARGV[1]
+local function key(...) return base .. table.concat({...}) end
+local function event(id, kind, payload, at)
+  local eid = redis.call('INCR', key('event-seq'))
+  redis.call('ZADD', key('events:', id), eid, eid .. ' ' .. cjson.encode({ kind = kind, at = tonumber(at), data = payload }))
+  return eid
+end
+local function stateEvent(id, at)
+  local j = key('job:', id)
+  local s, code, msg = unpack(redis.call('HMGET', j, 'state', 'error_code', 'error_message'))
+  local data = { state = s }
+  if code and code ~= '' then data.error = { code = code, message = msg } end
+  return event(id, 'state', data, at)
+end
+local function move(id, from, to)
+  local j = key('job:', id)
+  local seq = redis.call('HGET', j, 'seq')
+  redis.call('ZREM', key('state:', from), id)
+  redis.call('ZADD', key('state:', to), seq, id)
+  redis.call('HSET', j, 'state', to)
+end
+local function count(name, owner, by)
+  if redis.call('HINCRBY', key(name), owner, by) <= 0 then redis.call('HDEL', key(name), owner) end
+end
+local function changed(id) redis.call('PUBLISH', key('changed'), id) end
+local final = { succeeded = true, failed = true, cancelled = true }
+`;
+
+/** ARGV: base, id, type, params, runParams, owner, now, maxPending (-1: none) → seq, or 0 when over maxPending. */
+export const SUBMIT = `${COMMON}
+local id, owner, now, maxPending = ARGV[2], ARGV[6], ARGV[7], tonumber(ARGV[8])
+if maxPending >= 0 and tonumber(redis.call('HGET', key('pending'), owner) or '0') >= maxPending then return 0 end
+local seq = redis.call('INCR', key('seq'))
+redis.call('HSET', key('job:', id), 'seq', seq, 'id', id, 'type', ARGV[3], 'state', 'queued', 'params', ARGV[4], 'run_params', ARGV[5],
+  'owner', owner, 'step', 0, 'created_at', now, 'attempts', 0, 'cancel_requested', 0)
+redis.call('ZADD', key('all'), seq, id)
+redis.call('ZADD', key('owner:', owner), seq, id)
+redis.call('ZADD', key('state:queued'), seq, id)
+count('pending', owner, 1)
+stateEvent(id, now)
+changed(id)
+return seq`;
+
+/**
+ * A BullMQ delivery of the job to a worker, applied to the record. ARGV: base, id, worker, token, maxRunningPerOwner,
+ * now → 'ok', 'missing', 'final' (cancelled before it ran: drop the delivery) or 'limited' (owner at its limit).
+ * A record still 'running' is a redelivery after its worker died (BullMQ's stalled-job check): it resumes.
+ */
+export const CLAIM = `${COMMON}
+local id, worker, token, limit, now = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
+local j = key('job:', id)
+local state, owner, cancel = unpack(redis.call('HMGET', j, 'state', 'owner', 'cancel_requested'))
+if not state then return 'missing' end
+if final[state] then return 'final' end
+local stale = state == 'running'
+if stale then
+  count('running', owner, -1)
+  event(id, 'log', { level = 'warning', message = 'the worker running the job stopped (its lock expired): re-queued, it resumes' }, now)
+  if cancel == '1' then
+    move(id, 'running', 'cancelled')
+    redis.call('HSET', j, 'finished_at', now)
+    redis.call('HDEL', j, 'worker', 'token')
+    count('pending', owner, -1)
+    stateEvent(id, now)
+    changed(id)
+    return 'final'
+  end
+  move(id, 'running', 'queued')
+  stateEvent(id, now)
+end
+-- 'local' owns every job when API keys are off: as in embedded mode, only the workers' concurrency limits it.
+if owner ~= 'local' and tonumber(redis.call('HGET', key('running'), owner) or '0') >= limit then
+  if stale then changed(id) end
+  return 'limited'
+end
+move(id, 'queued', 'running')
+count('running', owner, 1)
+if not redis.call('HGET', j, 'started_at') then redis.call('HSET', j, 'started_at', now) end
+redis.call('HINCRBY', j, 'attempts', 1)
+redis.call('HSET', j, 'worker', worker, 'token', token, 'heartbeat_at', now)
+stateEvent(id, now)
+changed(id)
+return 'ok'`;
+
+/** ARGV: base, id, worker, now → cancel_requested (0/1); the heartbeat counts only from the worker holding the job. */
+export const HEARTBEAT = `${COMMON}
+local j = key('job:', ARGV[2])
+if redis.call('HGET', j, 'worker') == ARGV[3] then redis.call('HSET', j, 'heartbeat_at', ARGV[4]) end
+return tonumber(redis.call('HGET', j, 'cancel_requested') or '0')`;
+
+/** ARGV: base, id, step, total ('' for null). */
+export const PROGRESS = `${COMMON}
+local j = key('job:', ARGV[2])
+if redis.call('HGET', j, 'state') == 'running' then redis.call('HSET', j, 'step', ARGV[3], 'total', ARGV[4]) end
+return 1`;
+
+/** ARGV: base, id, kind, data (JSON), now → the event id. */
+export const APPEND_EVENT = `${COMMON}
+local id = ARGV[2]
+local eid = redis.call('INCR', key('event-seq'))
+redis.call('ZADD', key('events:', id), eid, eid .. ' {"kind":' .. cjson.encode(ARGV[3]) .. ',"at":' .. ARGV[5] .. ',"data":' .. ARGV[4] .. '}')
+changed(id)
+return eid`;
+
+/**
+ * ARGV: base, id, token ('' for any), state, error code, error message, now, retry message ('' when final) → the state
+ * after it. Only the delivery holding the job finishes it; with a retry message it goes back to queued (BullMQ's backoff).
+ */
+export const FINISH = `${COMMON}
+local id, token, to, code, msg, now, retry = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local j = key('job:', id)
+local state, owner, holder = unpack(redis.call('HMGET', j, 'state', 'owner', 'token'))
+if state ~= 'running' or (token ~= '' and holder ~= token) then return state or '' end
+count('running', owner, -1)
+redis.call('HDEL', j, 'worker', 'token')
+if retry ~= '' then
+  event(id, 'log', { level = 'warning', message = retry }, now)
+  move(id, 'running', 'queued')
+else
+  move(id, 'running', to)
+  count('pending', owner, -1)
+  redis.call('HSET', j, 'finished_at', now, 'error_code', code, 'error_message', msg)
+end
+stateEvent(id, now)
+changed(id)
+return redis.call('HGET', j, 'state')`;
+
+/** ARGV: base, id, now → the state after it ('' when no such job). */
+export const CANCEL = `${COMMON}
+local id, now = ARGV[2], ARGV[3]
+local j = key('job:', id)
+local state, owner = unpack(redis.call('HMGET', j, 'state', 'owner'))
+if not state then return '' end
+if state == 'queued' then
+  move(id, 'queued', 'cancelled')
+  redis.call('HSET', j, 'finished_at', now, 'cancel_requested', 1)
+  count('pending', owner, -1)
+  stateEvent(id, now)
+elseif state == 'running' then
+  redis.call('HSET', j, 'cancel_requested', 1)
+end
+changed(id)
+return redis.call('HGET', j, 'state')`;
+
+/**
+ * A running job whose worker stopped heartbeating before ARGV[4] (its lock has expired) is shown as what it is:
+ * queued again (BullMQ redelivers it) or, with a cancel pending, cancelled. ARGV: base, id, now, staleBefore → 1 if changed.
+ */
+export const REQUEUE_STALE = `${COMMON}
+local id, now, before = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local j = key('job:', id)
+local state, owner, cancel, beat = unpack(redis.call('HMGET', j, 'state', 'owner', 'cancel_requested', 'heartbeat_at'))
+if state ~= 'running' or tonumber(beat or '0') > before then return 0 end
+count('running', owner, -1)
+redis.call('HDEL', j, 'worker', 'token')
+if cancel == '1' then
+  event(id, 'log', { level = 'warning', message = 'the worker stopped while the job was being cancelled' }, now)
+  move(id, 'running', 'cancelled')
+  redis.call('HSET', j, 'finished_at', now)
+  count('pending', owner, -1)
+else
+  event(id, 'log', { level = 'warning', message = 'the worker stopped while the job ran: re-queued, it resumes' }, now)
+  move(id, 'running', 'queued')
+end
+stateEvent(id, now)
+changed(id)
+return 1`;

@@ -1,0 +1,209 @@
+// Redis mode with real processes: one `geul serve --redis` that only enqueues and two `geul worker`s sharing the job
+// folders. Jobs spread over both workers; a worker SIGKILLed mid-job loses it to the other, which resumes it from the
+// last chunk (every row exactly once); a job computing for several lock durations keeps its lock; SSE replays from
+// Last-Event-ID across the processes, and a cancel sent to the API server reaches the worker running the job; a
+// worker stopped with SIGTERM hands its job back at once.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RedisJobQueue } from '../../src/jobs/redis-queue.js';
+import { fixturesDir } from '../helpers/fixtures.js';
+import { dropRedisPrefix, redisUrl, uniqueRedisPrefix } from '../helpers/redis.js';
+import { parseSse, waitFor, writeTextsJsonl, type JobBody, type SseEvent } from './helpers.js';
+
+const LOCK_MS = 4000;
+const FINAL = ['succeeded', 'failed', 'cancelled'];
+
+interface Proc { child: ChildProcess; stderr: () => string; match: RegExpExecArray }
+
+/** Starts `geul …` and resolves once its stderr matches `ready` (the process is killed when the test ends). */
+function geul(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<Proc> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const match = ready.exec(stderr);
+      if (match) resolve({ child, stderr: () => stderr, match });
+    });
+    child.on('exit', (code) => reject(new Error(`geul ${args[0]} exited early (${code}): ${stderr}`)));
+  });
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test('Redis mode: two workers share the jobs, survive a SIGKILLed worker, keep long locks; SSE and cancel through the API', { timeout: 300_000 }, async (t) => {
+  const url = await redisUrl(t);
+  if (!url) return;
+  const dir = mkdtempSync(join(tmpdir(), 'geul-redis-workers-'));
+  const fixtures = await fixturesDir();
+  const config = join(dir, 'config.json');
+  // Short locks and stalled checks so a dead worker's job moves on quickly; the heartbeat renews locks 40 times a lock
+  // (a margin for a loaded machine, where a worker's event loop may be held up for a while).
+  const shared = join(dir, 'shared-jobs');
+  writeFileSync(config, JSON.stringify({ jobs: { dir: shared, heartbeatMs: 100, lockDurationMs: LOCK_MS, stalledIntervalMs: 300, backoffMs: 100 } }));
+  const prefix = uniqueRedisPrefix();
+  const env = { ...process.env, GEUL_CONFIG: config, GEUL_REDIS_PREFIX: prefix };
+  const procs: Proc[] = [];
+  const inspect = await RedisJobQueue.open({ url, prefix, lockDurationMs: LOCK_MS, stalledIntervalMs: 300, attempts: 3, backoffMs: 100, consumer: false });
+  t.after(async () => {
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    await inspect.close();
+    await dropRedisPrefix(url, prefix);
+  });
+
+  const api = await geul(['serve', '--port', '0', '--workers', '1', '--redis', url, '--data-dir', join(dir, 'api'), '--log-level', 'warn',
+    '--default', `embeddings=${join(fixtures, 'tiny-bert-embed')}`], env, /serving on (http:\/\/[^\s]+)/);
+  procs.push(api);
+  const base = api.match[1];
+  const worker = (n: number) => geul(['worker', '--redis', url, '--data-dir', join(dir, `worker${n}`), '--artifacts', shared, '--concurrency', '1'], env, /worker taking jobs .*pid (\d+)\)/);
+  const workers = await Promise.all([worker(1), worker(2)]);
+  procs.push(...workers);
+  const workerPids = workers.map((w) => Number(w.match[1]));
+
+  const submit = async (rows: number, name: string): Promise<string> => {
+    writeTextsJsonl(join(dir, name), rows);
+    const res = await fetch(`${base}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'embed', params: { input: join(dir, name), id: 'id', chunkSize: 10 } }) });
+    assert.equal(res.status, 201, await res.clone().text());
+    return ((await res.json()) as JobBody).id;
+  };
+  const getJob = async (id: string) => (await (await fetch(`${base}/v1/jobs/${id}`)).json()) as JobBody;
+  const finished = (id: string) => waitFor(async () => { const j = await getJob(id); return FINAL.includes(j.state) ? j : undefined; }, `job ${id} to finish`, 6000, 50);
+  const allEvents = async (id: string) => parseSse(await (await fetch(`${base}/v1/jobs/${id}/events`)).text());
+  /** Which worker process ran each attempt (from the runner's "attempt N started" log). */
+  const runners = (events: SseEvent[]) => events.filter((e) => e.event === 'log' && typeof e.data.runnerPid === 'number').map((e) => e.data.runnerPid as number);
+  const rowsOf = async (job: JobBody) => {
+    const artifact = job.artifacts.find((a) => a.name === 'embeddings.jsonl')!;
+    return (await (await fetch(`${base}${artifact.url}`)).text()).trim().split('\n').map((l) => JSON.parse(l) as { index: number; id: string; embedding: number[] });
+  };
+
+  await t.test('the API server only enqueues; jobs spread over both workers', async () => {
+    const ids = await Promise.all([0, 1, 2, 3].map((i) => submit(300, `spread-${i}.jsonl`)));
+    const used = new Set<number>();
+    for (const id of ids) {
+      const job = await finished(id);
+      assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+      assert.equal((await rowsOf(job)).length, 300);
+      const pids = runners(await allEvents(id));
+      assert.equal(pids.length, 1, 'one attempt each');
+      assert.ok(workerPids.includes(pids[0]), 'run by a worker, not by the API server');
+      used.add(pids[0]);
+    }
+    assert.equal(used.size, 2, `both workers ran jobs (${[...used].join(', ')})`);
+  });
+
+  await t.test('a worker SIGKILLed mid-job: the other resumes it from the last chunk, every row exactly once', async () => {
+    const rows = 3000;
+    const id = await submit(rows, 'kill.jsonl');
+    const started = await waitFor(async () => {
+      const job = await getJob(id);
+      assert.ok(!FINAL.includes(job.state), `the job ended before the kill: ${JSON.stringify(job)}`);
+      return job.progress.step >= 200 ? job : undefined;
+    }, 'the job to get past row 200', 6000, 10);
+    assert.equal(started.state, 'running');
+    const events = await allEventsUntil(base, id, 3); // queued, running, the "attempt 1 started" log
+    const victim = runners(events)[0];
+    const childPid = events.find((e) => e.data.runnerPid === victim)!.data.pid as number;
+    const dead = workers.find((w) => Number(w.match[1]) === victim)!;
+    const exited = new Promise((resolve) => dead.child.once('exit', resolve));
+    dead.child.kill('SIGKILL');
+    await exited;
+    await waitFor(async () => (alive(childPid) ? undefined : true), `the job's child ${childPid} to die with its worker`, 500, 20);
+
+    const job = await finished(id);
+    assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+    const after = await allEvents(id);
+    assert.deepEqual(after.filter((e) => e.event === 'state').map((e) => e.data.state), ['queued', 'running', 'queued', 'running', 'succeeded']);
+    assert.ok(after.some((e) => e.event === 'log' && /lock expired/.test(String(e.data.message))));
+    const pids = runners(after);
+    assert.deepEqual(pids, [victim, workerPids.find((p) => p !== victim)], 'the second attempt ran on the other worker');
+    const restartAt = after.findIndex((e) => e.event === 'log' && /attempt 2/.test(String(e.data.message)));
+    const resumedFrom = after.slice(restartAt).find((e) => e.event === 'progress')?.data.step as number;
+    assert.ok(resumedFrom >= 200, `resumed from row ${resumedFrom}, not from the start`);
+    const lines = await rowsOf(job);
+    assert.deepEqual(lines.map((l) => l.index), Array.from({ length: rows }, (_, i) => i));
+    assert.deepEqual(lines.map((l) => l.id), Array.from({ length: rows }, (_, i) => `r${i}`));
+    assert.ok(lines.every((l) => l.embedding.length === lines[0].embedding.length && l.embedding.every(Number.isFinite)));
+  });
+
+  await t.test('a job computing for several lock durations keeps its lock; SSE replays from Last-Event-ID; cancel reaches the worker', async () => {
+    const id = await submit(60_000, 'long.jsonl');
+    const running = await waitFor(async () => { const j = await getJob(id); return j.state === 'running' && j.started_at !== null ? j : undefined; }, 'the long job to start', 3000, 20);
+    // Let it run for three lock durations (its own progress shows it computing all along).
+    const since = Date.now();
+    await waitFor(async () => (Date.now() - since > 3 * LOCK_MS ? true : undefined), 'three lock durations', 1000, 50);
+    const now = await getJob(id);
+    assert.equal(now.state, 'running', JSON.stringify(now.error));
+    assert.ok(now.progress.step > running.progress.step);
+    assert.equal(await inspect.bull.getJobState(id), 'active', 'BullMQ still holds it active under its renewed lock');
+    const events = await allEventsUntil(base, id, 4);
+    assert.equal(events.filter((e) => e.event === 'state').length, 2, 'queued, running: never taken for stalled');
+    assert.equal(runners(events).length, 1, 'one attempt');
+
+    // Reconnect after the 4th event: exactly what came after it, through to the final state after the cancel.
+    const rest = fetch(`${base}/v1/jobs/${id}/events`, { headers: { 'last-event-id': String(events[3].id) } }).then(async (r) => parseSse(await r.text()));
+    const cancel = await fetch(`${base}/v1/jobs/${id}/cancel`, { method: 'POST' });
+    assert.equal(cancel.status, 200);
+    const replay = await rest;
+    assert.ok(replay.every((e, i) => e.id > events[3].id && (i === 0 || e.id > replay[i - 1].id)));
+    assert.deepEqual(replay.at(-1)!.data, { state: 'cancelled' });
+    const full = await allEvents(id);
+    assert.deepEqual(replay.map((e) => e.id), full.slice(4).map((e) => e.id), 'nothing missed, nothing twice');
+    const job = await getJob(id);
+    assert.equal(job.state, 'cancelled');
+    assert.ok(job.progress.step < 60_000, 'stopped by the cancel, not finished');
+  });
+
+  await t.test('SIGTERM to a worker mid-job: it hands the job back at once and another worker resumes it', async () => {
+    const third = await worker(3);
+    procs.push(third);
+    const rows = 3000;
+    const id = await submit(rows, 'term.jsonl');
+    await waitFor(async () => {
+      const job = await getJob(id);
+      assert.ok(!FINAL.includes(job.state), `the job ended before the SIGTERM: ${JSON.stringify(job)}`);
+      return job.progress.step >= 200 ? job : undefined;
+    }, 'the job to get past row 200', 6000, 10);
+    const first = runners(await allEventsUntil(base, id, 3))[0];
+    const leaving = [...workers, third].find((w) => Number(w.match[1]) === first)!;
+    const code = new Promise((resolve) => leaving.child.once('exit', resolve));
+    leaving.child.kill('SIGTERM');
+    assert.equal(await code, 0, leaving.stderr());
+    const job = await finished(id);
+    assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+    const after = await allEvents(id);
+    assert.deepEqual(after.filter((e) => e.event === 'state').map((e) => e.data.state), ['queued', 'running', 'queued', 'running', 'succeeded']);
+    assert.ok(after.some((e) => e.event === 'log' && /worker shut down/.test(String(e.data.message))), 'handed back, not left to its lock expiring');
+    assert.ok(!after.some((e) => e.event === 'log' && /lock expired/.test(String(e.data.message))));
+    assert.notEqual(runners(after)[1], first);
+    assert.deepEqual((await rowsOf(job)).map((l) => l.index), Array.from({ length: rows }, (_, i) => i));
+  });
+});
+
+/** The first `n` events of the job's stream (the stream is left open by the server; the client hangs up). */
+async function allEventsUntil(base: string, id: string, n: number): Promise<SseEvent[]> {
+  const controller = new AbortController();
+  const res = await fetch(`${base}/v1/jobs/${id}/events`, { signal: controller.signal });
+  const reader = res.body!.getReader();
+  let text = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the stream ended early: ${text}`);
+    text += Buffer.from(value).toString();
+    const events = parseSse(text.slice(0, text.lastIndexOf('\n\n') + 2));
+    if (events.length >= n) {
+      controller.abort();
+      return events.slice(0, n);
+    }
+  }
+}

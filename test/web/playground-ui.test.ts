@@ -1,0 +1,104 @@
+// The neural-network playground in Chromium against a real server: on XOR the MLP reaches a solved boundary and the
+// perceptron does not; Stop stops the run on the server; the page fits a phone.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, Page } from 'playwright-core';
+import { browserSkip, launchBrowser, listeningServer, newPage, screenshot } from '../helpers/browser.js';
+import { serverConfig } from '../helpers/server.js';
+
+describe('neural-network playground in Chromium', { skip: browserSkip() }, () => {
+  let browser: Browser;
+  let app: FastifyInstance;
+  let base: string;
+
+  before(async () => {
+    ({ app, url: base } = await listeningServer(serverConfig()));
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  const metric = async (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${base}/metrics`)).text())?.[1]);
+  const accuracy = async (page: Page) => Number.parseFloat((await page.getByTestId('pg-accuracy').textContent()) ?? 'NaN');
+
+  const trainXor = async (page: Page, model: 'mlp' | 'perceptron') => {
+    await page.selectOption('#pg-dataset', 'xor');
+    await page.selectOption('#pg-model', model);
+    if (model === 'mlp') await page.fill('#pg-layers', '1');
+    await page.fill('#pg-steps', '400');
+    await page.fill('#pg-seed', '3');
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByTestId('pg-verdict').waitFor();
+    return { verdict: (await page.getByTestId('pg-verdict').textContent()) ?? '', accuracy: await accuracy(page) };
+  };
+
+  test('XOR: the MLP reaches a solved boundary, the perceptron does not', async () => {
+    const { page, problems } = await newPage(browser);
+    await page.goto(`${base}/ui/`);
+    await page.getByRole('link', { name: 'Neural-network basics' }).click();
+    await page.getByRole('heading', { name: 'Neural-network basics' }).waitFor();
+
+    const mlp = await trainXor(page, 'mlp');
+    assert.match(mlp.verdict, /^Solved/);
+    assert.ok(mlp.accuracy >= 95, `MLP accuracy ${mlp.accuracy}`);
+    assert.match(await page.getByTestId('pg-status').textContent() ?? '', /Step 400 of 400/);
+    // XOR's boundary gives half the square to each class; the points and the loss curve are drawn.
+    const share = Number(await page.getByTestId('boundary').getAttribute('data-class1-share'));
+    assert.ok(share > 30 && share < 70, `class-1 share ${share} %`);
+    assert.equal(await page.locator('.boundary canvas').count(), 1);
+    assert.match((await page.locator('.loss-chart').getAttribute('aria-label')) ?? '', /over \d+ reports/);
+    await screenshot(page, 'playground-xor-mlp');
+
+    const perceptron = await trainXor(page, 'perceptron');
+    assert.match(perceptron.verdict, /^Not solved.*straight line/);
+    assert.ok(perceptron.accuracy <= 75, `perceptron accuracy ${perceptron.accuracy}`);
+    await screenshot(page, 'playground-xor-perceptron');
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+
+  test('Stop stops the run on the server', async () => {
+    const { page, problems } = await newPage(browser);
+    await page.goto(`${base}/ui/playground`);
+    await page.selectOption('#pg-dataset', 'spirals');
+    await page.fill('#pg-steps', '5000');
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByText(/Step [1-9]\d* of 5000/).waitFor();
+    assert.equal(await metric('geul_playground_runs'), 1);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    for (let i = 0; i < 200 && (await metric('geul_playground_runs')) > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(await metric('geul_playground_runs'), 0, 'the server stopped the run');
+    assert.equal(await page.getByTestId('pg-status').getAttribute('data-phase'), 'stopped');
+    const stoppedAt = (await page.getByTestId('pg-status').textContent()) ?? '';
+    const step = Number(/Step (\d+)/.exec(stoppedAt)?.[1]);
+    assert.ok(step > 0 && step < 5000, stoppedAt);
+    assert.equal(await page.getByTestId('pg-verdict').count(), 0, 'a stopped run gets no verdict');
+    await screenshot(page, 'playground-stopped');
+    // The setup is in the address, so a reload (or a shared link) brings it back.
+    assert.match(page.url(), /dataset=spirals/);
+    await page.reload();
+    assert.equal(await page.locator('#pg-dataset').inputValue(), 'spirals');
+    assert.equal(await page.locator('#pg-steps').inputValue(), '5000');
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+
+  test('at phone width the controls and the boundary fit the screen', async () => {
+    const { page, problems } = await newPage(browser, { width: 390, height: 844 });
+    await page.goto(`${base}/ui/playground`);
+    await page.selectOption('#pg-dataset', 'circles');
+    await page.fill('#pg-steps', '50');
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByTestId('pg-verdict').waitFor();
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    assert.ok(overflow <= 0, `the page is ${overflow} px wider than the phone`);
+    const box = await page.getByTestId('boundary').boundingBox();
+    assert.ok(box && box.width > 200 && box.x + box.width <= 390, JSON.stringify(box));
+    await screenshot(page, 'playground-phone');
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+});
