@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { geulError } from '../core/errors.js';
 import { Type } from '../core/schema.js';
 import { LocalArtifactStore, type ArtifactStore } from '../jobs/artifact-store.js';
-import type { JobQueue, JobRecord } from '../jobs/queue.js';
+import { FINAL_STATES, type JobQueue, type JobRecord } from '../jobs/queue.js';
 import { JOB_TYPES } from '../jobs/table.js';
 import { clientSchema } from '../tasks/request.js';
 import type { ServerContext } from './context.js';
@@ -101,10 +101,14 @@ export function watchProducedModels(ctx: ServerContext, queue: JobQueue, artifac
     }
     return out;
   });
+  // Every event of every job is a change: a job once seen finished is not looked up again.
+  const settled = new Set<string>();
   return queue.onChange((id) => {
+    if (settled.has(id)) return;
     queue.get(id).then((job) => {
       const model = modelOf(job);
       if (model) ctx.inference.catalog.addProduced(model);
+      if (job && FINAL_STATES.includes(job.state)) settled.add(id);
     }, () => {});
   });
 }

@@ -18,10 +18,12 @@ const alice = keys.create({ name: 'alice', scopes: ['jobs', 'tasks'] }).key;
 const bob = keys.create({ name: 'bob', scopes: ['jobs', 'tasks'] }).key;
 const auth = (key: string) => ({ authorization: `Bearer ${key}` });
 let app: FastifyInstance;
+let config: ReturnType<typeof serverConfig>;
 
 before(async () => {
   writeToyTsv(join(work, 'toy.tsv'));
-  app = await buildServer(serverConfig({ auth: 'required', datasets: { toy: join(work, 'toy.tsv'), gone: join(work, 'missing.tsv') } }), { keys });
+  config = serverConfig({ auth: 'required', datasets: { toy: join(work, 'toy.tsv'), gone: join(work, 'missing.tsv') } });
+  app = await buildServer(config, { keys });
 });
 after(async () => {
   await app.close();
@@ -88,4 +90,13 @@ test('a succeeded train job on an allowed dataset: its model is in /v1/models an
   const refused = await post(app, '/v1/classify', { inputs: 'a wonderful film', model: id }, auth(bob));
   assert.equal(refused.status, 404, refused.body);
   assert.equal(refused.json().error!.code, 'MODEL_NOT_FOUND');
+
+  // A server started later on the same data folder (another replica, a restart) lists it from the queue.
+  const later = await buildServer({ ...config, jobs: { ...config.jobs, concurrency: 0 } }, { keys });
+  try {
+    const listed = await later.inject({ method: 'GET', url: '/v1/models', headers: auth(alice) });
+    assert.ok((JSON.parse(listed.body).data as { id: string }[]).some((m) => m.id === id), listed.body);
+  } finally {
+    await later.close();
+  }
 });
