@@ -46,6 +46,10 @@ export const ConfigSchema = Type.Object({
       limit: Type.Optional(Type.Integer({ minimum: 1, description: 'Load only the first N (most frequent) words' })),
       format: Type.Optional(Type.Enum(['auto', 'bin', 'txt', 'vec', 'glove'], { description: 'File format (default: detected)' })),
     }), { default: {}, description: 'Word-vector sets served under /v1/words by name, e.g. {"en": {"path": "vectors.bin"}}; the first is the default' }),
+    datasets: Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }), Type.String({ minLength: 1 }), {
+      default: {},
+      description: 'Server-side training data jobs may name as "dataset:NAME" (GET /v1/datasets lists them), e.g. {"reviews": "/data/reviews.tsv"}; no other server path is open to non-admin keys',
+    }),
   }, { default: {} }),
   jobs: Type.Object({
     concurrency: Type.Integer({ minimum: 0, maximum: 256, default: 1, description: 'Jobs run at once, each in its own child process (0: the server only queues)' }),

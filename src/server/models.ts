@@ -10,6 +10,8 @@ import type { Task } from '../tasks/types.js';
 
 export interface ServedModel {
   id: string;
+  /** Who may use it: the key id of the job that produced it ("geul": the server's own models). */
+  owner?: string;
   /** Tasks the model's config.json suggests it can do. */
   tasks: string[];
   /** Tasks for which it is the default. */
@@ -27,7 +29,17 @@ export function guessTasks(dir: string): string[] {
   }
 }
 
+/** Who asks: models produced by jobs are visible to their owner (and admins) only. */
+export interface Viewer { owner: string; admin: boolean }
+
+/** A model a training job exported (its folder in the local artifact store). */
+export interface ProducedModel { name: string; path: string; owner: string }
+
 export class ModelCatalog {
+  /** Models that succeeded train/finetune jobs exported, by name (the job id); added while the server runs. */
+  private readonly produced = new Map<string, ProducedModel & { tasks: string[] }>();
+  private producer?: () => Promise<ProducedModel[]>;
+
   /** Folder name → absolute path, from --models. */
   private readonly local = new Map<string, string>();
   private readonly defaults: Record<string, string>;
@@ -65,10 +77,12 @@ export class ModelCatalog {
    * Turns a requested model name into what the model store loads. Path-like or malformed ids → 400
    * INVALID_MODEL_ID; well-formed ids this server does not offer → 404 MODEL_NOT_FOUND.
    */
-  resolve(task: Task, requested?: string): string {
+  resolve(task: Task, requested?: string, viewer?: Viewer): string {
     const name = requested ?? this.defaultName(task);
     const path = this.local.get(name);
     if (path) return path;
+    const made = this.produced.get(name);
+    if (made && viewer && (viewer.admin || viewer.owner === made.owner)) return made.path;
     // A default given as a path is listed (and may be asked for) by its public name, never by the path.
     const byPublicName = Object.values(this.defaults).find((ref) => ref !== name && this.publicName(ref) === name);
     if (byPublicName) return byPublicName;
@@ -86,7 +100,7 @@ export class ModelCatalog {
    * name itself (a hub id). Server-side only: the listing shows sizes from it, never the path.
    */
   reference(name: string): string {
-    return this.local.get(name) ?? Object.values(this.defaults).find((ref) => this.publicName(ref) === name) ?? name;
+    return this.local.get(name) ?? this.produced.get(name)?.path ?? Object.values(this.defaults).find((ref) => this.publicName(ref) === name) ?? name;
   }
 
   /** The folder of a --models model by its name (training jobs take their base checkpoint or tokenizer from it). */
@@ -100,6 +114,7 @@ export class ModelCatalog {
    */
   publicName(ref: string): string {
     for (const [name, path] of this.local) if (path === ref) return name;
+    for (const made of this.produced.values()) if (made.path === ref) return made.name;
     try {
       return parseModelRef(ref).kind === 'local' ? basename(ref) : ref;
     } catch {
@@ -107,7 +122,23 @@ export class ModelCatalog {
     }
   }
 
-  list(): ServedModel[] {
+  /** Adds a model a job produced (idempotent); a name the server's own folders use is never shadowed. */
+  addProduced(model: ProducedModel): void {
+    if (this.local.has(model.name) || this.produced.has(model.name)) return;
+    this.produced.set(model.name, { ...model, tasks: guessTasks(model.path) });
+  }
+
+  /** Where produced models come from (the jobs routes): `refresh()` asks it, so other processes' jobs show too. */
+  setProducer(producer: () => Promise<ProducedModel[]>): void {
+    this.producer = producer;
+  }
+
+  async refresh(): Promise<void> {
+    for (const model of (await this.producer?.()) ?? []) this.addProduced(model);
+  }
+
+  /** The models `viewer` may use: the server's, then (newest last) those its jobs produced. */
+  list(viewer?: Viewer): ServedModel[] {
     const out = new Map<string, ServedModel>();
     for (const [name, path] of this.local) out.set(name, { id: name, tasks: guessTasks(path), defaultFor: [] });
     for (const task of TASK_LIST) {
@@ -118,6 +149,9 @@ export class ModelCatalog {
       entry.defaultFor.push(task.id);
       if (!entry.tasks.includes(task.id)) entry.tasks.push(task.id);
       out.set(name, entry);
+    }
+    for (const made of this.produced.values()) {
+      if (viewer && (viewer.admin || viewer.owner === made.owner) && !out.has(made.name)) out.set(made.name, { id: made.name, owner: made.owner, tasks: made.tasks, defaultFor: [] });
     }
     return [...out.values()];
   }

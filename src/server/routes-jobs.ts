@@ -19,6 +19,7 @@ import type { ServerContext } from './context.js';
 import { ErrorBody } from './errors.js';
 import { registerBatchRoutes } from './routes-batches.js';
 import { callerOf, registerFileRoutes, seconds } from './routes-files.js';
+import { DATASET_PREFIX, datasetPath, registerJobTypeRoutes, watchProducedModels } from './routes-job-types.js';
 import { startSse } from './sse.js';
 
 const FILE_ID = /^file-[A-Za-z0-9]{24}$/;
@@ -61,6 +62,9 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
   const requeued = await service.start();
   if (requeued > 0) app.log.warn({ requeued }, 'jobs left running by the last server process were re-queued; they resume');
   app.addHook('onClose', async () => service.close());
+  const unwatch = watchProducedModels(ctx, queue, artifacts);
+  await ctx.inference.catalog.refresh();
+  app.addHook('onClose', async () => unwatch());
   const jobsScope = ctx.requireScope('jobs');
 
   const caller = (request: FastifyRequest) => callerOf(ctx, request);
@@ -114,6 +118,8 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
         if (!file || (!admin && file.owner !== owner)) throw geulError('INVALID_INPUT', { detail: `${name}: no file "${value}" (upload it with POST /v1/files)` });
         return file.path;
       }
+      // The operator's allow-list (server.datasets) is open to every key that may submit jobs.
+      if (value.startsWith(DATASET_PREFIX)) return datasetPath(ctx, value, name);
       // Paths on the server's disk are for its operator: with auth on, only admin keys may name them.
       if (ctx.guard.enabled && !admin && !value.startsWith('hf://')) throw geulError('INVALID_INPUT', { detail: `${name}: must be a file id from POST /v1/files` });
       return value;
@@ -128,7 +134,7 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
       if (typeof value === 'string') setValueAt(resolved, field, checkpointRef(value, `params.${field}`, admin));
     }
     for (const [field, taskId] of Object.entries(type.modelFields ?? {})) {
-      setValueAt(resolved, field, ctx.inference.catalog.resolve(getTask(taskId)!, valueAt(resolved, field) as string | undefined));
+      setValueAt(resolved, field, ctx.inference.catalog.resolve(getTask(taskId)!, valueAt(resolved, field) as string | undefined, { owner, admin }));
     }
     return resolved;
   };
@@ -203,6 +209,7 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
     return reply.send(file.bytes === 0 ? '' : await artifacts.read(job.id, name, { start, end }));
   });
 
+  registerJobTypeRoutes(app, ctx);
   await registerFileRoutes(app, ctx, files);
   await registerBatchRoutes(app, ctx, service, visibleJob);
 }

@@ -12,7 +12,8 @@ import { clientSchema } from '../tasks/request.js';
 import { asObject, errorResponses } from './admit.js';
 import type { ServerContext } from './context.js';
 import { ErrorBody } from './errors.js';
-import { guessTasks, type ServedModel } from './models.js';
+import { guessTasks, type ServedModel, type Viewer } from './models.js';
+import { callerOf } from './routes-files.js';
 import { startSse } from './sse.js';
 
 const ModelEntry = Type.Object({
@@ -59,8 +60,10 @@ async function describe(ctx: ServerContext, model: ServedModel): Promise<Entry> 
 }
 
 /** The catalog's models, plus cached hub models when requests may name any hub id (so they are offered too). */
-async function listModels(ctx: ServerContext): Promise<Entry[]> {
-  const out = await Promise.all(ctx.inference.catalog.list().map((m) => describe(ctx, m)));
+async function listModels(ctx: ServerContext, viewer: Viewer): Promise<Entry[]> {
+  // Models that training jobs produced show without a restart, each to its owner (and admins) only.
+  await ctx.inference.catalog.refresh();
+  const out = await Promise.all(ctx.inference.catalog.list(viewer).map((m) => describe(ctx, m)));
   if (!ctx.config.server.allowHubModels) return out;
   const listed = new Set(out.map((m) => m.id));
   for (const cached of await listCachedModels(ctx.config)) {
@@ -92,10 +95,10 @@ export function registerModelRoutes(app: FastifyInstance, ctx: ServerContext): v
   app.get('/v1/models', {
     schema: { summary: 'Models this server offers, the tasks they serve, and what of them is on disk', tags: ['system'], response: { 200: ModelList, ...errorResponses } },
     preHandler: ctx.requireScope('tasks'),
-  }, async () => ({
+  }, async (request) => ({
     object: 'list' as const,
-    data: (await listModels(ctx)).map((m) => ({
-      id: m.id, object: 'model' as const, owned_by: 'geul', tasks: m.tasks, default_for: m.defaultFor,
+    data: (await listModels(ctx, callerOf(ctx, request))).map((m) => ({
+      id: m.id, object: 'model' as const, owned_by: m.owner ?? 'geul', tasks: m.tasks, default_for: m.defaultFor,
       source: m.source, cached: m.cached, size: m.size, dtypes: m.dtypes,
     })),
   }));

@@ -103,3 +103,37 @@ export async function deleteJson<T>(path: string, signal?: AbortSignal): Promise
   const res = await send(path, { method: 'DELETE', headers: headers(false), signal });
   return (await res.json()) as T;
 }
+
+/** POSTs a multipart form (a file upload: POST /v1/files) and answers its JSON. */
+export async function postForm<T>(path: string, form: FormData, signal?: AbortSignal): Promise<T> {
+  // No content-type: the browser writes the multipart boundary itself.
+  const res = await send(path, { method: 'POST', headers: headers(false), body: form, signal });
+  return (await res.json()) as T;
+}
+
+export interface NamedEvent { id: number; event: string; data: Record<string, unknown> }
+
+/**
+ * GETs a stream of named Server-Sent Events (a job's events) with the key in the Authorization header, which
+ * EventSource cannot send; `after` is the Last-Event-ID to resume from. Ends when the server ends the stream.
+ */
+export async function* getEvents(path: string, after: number, signal: AbortSignal): AsyncGenerator<NamedEvent> {
+  const res = await send(path, { headers: { ...headers(false), ...(after > 0 && { 'last-event-id': String(after) }) }, signal });
+  if (!res.body) throw new ApiError(0, 'NETWORK', 'The server sent no stream');
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end).split('\n');
+      buffer = buffer.slice(end + 2);
+      const field = (name: string) => block.filter((l) => l.startsWith(`${name}:`)).map((l) => l.slice(name.length + 1).trimStart()).join('\n');
+      const data = field('data');
+      if (!data) continue; // a keep-alive comment
+      yield { id: Number(field('id')), event: field('event') || 'message', data: JSON.parse(data) as Record<string, unknown> };
+    }
+  }
+}

@@ -11,6 +11,7 @@ import { useTasks } from './use-api';
 // The map's libraries (PCA, UMAP, uPlot) are most of the bundle: loaded only when the page is opened.
 const WordsPage = lazy(() => import('./pages/words').then((m) => m.WordsPage));
 const PlaygroundPage = lazy(() => import('./pages/playground').then((m) => m.PlaygroundPage));
+const TrainPage = lazy(() => import('./pages/train').then((m) => m.TrainPage));
 
 function SignIn() {
   const [key, setKeyState] = useState(currentKey());
@@ -44,6 +45,7 @@ function Nav() {
       <a href="/ui/playground">neural networks</a>
       <a href="/ui/models">models</a>
       <a href="/ui/keys">API keys</a>
+      <a href="/ui/train">train</a>
     </nav>
   );
 }
@@ -75,6 +77,7 @@ export function App() {
           <Route path="/ui/playground" component={PlaygroundPage} />
           <Route path="/ui/models" component={ModelsPage} />
           <Route path="/ui/keys" component={KeysPage} />
+          <Route path="/ui/train" component={TrainPage} />
           <Route default component={NotFound} />
         </Router>
       </main>

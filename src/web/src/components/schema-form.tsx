@@ -9,6 +9,8 @@ interface Props {
   onChange(name: string, value: string): void;
   /** Translation languages (code and name), for the from/to pickers. */
   languages?: { code: string; name: string }[];
+  /** Models of GET /v1/models that serve this task (the server's and the caller's trained ones), for the model field. */
+  models?: string[];
 }
 
 function placeholderOf(field: Field): string {
@@ -32,7 +34,7 @@ function FileLoader({ onText, label }: { onText(text: string): void; label: stri
   );
 }
 
-function Control({ field, state, onChange, languages }: { field: Field } & Omit<Props, 'task'>) {
+function Control({ field, state, onChange, languages, models }: { field: Field } & Omit<Props, 'task'>) {
   const id = `field-${field.name}`;
   const value = state[field.name] ?? '';
   const common = { id, name: field.name, 'aria-describedby': describedBy(field) };
@@ -78,6 +80,14 @@ function Control({ field, state, onChange, languages }: { field: Field } & Omit<
       if ((field.name === 'from' || field.name === 'to') && languages) {
         return <LanguageInput {...common} value={value} languages={languages} onChange={(v) => onChange(field.name, v)} />;
       }
+      if (field.name === 'model' && models && models.length > 0) {
+        return (
+          <>
+            <input {...common} type="text" list="model-options" value={value} placeholder={placeholderOf(field)} onInput={(e) => onChange(field.name, (e.currentTarget as HTMLInputElement).value)} />
+            <datalist id="model-options">{models.map((m) => <option value={m} />)}</datalist>
+          </>
+        );
+      }
       return <input {...common} type="text" value={value} placeholder={placeholderOf(field)} onInput={(e) => onChange(field.name, (e.currentTarget as HTMLInputElement).value)} />;
   }
 }
@@ -89,7 +99,7 @@ export function SchemaForm(props: Props) {
   const row = (field: Field) => (
     <div class={`field field-${field.kind}`} key={field.name}>
       <label for={`field-${field.name}`}>{field.label}{field.required && <span aria-hidden="true"> *</span>}</label>
-      <Control field={field} state={props.state} onChange={props.onChange} languages={props.languages} />
+      <Control field={field} state={props.state} onChange={props.onChange} languages={props.languages} models={props.models} />
       {field.schema.description && <small id={describedBy(field)}>{field.schema.description}</small>}
     </div>
   );

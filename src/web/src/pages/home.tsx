@@ -58,6 +58,10 @@ export function Home() {
           <a href="/ui/playground"><h3>Neural-network basics</h3></a>
           <p>A perceptron and an MLP learning XOR, circles, spirals and moons live: the decision boundary and the loss as they train.</p>
         </li>
+        <li class="card">
+          <a href="/ui/train"><h3>Train &amp; fine-tune</h3></a>
+          <p>Train or fine-tune a text classifier on your data as a job, with live curves; the model joins the model pickers.</p>
+        </li>
       </ul>
       <h2>Server</h2>
       <ul class="cards">

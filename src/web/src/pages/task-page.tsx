@@ -44,6 +44,8 @@ function Playground({ task }: { task: TaskInfo }) {
   const [problem, setProblem] = useState<string | null>(null);
   const controller = useRef<AbortController | null>(null);
   const languages = useGet<{ languages: { code: string; name: string }[] }>(task.id === 'translate' ? '/v1/languages' : null);
+  // The model picker offers what this server serves for the task, models that the caller's training jobs made included.
+  const models = useGet<{ data: { id: string; tasks: string[] }[] }>('/v1/models');
   useEffect(() => () => controller.current?.abort(), []);
 
   const change = (name: string, value: string) => {
@@ -98,7 +100,7 @@ function Playground({ task }: { task: TaskInfo }) {
         <p class="meta">Model: <code>{task.default_model}</code> (the server default; set <em>Model</em> under Options to use another)</p>
       </header>
       <form class="task-form" onSubmit={submit} aria-label={`${task.id} request`}>
-        <SchemaForm task={task} state={state} onChange={change} languages={languages.data?.languages} />
+        <SchemaForm task={task} state={state} onChange={change} languages={languages.data?.languages} models={models.data?.data.filter((m) => m.tasks.includes(task.id)).map((m) => m.id)} />
         {languages.error !== undefined && <ErrorBox error={languages.error} />}
         {problem && <p class="error" role="alert">{problem}</p>}
         <div class="actions">
