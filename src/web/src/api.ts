@@ -1,4 +1,5 @@
 // The UI's only way to the server: fetch over the public HTTP API, errors as {status, code, message}, SSE streams.
+import { EventSourceParserStream, type EventSourceMessage } from 'eventsource-parser/stream';
 const KEY_STORAGE = 'geul.apiKey';
 
 /** An answer that was not 2xx, or no answer at all (status 0), in the server's error-catalog terms. */
@@ -78,24 +79,22 @@ export async function postJson<T>(path: string, body: unknown, signal?: AbortSig
  */
 export async function* postStream(path: string, body: unknown, signal: AbortSignal): AsyncGenerator<Record<string, unknown>> {
   const res = await send(path, { method: 'POST', headers: headers(true), body: JSON.stringify(body), signal });
+  for await (const message of sseMessages(res)) {
+    if (message.data === '[DONE]') return;
+    const parsed = JSON.parse(message.data) as Record<string, unknown> & { error?: { code: string; message: string } };
+    if (parsed.error) throw new ApiError(500, parsed.error.code, parsed.error.message);
+    yield parsed;
+  }
+}
+
+/** The Server-Sent Events of a response, parsed by eventsource-parser (comments and keep-alives dropped). */
+async function* sseMessages(res: Response): AsyncGenerator<EventSourceMessage> {
   if (!res.body) throw new ApiError(0, 'NETWORK', 'The server sent no stream');
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
+  const reader = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader();
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
-    buffer += value;
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const event = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const data = event.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
-      if (!data) continue;
-      if (data === '[DONE]') return;
-      const parsed = JSON.parse(data) as Record<string, unknown> & { error?: { code: string; message: string } };
-      if (parsed.error) throw new ApiError(500, parsed.error.code, parsed.error.message);
-      yield parsed;
-    }
+    if (value.data) yield value;
   }
 }
 
@@ -119,21 +118,7 @@ export interface NamedEvent { id: number; event: string; data: Record<string, un
  */
 export async function* getEvents(path: string, after: number, signal: AbortSignal): AsyncGenerator<NamedEvent> {
   const res = await send(path, { headers: { ...headers(false), ...(after > 0 && { 'last-event-id': String(after) }) }, signal });
-  if (!res.body) throw new ApiError(0, 'NETWORK', 'The server sent no stream');
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += value;
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end).split('\n');
-      buffer = buffer.slice(end + 2);
-      const field = (name: string) => block.filter((l) => l.startsWith(`${name}:`)).map((l) => l.slice(name.length + 1).trimStart()).join('\n');
-      const data = field('data');
-      if (!data) continue; // a keep-alive comment
-      yield { id: Number(field('id')), event: field('event') || 'message', data: JSON.parse(data) as Record<string, unknown> };
-    }
+  for await (const message of sseMessages(res)) {
+    yield { id: Number(message.id), event: message.event ?? 'message', data: JSON.parse(message.data) as Record<string, unknown> };
   }
 }
