@@ -155,14 +155,14 @@ async function syncSnapshot(ref: HubModelRef, revision: string, config: HubConfi
   const optional = [...new Set((options.optional ?? []).map(checkRepoPath))].filter((f) => !required.includes(f));
   const meta = await readMeta(dir);
   const files: SyncedFile[] = [];
-  const todo: { path: string; required: boolean }[] = [];
+  const todo: { path: string; required: boolean; stale: boolean }[] = [];
   for (const [list, isRequired] of [[required, true], [optional, false]] as const) {
     for (const path of list) {
       const size = await cachedSize(dir, path, meta);
       const stale = options.refresh && isStale(meta, options.expected?.get(path), path);
       if (size !== undefined && !stale) files.push({ path, size, downloaded: false });
       else if (size !== undefined && config.offline) files.push({ path, size, downloaded: false });
-      else if (isRequired || !meta?.absent?.includes(path)) todo.push({ path, required: isRequired });
+      else if (isRequired || !meta?.absent?.includes(path)) todo.push({ path, required: isRequired, stale: stale === true });
     }
   }
   if (todo.length === 0) return { dir, files };
@@ -172,12 +172,21 @@ async function syncSnapshot(ref: HubModelRef, revision: string, config: HubConfi
     if (missing) throw geulError('OFFLINE_NOT_CACHED', { model: ref.id, file: missing.path });
     return { dir, files };
   }
-  for (const { path, required: isRequired } of todo) {
+  for (const { path, required: isRequired, stale } of todo) {
     const dest = join(dir, path);
     const entry = options.expected?.get(path);
     let result: DownloadResult;
     try {
       let pending = inFlight.get(dest);
+      if (!pending && !stale) {
+        // A concurrent call may have fetched it since `todo` was made (its download is no longer in flight): no second download.
+        const arrived = await cachedSize(dir, path, await readMeta(dir));
+        if (arrived !== undefined) {
+          files.push({ path, size: arrived, downloaded: false });
+          continue;
+        }
+        pending = inFlight.get(dest); // or one started meanwhile
+      }
       if (!pending) {
         pending = downloadFile(resolveUrl(config, ref.id, revision, path), dest, {
           token: config.hubToken, label: path, signal: options.signal,
