@@ -6,51 +6,13 @@ import { access, copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { GeulConfig } from '../core/config.js';
-import { geulError, isGeulError } from '../core/errors.js';
-import { artifactFile, listArtifacts, validArtifactName, type Artifact } from './artifacts.js';
+import { geulError } from '../core/errors.js';
+import { artifactFile, checkJobId, listArtifacts, storeFailure, validArtifactName, type Artifact, type ArtifactStore, type ByteRange } from './artifacts.js';
 import { jobsDir } from './runner.js';
 import { randomId } from './sqlite-queue.js';
 
-export type { Artifact };
-
-/** A byte range, both ends included (as HTTP's `Range: bytes=start-end`). */
-export interface ByteRange { start: number; end: number }
-
-export interface ArtifactStore {
-  readonly kind: 'local' | 's3';
-  /** True: only published (succeeded) jobs have artifacts here, so readers need not ask about the others. */
-  readonly onlyPublished: boolean;
-  /** For logs and errors: "local folder /srv/artifacts", "s3://bucket/prefix". Never holds a secret. */
-  readonly description: string;
-  /** Fails with ARTIFACT_STORE_FAILED unless the store can be used: checked at start, not after hours of training. */
-  check(): Promise<void>;
-  /**
-   * Makes the artifacts in a finished job's work folder (see listArtifacts) the job's published set, replacing an
-   * earlier one whole: publishing twice gives the same result (delivery is at least once).
-   */
-  publish(jobId: string, workDir: string): Promise<Artifact[]>;
-  /** The job's artifacts, sorted by name; [] when it published none. */
-  list(jobId: string): Promise<Artifact[]>;
-  /** An artifact's size, or undefined when the job has no artifact of that name (never a path outside it). */
-  stat(jobId: string, name: string): Promise<{ bytes: number } | undefined>;
-  /** The artifact's bytes (one range of them); call after `stat` said it exists. */
-  read(jobId: string, name: string, range?: ByteRange): Promise<Readable>;
-  close(): Promise<void>;
-}
-
-const JOB_ID = /^[A-Za-z0-9_-]{1,128}$/;
-
-/** Job ids become folder names and object keys: refuse anything else before it reaches a path. */
-export function checkJobId(jobId: string): string {
-  if (!JOB_ID.test(jobId)) throw geulError('INVALID_INPUT', { detail: `job id "${jobId.slice(0, 64)}" is not a job id` });
-  return jobId;
-}
-
-/** Wraps a store's I/O failure in the catalog error, leaving geul's own errors as they are. */
-export function storeFailure(store: string, action: string, err: unknown): Error {
-  if (isGeulError(err)) return err;
-  return geulError('ARTIFACT_STORE_FAILED', { store, action, detail: err instanceof Error ? err.message : String(err) }, { cause: err });
-}
+// The contract lives in artifacts.ts, which the S3 store imports too (so the two stores form no import circle).
+export type { Artifact, ArtifactStore, ByteRange };
 
 /**
  * Artifacts as folders `<root>/<job id>/`. By default the root is the jobs folder itself, so a job's work folder is

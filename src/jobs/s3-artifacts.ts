@@ -8,8 +8,7 @@ import {
   HeadBucketCommand, PutObjectCommand, S3Client, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { geulError } from '../core/errors.js';
-import { checkJobId, storeFailure, type Artifact, type ArtifactStore, type ByteRange } from './artifact-store.js';
-import { listArtifacts, validArtifactName } from './artifacts.js';
+import { checkJobId, listArtifacts, storeFailure, validArtifactName, type Artifact, type ArtifactStore, type ByteRange } from './artifacts.js';
 
 export interface S3StoreOptions {
   bucket: string;
