@@ -9,7 +9,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { Redis } from 'ioredis';
+import { dropRedisPrefix } from '../src/store/redis.js';
 import { loadConfig } from '../src/core/config.js';
 import { ModelStore } from '../src/runtime/models.js';
 import { encodeTexts } from '../src/tasks/encoder.js';
@@ -141,21 +141,6 @@ async function embedded(): Promise<JobRun> {
   }
 }
 
-async function dropPrefix(prefix: string): Promise<void> {
-  const client = new Redis(REDIS, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await client.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      if (keys.length > 0) await client.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    client.disconnect();
-  }
-}
-
 /** `geul serve --redis` (enqueues only) and `workers` `geul worker`s; two workers get one thread each and one job each (half the rows). */
 async function redis(workers: number): Promise<JobRun> {
   const prefix = `geul-bench-${randomBytes(6).toString('hex')}`;
@@ -174,7 +159,7 @@ async function redis(workers: number): Promise<JobRun> {
     return await runJobs(api.match[1], workers > 1 ? inputHalves : [inputAll]);
   } finally {
     await stop(started);
-    await dropPrefix(prefix);
+    await dropRedisPrefix(REDIS, prefix);
   }
 }
 

@@ -68,3 +68,18 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     promise.then((v) => { clearTimeout(timer); resolve(v); }, (e: unknown) => { clearTimeout(timer); reject(e instanceof Error ? e : new Error(String(e))); });
   });
 }
+
+/** Deletes every key under `prefix:` (SCAN, not KEYS, so a big shared Redis is not blocked): tests and benchmarks clean up with it. */
+export async function dropRedisPrefix(url: string, prefix: string): Promise<void> {
+  const client = await openRedis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      if (keys.length > 0) await client.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    client.disconnect();
+  }
+}

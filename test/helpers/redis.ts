@@ -37,18 +37,4 @@ export function uniqueRedisPrefix(): string {
 }
 
 /** Deletes every key under `prefix` (tests call it when done, so a shared Redis does not fill up). */
-export async function dropRedisPrefix(url: string, prefix: string): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await client.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      if (keys.length > 0) await client.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    client.disconnect();
-  }
-}
+export { dropRedisPrefix } from '../../src/store/redis.js';
