@@ -8,7 +8,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { geulError } from '../core/errors.js';
 import { Type, parseLoose } from '../core/schema.js';
-import { parseRange } from '../jobs/artifacts.js';
+import { sendDownload } from './download.js';
 import { FILE_PURPOSES, UPLOAD_PURPOSES, safeFilename, type FilePurpose, type FileStore, type StoredFile } from '../jobs/files.js';
 import { clientSchema } from '../tasks/request.js';
 import type { ServerContext } from './context.js';
@@ -75,16 +75,7 @@ export async function registerFileRoutes(app: FastifyInstance, ctx: ServerContex
     preHandler: jobsScope, schema: { summary: 'Download a file\'s content', description: 'Streamed, with `Content-Length`; supports `Range: bytes=…` (206).', tags: ['files'], params: IdParams },
   }, async (request, reply) => {
     const file = visibleFile(ctx, files, request, idOf(request));
-    const range = parseRange(request.headers.range, file.bytes);
-    if (range === 'unsatisfiable') {
-      reply.header('content-range', `bytes */${file.bytes}`);
-      throw geulError('RANGE_NOT_SATISFIABLE', { range: String(request.headers.range).slice(0, 100), bytes: file.bytes });
-    }
-    const { start, end } = range ?? { start: 0, end: file.bytes - 1 };
-    reply.header('accept-ranges', 'bytes').header('content-length', String(Math.max(0, end - start + 1)))
-      .header('content-disposition', `attachment; filename="${file.filename}"`).type('application/octet-stream');
-    if (range) reply.status(206).header('content-range', `bytes ${start}-${end}/${file.bytes}`);
-    return reply.send(file.bytes === 0 ? '' : createReadStream(file.path, { start, end }));
+    return sendDownload(request, reply, file, (range) => createReadStream(file.path, range));
   });
 
   app.delete('/v1/files/:id', {

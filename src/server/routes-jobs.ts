@@ -6,7 +6,7 @@ import { geulError } from '../core/errors.js';
 import { parseModelRef } from '../core/model-id.js';
 import { Type, parseLoose, parseWith } from '../core/schema.js';
 import { openArtifactStore } from '../jobs/artifact-store.js';
-import { parseRange } from '../jobs/artifacts.js';
+import { sendDownload } from './download.js';
 import { safeFilename } from '../jobs/files.js';
 import { JobRequest } from '../jobs/job-type.js';
 import { parseJobParams, setValueAt, valueAt } from '../jobs/params.js';
@@ -197,16 +197,7 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
     const job = await visibleJob(request, id);
     const file = await artifacts.stat(job.id, name);
     if (!file) throw geulError('NOT_FOUND', { what: `Artifact "${name.slice(0, 200)}"` });
-    const range = parseRange(request.headers.range, file.bytes);
-    if (range === 'unsatisfiable') {
-      reply.header('content-range', `bytes */${file.bytes}`);
-      throw geulError('RANGE_NOT_SATISFIABLE', { range: String(request.headers.range).slice(0, 100), bytes: file.bytes });
-    }
-    const { start, end } = range ?? { start: 0, end: file.bytes - 1 };
-    reply.header('accept-ranges', 'bytes').header('content-length', String(Math.max(0, end - start + 1)))
-      .header('content-disposition', `attachment; filename="${safeFilename(name)}"`).type('application/octet-stream');
-    if (range) reply.status(206).header('content-range', `bytes ${start}-${end}/${file.bytes}`);
-    return reply.send(file.bytes === 0 ? '' : await artifacts.read(job.id, name, { start, end }));
+    return sendDownload(request, reply, { bytes: file.bytes, filename: safeFilename(name) }, (range) => artifacts.read(job.id, name, range));
   });
 
   registerJobTypeRoutes(app, ctx);
