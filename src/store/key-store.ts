@@ -132,3 +132,23 @@ export class MemoryBuckets {
     return { ok: true };
   }
 }
+
+/** The stored columns of a key (a SQLite row, a Redis hash): `rate` and `quota` as JSON, empty or null when unset. */
+export interface KeyRecord {
+  id: string; name: string; scopes: string; rate: string | null; quota: string | null;
+  created_at: string; revoked_at?: string | null; last_used_at?: string | null;
+}
+
+/** A key as both stores read it back (throws on a record whose JSON fields are not geul's). */
+export function keyFromRecord(row: KeyRecord): ApiKey {
+  return {
+    id: row.id,
+    name: row.name,
+    scopes: row.scopes.split(',').filter(Boolean) as Scope[],
+    rate: row.rate ? (JSON.parse(row.rate) as Rate) : undefined,
+    quota: row.quota ? (JSON.parse(row.quota) as Quota) : undefined,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at || undefined,
+    lastUsedAt: row.last_used_at || undefined,
+  };
+}

@@ -3,8 +3,8 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
-  MemoryBuckets, checkKeyName, hashKey, keyIdOf, nameTaken, newKey, secretMatches,
-  type ApiKey, type ApiKeyStore, type CreateKeyOptions, type Quota, type Rate, type Scope, type TokenResult,
+  MemoryBuckets, checkKeyName, hashKey, keyFromRecord, keyIdOf, nameTaken, newKey, secretMatches,
+  type ApiKey, type ApiKeyStore, type CreateKeyOptions, type Rate, type TokenResult,
 } from './key-store.js';
 import { geulError } from '../core/errors.js';
 
@@ -144,15 +144,4 @@ export class KeyStore implements ApiKeyStore {
   }
 }
 
-function toKey(row: KeyRow): ApiKey {
-  return {
-    id: row.id,
-    name: row.name,
-    scopes: row.scopes.split(',').filter(Boolean) as Scope[],
-    rate: row.rate ? (JSON.parse(row.rate) as Rate) : undefined,
-    quota: row.quota ? (JSON.parse(row.quota) as Quota) : undefined,
-    createdAt: row.created_at,
-    revokedAt: row.revoked_at ?? undefined,
-    lastUsedAt: row.last_used_at ?? undefined,
-  };
-}
+const toKey = (row: KeyRow): ApiKey => keyFromRecord(row);

@@ -3,8 +3,8 @@
 import type { Redis } from 'ioredis';
 import { geulError } from '../core/errors.js';
 import {
-  checkKeyName, keyIdOf, hashKey, nameTaken, newKey, secretMatches,
-  type ApiKey, type ApiKeyStore, type CreateKeyOptions, type Quota, type Rate, type Scope, type TokenResult,
+  checkKeyName, keyFromRecord, keyIdOf, hashKey, nameTaken, newKey, secretMatches, type KeyRecord,
+  type ApiKey, type ApiKeyStore, type CreateKeyOptions, type Rate, type TokenResult,
 } from './key-store.js';
 import { openRedis, redactRedisUrl } from './redis.js';
 
@@ -180,16 +180,7 @@ export class RedisKeyStore implements ApiKeyStore {
 function toKey(row: KeyHash | undefined): ApiKey | undefined {
   if (!row?.id) return undefined;
   try {
-    return {
-      id: row.id,
-      name: row.name,
-      scopes: row.scopes.split(',').filter(Boolean) as Scope[],
-      rate: row.rate ? (JSON.parse(row.rate) as Rate) : undefined,
-      quota: row.quota ? (JSON.parse(row.quota) as Quota) : undefined,
-      createdAt: row.created_at,
-      revokedAt: row.revoked_at || undefined,
-      lastUsedAt: row.last_used_at || undefined,
-    };
+    return keyFromRecord(row as unknown as KeyRecord);
   } catch {
     throw geulError('INVALID_CONFIG', { detail: `redis: key record ${row.id} is not one geul wrote (is another program using this --redis prefix?)` });
   }
