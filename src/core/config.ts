@@ -34,6 +34,7 @@ export const ConfigSchema = Type.Object({
     batchMaxTokens: Type.Integer({ minimum: 1, default: 16_384, description: 'Micro-batching: token budget of one merged call (estimated)' }),
     batchMaxWaitMs: Type.Number({ minimum: 0, default: 2, description: 'Micro-batching: longest wait for more inputs (ms)' }),
     workers: Type.Integer({ minimum: 0, default: 0, description: 'Inference worker threads (0 = auto)' }),
+    wideWorker: Type.Boolean({ default: true, description: 'With several workers and auto threads: one more worker whose sessions use every core, for batched (encoder) requests that find the server idle, so a lone request is not held to one core (it keeps its own copy of those models)' }),
     tlsCert: Type.Optional(Type.String({ description: 'TLS certificate file (PEM)' })),
     tlsKey: Type.Optional(Type.String({ description: 'TLS private key file (PEM)' })),
     modelsDir: Type.Optional(Type.String({ description: 'Folder whose model sub-folders are served by their folder name' })),

@@ -46,9 +46,19 @@ export interface PoolOptions {
   workerData?: unknown;
   /** Extra Node flags for workers (e.g. ["--import", "tsx"] when running from TypeScript sources). */
   execArgv?: string[];
+  /**
+   * An extra "wide" worker, started with this workerData (its sessions use every core), for calls that allow it
+   * and find the pool idle: a lone request then gets all cores, while under load the one-thread workers share
+   * them without oversubscription. It holds its own copy of the models it runs, so callers allow it only for
+   * small (encoder) models.
+   */
+  wide?: { workerData: unknown };
 }
 
 export interface PoolStats { running: number; queued: number; threads: number; restarts: number }
+
+/** How one call may be placed: `widen` lets it run on the wide worker when the pool is idle. */
+export interface RunOptions { signal?: AbortSignal; onMessage?: (message: unknown) => void; widen?: boolean }
 
 /** Worker count when configured as 0: one per core, 1 to 4 (each worker's ONNX Runtime gets its share of the cores). */
 export function autoWorkers(cores = availableParallelism()): number {
@@ -65,6 +75,15 @@ export function onnxThreadsPerWorker(workers: number, configured: number, cores 
   return configured > 0 ? configured : Math.max(1, Math.floor(cores / Math.max(1, workers)));
 }
 
+/**
+ * Threads of the wide worker (0 = none): one is worth having only when the per-worker split left each worker fewer
+ * threads than there are cores and the user chose no thread count of their own.
+ */
+export function wideWorkerThreads(workers: number, configured: number, enabled: boolean, cores = availableParallelism()): number {
+  if (!enabled || configured > 0) return 0;
+  return onnxThreadsPerWorker(workers, 0, cores) < cores ? cores : 0;
+}
+
 /** The worker module next to a calling module: `worker.ts` under tsx (sources), `worker.js` from dist/. */
 export function siblingWorker(moduleUrl: string, base = 'worker'): { filename: string; execArgv: string[] } {
   const fromSource = moduleUrl.endsWith('.ts');
@@ -75,7 +94,12 @@ export function siblingWorker(moduleUrl: string, base = 'worker'): { filename: s
 
 export class WorkerPool {
   private readonly piscina: Piscina;
+  private readonly widePiscina?: Piscina;
   private readonly maxQueue: number;
+  private readonly maxThreads: number;
+  /** Calls run, and how many of them on the wide worker (tests). */
+  calls = 0;
+  wideCalls = 0;
   private closing = false;
   private readonly closingFlag = new Int32Array(new SharedArrayBuffer(4));
   private active = 0;
@@ -87,28 +111,36 @@ export class WorkerPool {
 
   constructor(options: PoolOptions) {
     this.maxQueue = options.maxQueue;
-    this.piscina = new Piscina({
+    this.maxThreads = options.threads;
+    this.piscina = this.start(options, options.threads, options.workerData);
+    if (options.wide) this.widePiscina = this.start(options, 1, options.wide.workerData);
+  }
+
+  private start(options: PoolOptions, threads: number, workerData: unknown): Piscina {
+    const piscina = new Piscina({
       filename: options.filename instanceof URL ? fileURLToPath(options.filename) : options.filename,
-      minThreads: options.threads,
-      maxThreads: options.threads,
+      minThreads: threads,
+      maxThreads: threads,
       idleTimeout: Number.MAX_SAFE_INTEGER,
-      workerData: options.workerData,
+      workerData,
       // Workers inherit the parent's Node flags; extra ones (tsx for sources) are appended.
       execArgv: options.execArgv?.length ? [...process.execArgv, ...options.execArgv] : undefined,
       // Queue bounds are enforced in run(), before anything is allocated for the call.
       maxQueue: Infinity,
     });
-    this.piscina.on('workerDestroy', () => {
+    piscina.on('workerDestroy', () => {
       if (this.closing) return;
       this.restarts++;
       this.onRestart?.();
     });
     // A worker crash rejects its calls; the pool itself must never throw on the main thread.
-    this.piscina.on('error', () => undefined);
+    piscina.on('error', () => undefined);
+    return piscina;
   }
 
   get stats(): PoolStats {
-    return { running: Math.min(this.active, this.piscina.threads.length), queued: this.piscina.queueSize, threads: this.piscina.threads.length, restarts: this.restarts };
+    const threads = this.threads.length;
+    return { running: Math.min(this.active, threads), queued: this.piscina.queueSize + (this.widePiscina?.queueSize ?? 0), threads, restarts: this.restarts };
   }
 
   /** Calls admitted and not yet finished (running + waiting). */
@@ -118,26 +150,30 @@ export class WorkerPool {
 
   /** The worker threads (tests use this to kill one mid-request). */
   get threads() {
-    return this.piscina.threads;
+    return this.widePiscina ? [...this.piscina.threads, ...this.widePiscina.threads] : this.piscina.threads;
   }
 
   /** True when another call would exceed the queue bound. */
   get full(): boolean {
-    return this.active >= this.piscina.options.maxThreads + this.maxQueue;
+    return this.active >= this.maxThreads + this.maxQueue;
   }
 
   /**
    * Runs `op` in a worker. Throws OVERLOADED (503) at once when the queue is full, CANCELLED when `signal`
    * aborts, INTERNAL when the worker died. `onMessage` receives what the worker posts on the call's port.
    */
-  async run<T>(op: string, payload: unknown, options: { signal?: AbortSignal; onMessage?: (message: unknown) => void } = {}): Promise<T> {
+  async run<T>(op: string, payload: unknown, options: RunOptions = {}): Promise<T> {
     if (this.closing) throw geulError('OVERLOADED', { retryAfter: 5 });
     if (this.full) throw geulError('OVERLOADED', { retryAfter: 1 });
     if (options.signal?.aborted) throw geulError('CANCELLED');
+    // Only a call that finds nothing else admitted goes wide, so the wide worker never competes with busy ones for long.
+    const target = options.widen && this.widePiscina && this.active === 0 ? this.widePiscina : this.piscina;
+    if (target !== this.piscina) this.wideCalls++;
+    this.calls++;
     this.active++;
     if (!options.signal && !options.onMessage) {
       try {
-        return unwrap<T>(await this.dispatch({ op, payload }), this.onLoad);
+        return unwrap<T>(await this.dispatch(target, { op, payload }), this.onLoad);
       } finally {
         this.active--;
       }
@@ -158,7 +194,7 @@ export class WorkerPool {
       });
     }
     try {
-      const reply = await this.dispatch({ op, payload, port: port2, abortFlag }, [port2]);
+      const reply = await this.dispatch(target, { op, payload, port: port2, abortFlag }, [port2]);
       // The result can overtake the streamed messages; deliver them all before answering.
       await allMessages;
       return unwrap<T>(reply, this.onLoad);
@@ -169,9 +205,9 @@ export class WorkerPool {
     }
   }
 
-  private async dispatch(call: WorkerCall, transferList?: MessagePort[]): Promise<WorkerReply> {
+  private async dispatch(piscina: Piscina, call: WorkerCall, transferList?: MessagePort[]): Promise<WorkerReply> {
     try {
-      return (await this.piscina.run({ ...call, poolClosing: this.closingFlag }, transferList ? { transferList } : {})) as WorkerReply;
+      return (await piscina.run({ ...call, poolClosing: this.closingFlag }, transferList ? { transferList } : {})) as WorkerReply;
     } catch (err) {
       throw geulError('INTERNAL', {}, err);
     }
@@ -181,22 +217,9 @@ export class WorkerPool {
   async close(): Promise<void> {
     this.closing = true;
     Atomics.store(this.closingFlag, 0, 1);
-    await this.releaseWorkers();
-    await this.piscina.close({ force: true });
-  }
-
-  /**
-   * Has every worker release what it holds (ONNX sessions) before it is terminated: onnxruntime-node aborted the
-   * whole process (exit 134) when several workers that had run sessions were terminated with them alive. One
-   * release call per worker, each held at a barrier until all have arrived, so no worker takes two.
-   */
-  private async releaseWorkers(): Promise<void> {
-    const workers = this.piscina.threads.length;
-    if (workers === 0) return;
-    const payload: ReleasePayload = { barrier: new Int32Array(new SharedArrayBuffer(4)), workers };
-    const calls = Array.from({ length: workers }, () => this.piscina.run({ op: RELEASE_OP, payload } satisfies WorkerCall));
-    // A worker that cannot release (a test worker, a dead one) is terminated as before.
-    await Promise.allSettled(calls);
+    const pools = this.widePiscina ? [this.piscina, this.widePiscina] : [this.piscina];
+    await Promise.all(pools.map((p) => releaseWorkers(p)));
+    await Promise.all(pools.map((p) => p.close({ force: true })));
   }
 }
 
@@ -204,4 +227,18 @@ function unwrap<T>(reply: WorkerReply, onLoad?: (model: string, seconds: number)
   for (const l of reply.loads ?? []) onLoad?.(l.model, l.seconds);
   if (!reply.ok) throw geulError(reply.code, reply.params, reply.detail);
   return reply.value as T;
+}
+
+/**
+ * Has every worker release what it holds (ONNX sessions) before it is terminated: onnxruntime-node aborted the
+ * whole process (exit 134) when several workers that had run sessions were terminated with them alive. One
+ * release call per worker, each held at a barrier until all have arrived, so no worker takes two.
+ */
+async function releaseWorkers(piscina: Piscina): Promise<void> {
+  const workers = piscina.threads.length;
+  if (workers === 0) return;
+  const payload: ReleasePayload = { barrier: new Int32Array(new SharedArrayBuffer(4)), workers };
+  const calls = Array.from({ length: workers }, () => piscina.run({ op: RELEASE_OP, payload } satisfies WorkerCall));
+  // A worker that cannot release (a test worker, a dead one) is terminated as before.
+  await Promise.allSettled(calls);
 }

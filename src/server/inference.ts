@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { GeulConfig } from '../core/config.js';
 import { geulError, isGeulError, type ErrorParams } from '../core/errors.js';
 import { MicroBatcher } from '../runtime/batcher.js';
-import { WorkerPool, autoWorkers, onnxThreadsPerWorker, siblingWorker } from '../runtime/pool.js';
+import { WorkerPool, autoWorkers, onnxThreadsPerWorker, siblingWorker, wideWorkerThreads } from '../runtime/pool.js';
 import { TASK_LIST } from '../tasks/registry.js';
 import type { Task } from '../tasks/types.js';
 import type { CountedResults } from '../tasks/worker.js';
@@ -33,6 +33,7 @@ export class Inference {
     const server = config.server;
     const threads = server.workers > 0 ? server.workers : autoWorkers();
     const worker = siblingWorker(import.meta.url, '../tasks/worker');
+    const wideThreads = wideWorkerThreads(threads, config.threads, server.wideWorker);
     this.pool = new WorkerPool({
       filename: options.workerFile ?? worker.filename,
       execArgv: worker.execArgv,
@@ -40,6 +41,7 @@ export class Inference {
       maxQueue: server.queueSize,
       // Each worker's sessions get their share of the cores unless the config names a thread count.
       workerData: { config: { ...config, threads: onnxThreadsPerWorker(threads, config.threads) } },
+      ...(wideThreads > 0 ? { wide: { workerData: { config: { ...config, threads: wideThreads } } } } : {}),
     });
     this.pool.onRestart = () => metrics?.workerRestarts.inc();
     this.pool.onLoad = (model, seconds) => metrics?.modelLoad.observe(seconds, { model: this.catalog.publicName(model) });
@@ -47,8 +49,9 @@ export class Inference {
       { maxItems: server.batchMaxSize, maxCost: server.batchMaxTokens, maxWaitMs: server.batchMaxWaitMs, maxInFlight: threads + 1, maxWaiting: server.queueSize },
       async (context, items) => {
         const { task, options, counted } = context as { task: string; options: Record<string, unknown>; counted: boolean };
-        if (!counted) return this.pool.run<unknown[]>('task', { task, items, options });
-        const answer = await this.pool.run<CountedResults>('task-counted', { task, items, options });
+        // Batched tasks run encoders (small models), so a call that finds the pool idle may take the wide worker.
+        if (!counted) return this.pool.run<unknown[]>('task', { task, items, options }, { widen: true });
+        const answer = await this.pool.run<CountedResults>('task-counted', { task, items, options }, { widen: true });
         return answer.results.map((value, i) => ({ value, tokens: answer.tokens[i] }));
       },
     );
