@@ -106,7 +106,7 @@ export function installBodyParsers(app: FastifyInstance): void {
       done(geulError('INVALID_INPUT', { detail: `JSON may nest at most ${MAX_JSON_DEPTH} levels deep` }), undefined);
       return;
     }
-    parseJson(request, text, (err, value) => done(err ? geulError('INVALID_INPUT', { detail: 'malformed JSON' }) : null, value));
+    void parseJson(request, text, (err, value) => done(err ? geulError('INVALID_INPUT', { detail: 'malformed JSON' }) : null, value));
   });
   // LibreTranslate clients may post HTML forms.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
