@@ -71,6 +71,8 @@ describe('Train & fine-tune page in Chromium', { skip: browserSkip() }, () => {
     assert.deepEqual((await page.locator('.per-class tbody th').allTextContents()).sort(), ['negative', 'positive']);
     assert.equal(await page.locator('.epochs tbody tr').count(), 3, 'validation after each of the 3 epochs');
     assert.match(await page.getByTestId('final-accuracy').textContent() ?? '', /^[01]\.\d{3}$/);
+    assert.equal(await page.getByTestId('held-out').textContent(), 'Measured on 20% of the training data held out.', 'no validation file: a held-out share');
+    assert.equal(cells.reduce((a, b) => a + b, 0), 32, 'the confusion matrix counts the held-out 20% of 160 rows');
     assert.ok(await page.locator('.past-jobs td.state-succeeded').count() >= 1, 'the job is in the list of past jobs');
     await screenshot(page, 'train');
 
