@@ -39,6 +39,12 @@ describe('Fine-tuning from the Train & fine-tune page in Chromium', { skip: brow
     await page.goto(`${base}/ui/train`);
     await page.setInputFiles('#train-upload', join(dir, 'reviews.tsv'));
     await page.getByTestId('train-data').waitFor();
+    // A validation file chosen, taken back (the page forgets it), then chosen again.
+    await page.setInputFiles('#valid-upload', join(dir, 'held-out.tsv'));
+    await page.getByTestId('valid-data').waitFor();
+    await page.getByRole('button', { name: 'No validation file' }).click();
+    await page.getByTestId('valid-data').waitFor({ state: 'detached' });
+    assert.equal(await page.inputValue('#valid-upload'), '', 'the file input is emptied');
     await page.setInputFiles('#valid-upload', join(dir, 'held-out.tsv'));
     await page.getByTestId('valid-data').waitFor();
     const validId = /, (file-[^)]+)\)$/.exec(await page.getByTestId('valid-data').textContent() ?? '')?.[1];

@@ -24,6 +24,8 @@ function DataPicker({ role, value, onChange }: { role: DataRole; value: string; 
   const datasets = useGet<{ data: Dataset[] }>('/v1/datasets');
   const [uploading, setUploading] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  // A new key empties the file input when the choice is cleared (a file input's value cannot be set).
+  const [inputKey, setInputKey] = useState(0);
   const upload = async (file: File) => {
     setUploading(true);
     setError(null);
@@ -45,7 +47,7 @@ function DataPicker({ role, value, onChange }: { role: DataRole; value: string; 
       <legend>{role.legend}</legend>
       {!role.required && <small>Without one, a stratified share of the training data is held out (data.validFraction). With one, all the training data trains and the held-out metrics come from this file.</small>}
       <label for={`${role.id}-upload`}>Upload a JSONL, CSV or TSV file (a text and a label column)</label>
-      <input id={`${role.id}-upload`} type="file" accept=".jsonl,.csv,.tsv,.txt,.gz" disabled={uploading}
+      <input key={inputKey} id={`${role.id}-upload`} type="file" accept=".jsonl,.csv,.tsv,.txt,.gz" disabled={uploading}
         onChange={(e) => { const f = (e.currentTarget as HTMLInputElement).files?.[0]; if (f) void upload(f); }} />
       <label for={`${role.id}-dataset`}>or a dataset on the server</label>
       <select id={`${role.id}-dataset`} value={value.startsWith('dataset:') ? value : ''} disabled={list.length === 0}
@@ -53,7 +55,7 @@ function DataPicker({ role, value, onChange }: { role: DataRole; value: string; 
         <option value="">{role.required ? none : list.length === 0 ? none : 'none: hold out a share of the training data'}</option>
         {list.map((d) => <option value={`dataset:${d.name}`} disabled={d.bytes === null}>{d.name} ({d.filename}{d.bytes === null ? ', missing' : ''})</option>)}
       </select>
-      {!role.required && value !== '' && <button type="button" class="secondary" onClick={() => onChange('', '')}>No validation file</button>}
+      {!role.required && value !== '' && <button type="button" class="secondary" onClick={() => { onChange('', ''); setInputKey((k) => k + 1); }}>No validation file</button>}
       {uploading && <p class="loading">Uploading…</p>}
       {error !== null && <ErrorBox error={error} />}
       {datasets.error !== undefined && <ErrorBox error={datasets.error} />}
