@@ -93,6 +93,7 @@ describe('Train & fine-tune page in Chromium', { skip: browserSkip() }, () => {
     const { page, problems } = await newPage(browser, { width: 390, height: 844 });
     await setUp(page, 2000);
     assert.deepEqual(await page.locator('#train-dataset option').allTextContents(), ['—', 'reviews (server-reviews.tsv)']);
+    assert.deepEqual(await page.locator('#valid-dataset option').allTextContents(), ['none: hold out a share of the training data', 'reviews (server-reviews.tsv)'], 'a server dataset may also be the validation data');
     await page.getByRole('button', { name: 'Start training' }).click();
     await page.locator('[data-testid=job-state]', { hasText: 'running' }).waitFor({ timeout: 60_000 });
     await page.getByRole('button', { name: 'Cancel' }).click();
