@@ -39,6 +39,10 @@ export const ConfigSchema = Type.Object({
     tlsKey: Type.Optional(Type.String({ description: 'TLS private key file (PEM)' })),
     modelsDir: Type.Optional(Type.String({ description: 'Folder whose model sub-folders are served by their folder name' })),
     allowHubModels: Type.Boolean({ default: false, description: 'Let requests name any hub model id (downloads on demand)' }),
+    cachedHubModels: Type.Boolean({
+      default: true,
+      description: 'Serve the hub models already in the cache (an admin pulled them: POST /v1/models/pull, geul models pull) even without allowHubModels; false: only --models folders, the defaults and models jobs made',
+    }),
     defaults: Type.Record(Type.String(), Type.String(), { default: {}, description: 'Default model per task id, e.g. {"embeddings": "tiny-bert-embed"}' }),
     shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 10_000, description: 'Graceful shutdown deadline for in-flight requests' }),
     uploadLimit: Type.Integer({ minimum: 1, default: 512 * 1024 * 1024, description: 'Largest file POST /v1/files accepts, in bytes (over it: 413)' }),

@@ -148,6 +148,12 @@ function isStale(meta: SnapshotMeta | undefined, entry: RepoFile | undefined, pa
   return etag !== undefined && want !== undefined && etag !== want;
 }
 
+/** An optional file the hub answered 404 for, or that the repo listing of the last pull does not name: not asked for. */
+function knownAbsent(meta: SnapshotMeta | undefined, path: string): boolean {
+  if (meta?.absent?.includes(path)) return true;
+  return meta?.listing !== undefined && meta.listing.files.length > 0 && !meta.listing.files.some((f) => f.path === path);
+}
+
 /** Makes the files of one hub snapshot present in the cache; network only for what is missing (or stale on refresh). */
 async function syncSnapshot(ref: HubModelRef, revision: string, config: HubConfig, options: SyncOptions): Promise<{ dir: string; files: SyncedFile[] }> {
   const dir = snapshotDir(config.cacheDir, ref, revision);
@@ -162,7 +168,7 @@ async function syncSnapshot(ref: HubModelRef, revision: string, config: HubConfi
       const stale = options.refresh && isStale(meta, options.expected?.get(path), path);
       if (size !== undefined && !stale) files.push({ path, size, downloaded: false });
       else if (size !== undefined && config.offline) files.push({ path, size, downloaded: false });
-      else if (isRequired || !meta?.absent?.includes(path)) todo.push({ path, required: isRequired, stale: stale === true });
+      else if (isRequired || !knownAbsent(meta, path)) todo.push({ path, required: isRequired, stale: stale === true });
     }
   }
   if (todo.length === 0) return { dir, files };

@@ -1,8 +1,11 @@
-// Which models the server may use: folders under --models by name, configured defaults, and hub ids only if allowed.
+// Which models the server may use: folders under --models by name, configured defaults, hub models already in the
+// cache (unless turned off), and any hub id only if allowed.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { GeulConfig } from '../core/config.js';
 import { geulError } from '../core/errors.js';
+import { snapshotDir } from '../core/cache.js';
+import { availableDtypes } from '../core/hub-files.js';
 import { parseHubId, parseModelRef } from '../core/model-id.js';
 import { servableKinds, type KindConfig } from '../runtime/model-kinds.js';
 import { TASK_LIST, isTaskId } from '../tasks/registry.js';
@@ -27,6 +30,17 @@ export function guessTasks(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * A cache snapshot holds config.json and ONNX weights the server would load: of the server's dtype, or with `auto` of
+ * any precision (loading picks what is there), so serving it downloads no weights.
+ */
+export function snapshotComplete(dir: string, dtype: string): boolean {
+  if (!existsSync(join(dir, 'config.json'))) return false;
+  const onnx = join(dir, 'onnx');
+  const present = availableDtypes([...(existsSync(onnx) ? readdirSync(onnx).map((f) => `onnx/${f}`) : []), ...readdirSync(dir)]);
+  return dtype === 'auto' ? present.length > 0 : present.some((d) => d === dtype);
 }
 
 /** Who asks: models produced by jobs are visible to their owner (and admins) only. */
@@ -91,8 +105,19 @@ export class ModelCatalog {
     if (operatorChosen) return name;
     parseHubId(name);
     if (parseModelRef(name).kind === 'local') throw geulError('INVALID_MODEL_ID', { model: name, detail: 'local paths are not accepted over HTTP' });
-    if (!this.config.server.allowHubModels) throw geulError('MODEL_NOT_FOUND', { model: name, where: ' on this server (see GET /v1/models)' });
+    if (!this.config.server.allowHubModels && !this.isCachedHubModel(name)) throw geulError('MODEL_NOT_FOUND', { model: name, where: ' on this server (see GET /v1/models)' });
     return name;
+  }
+
+  /**
+   * True when `id` (a hub id) may be served because it is in the cache already: its config and ONNX weights at the
+   * server's revision (what an admin's pull leaves there), unless the operator turned cached hub models off.
+   */
+  isCachedHubModel(id: string): boolean {
+    if (!this.config.server.cachedHubModels) return false;
+    const ref = parseModelRef(id);
+    if (ref.kind !== 'hub') return false;
+    return snapshotComplete(snapshotDir(this.config.cacheDir, ref, this.config.revision), this.config.dtype);
   }
 
   /**

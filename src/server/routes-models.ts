@@ -59,17 +59,24 @@ async function describe(ctx: ServerContext, model: ServedModel): Promise<Entry> 
   return { ...model, source: 'hub', ...(await onDisk(snapshotDir(ctx.config.cacheDir, ref, ctx.config.revision))) };
 }
 
-/** The catalog's models, plus cached hub models when requests may name any hub id (so they are offered too). */
+/**
+ * The catalog's models, plus the hub models in the cache: those an admin pulled are served (and so listed) unless
+ * `cachedHubModels` is off; with --allow-hub-models any snapshot at the server revision is offered, complete or not.
+ */
 async function listModels(ctx: ServerContext, viewer: Viewer): Promise<Entry[]> {
   // Models that training jobs produced show without a restart, each to its owner (and admins) only.
   await ctx.inference.catalog.refresh();
   const out = await Promise.all(ctx.inference.catalog.list(viewer).map((m) => describe(ctx, m)));
-  if (!ctx.config.server.allowHubModels) return out;
+  const { allowHubModels, cachedHubModels } = ctx.config.server;
+  if (!allowHubModels && !cachedHubModels) return out;
   const listed = new Set(out.map((m) => m.id));
   for (const cached of await listCachedModels(ctx.config)) {
     const snapshot = cached.revisions.find((r) => r.revision === ctx.config.revision);
     if (listed.has(cached.id) || !snapshot) continue;
-    out.push({ id: cached.id, tasks: guessTasks(snapshot.dir), defaultFor: [], source: 'hub', ...(await onDisk(snapshot.dir)) });
+    // Without --allow-hub-models a half-pulled model is not offered: using it would download the rest on demand.
+    if (allowHubModels || ctx.inference.catalog.isCachedHubModel(cached.id)) {
+      out.push({ id: cached.id, tasks: guessTasks(snapshot.dir), defaultFor: [], source: 'hub', ...(await onDisk(snapshot.dir)) });
+    }
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // The Models page in Chromium against a real server and a fake hub on 127.0.0.1: pull with progress bars reaching
-// the end, the model listed with size and precision, delete with confirmation; a pull error; the offline empty state.
+// the end, the model listed with size and precision, delete with confirmation; a pull error; the offline empty state; without
+// --allow-hub-models a pulled model is offered at once, and with cached hub models off the page says why it is not.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -136,6 +137,41 @@ describe('models page offline, nothing cached', { skip: browserSkip() }, () => {
     } finally {
       await browser.close();
       await app.close();
+      await hub.close();
+    }
+  });
+});
+
+describe('models page without --allow-hub-models', { skip: browserSkip() }, () => {
+  test('a pulled model is listed at once; with cached hub models off the page says why it is not offered', async () => {
+    const hub = await startFakeHub({ repos: { 'acme/tiny': { main: TINY } } });
+    const served = serverConfig({}, { offline: false, hubUrl: hub.url });
+    const { app, url } = await listeningServer(served);
+    const strict = await listeningServer(serverConfig({ cachedHubModels: false }, { offline: false, hubUrl: hub.url }));
+    const browser = await launchBrowser();
+    try {
+      const { page, problems } = await newPage(browser);
+      const pull = async (base: string) => {
+        await page.goto(`${base}/ui/models`);
+        await page.fill('#pull-id', 'acme/tiny');
+        await page.selectOption('#pull-dtype', 'q8');
+        await page.getByRole('button', { name: 'Pull', exact: true }).click();
+        await page.getByText('Pulled acme/tiny').waitFor();
+      };
+      await pull(url);
+      await page.locator('tr[data-model="acme/tiny"]').waitFor();
+      assert.equal(await page.locator('.pull .notice').count(), 0, 'offered: no notice');
+
+      await pull(strict.url);
+      await page.locator('.pull .notice').waitFor();
+      assert.match(await page.locator('.pull .notice').textContent() ?? '', /--no-cached-hub-models/);
+      assert.equal(await page.locator('tr[data-model="acme/tiny"]').count(), 0);
+      await screenshot(page, 'models-not-offered');
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+      await app.close();
+      await strict.app.close();
       await hub.close();
     }
   });

@@ -71,6 +71,8 @@ describe('Train & fine-tune page in Chromium', { skip: browserSkip() }, () => {
     assert.deepEqual((await page.locator('.per-class tbody th').allTextContents()).sort(), ['negative', 'positive']);
     assert.equal(await page.locator('.epochs tbody tr').count(), 3, 'validation after each of the 3 epochs');
     assert.match(await page.getByTestId('final-accuracy').textContent() ?? '', /^[01]\.\d{3}$/);
+    assert.equal(await page.getByTestId('held-out').textContent(), 'Measured on 20% of the training data held out.', 'no validation file: a held-out share');
+    assert.equal(cells.reduce((a, b) => a + b, 0), 32, 'the confusion matrix counts the held-out 20% of 160 rows');
     assert.ok(await page.locator('.past-jobs td.state-succeeded').count() >= 1, 'the job is in the list of past jobs');
     await screenshot(page, 'train');
 
@@ -91,6 +93,7 @@ describe('Train & fine-tune page in Chromium', { skip: browserSkip() }, () => {
     const { page, problems } = await newPage(browser, { width: 390, height: 844 });
     await setUp(page, 2000);
     assert.deepEqual(await page.locator('#train-dataset option').allTextContents(), ['—', 'reviews (server-reviews.tsv)']);
+    assert.deepEqual(await page.locator('#valid-dataset option').allTextContents(), ['none: hold out a share of the training data', 'reviews (server-reviews.tsv)'], 'a server dataset may also be the validation data');
     await page.getByRole('button', { name: 'Start training' }).click();
     await page.locator('[data-testid=job-state]', { hasText: 'running' }).waitFor({ timeout: 60_000 });
     await page.getByRole('button', { name: 'Cancel' }).click();

@@ -7,7 +7,7 @@ import { configFromCommand } from '../context.js';
 
 interface ServeFlags {
   host?: string; port?: string; models?: string; default: string[]; auth?: string; tlsCert?: string; tlsKey?: string;
-  workers?: string; corsOrigin: string[]; ui: boolean; allowHubModels?: boolean; queueSize?: string; maxBatch?: string;
+  workers?: string; corsOrigin: string[]; ui: boolean; allowHubModels?: boolean; cachedHubModels: boolean; queueSize?: string; maxBatch?: string;
   maxTextLength?: string; maxNewTokens?: string; bodyLimit?: string; batchMaxSize?: string; batchMaxWaitMs?: string;
   vectors: string[]; vectorsLimit?: string; withWorker?: boolean;
 }
@@ -54,6 +54,7 @@ export function register(program: Command): void {
     .option('--cors-origin <origin>', 'allow this origin (repeatable)', collect, [])
     .option('--no-ui', 'serve the HTTP API only, without the web UI at /')
     .option('--allow-hub-models', 'let requests name any hub model id (downloaded on demand)')
+    .option('--no-cached-hub-models', 'do not serve hub models from the cache (pulled ones) unless they are defaults')
     .option('--queue-size <n>', 'inference calls allowed to wait before 503')
     .option('--max-batch <n>', 'most inputs per request')
     .option('--max-text-length <n>', 'longest input text (characters)')
@@ -72,6 +73,7 @@ export function register(program: Command): void {
         workers: flags.workers, queueSize: flags.queueSize, maxBatch: flags.maxBatch, maxTextLength: flags.maxTextLength,
         maxNewTokens: flags.maxNewTokens, bodyLimit: flags.bodyLimit, batchMaxSize: flags.batchMaxSize, batchMaxWaitMs: flags.batchMaxWaitMs,
         allowHubModels: flags.allowHubModels ? true : undefined,
+        cachedHubModels: flags.cachedHubModels ? undefined : false,
         ui: flags.ui ? undefined : false,
         corsOrigins: flags.corsOrigin.length > 0 ? flags.corsOrigin : undefined,
         defaults: flags.default.length > 0 ? { ...fromFile.defaults, ...defaults(flags.default) } : undefined,

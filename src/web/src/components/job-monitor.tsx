@@ -13,6 +13,7 @@ export interface JobInfo {
   progress: { step: number; total: number | null; eta_s: number | null };
   error: { code: string; message: string } | null;
   created_at: number;
+  params?: { data?: { valid?: string; validFraction?: number } };
 }
 
 interface RunMetrics {
@@ -111,7 +112,14 @@ function Confusion({ metrics }: { metrics: RunMetrics }) {
   );
 }
 
-function Results({ id }: { id: string }) {
+/** Where the held-out metrics come from: the job's validation file, or a share of its training data. */
+function heldOutSource(job: JobInfo | null): string {
+  const data = job?.params?.data;
+  if (data?.valid) return `the validation file ${data.valid}`;
+  return `${Math.round(100 * (data?.validFraction ?? 0.2))}% of the training data held out`;
+}
+
+function Results({ id, source }: { id: string; source: string }) {
   const [metrics, setMetrics] = useState<RunMetrics | null>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
@@ -123,6 +131,7 @@ function Results({ id }: { id: string }) {
   return (
     <section class="job-results" aria-label="Results">
       <h3>Results (validation, best epoch)</h3>
+      <p class="meta" data-testid="held-out">Measured on {source}.</p>
       <p>Accuracy <strong data-testid="final-accuracy">{f(metrics.accuracy)}</strong>, macro F1 {f(metrics.f1_macro)}.{' '}
         <a href={`/ui/tasks/classify?model=${encodeURIComponent(id)}`}>Classify with this model</a> (it is listed as <code>{id}</code> in the model pickers).</p>
       <h4>Confusion matrix</h4>
@@ -201,7 +210,7 @@ export function JobMonitor({ id, onFinished }: { id: string; onFinished?(): void
           </table>
         </div>
       )}
-      {live.state === 'succeeded' && <Results id={id} />}
+      {live.state === 'succeeded' && <Results id={id} source={heldOutSource(job)} />}
       {live.logs.length > 0 && <details class="job-log"><summary>Log</summary><pre>{live.logs.join('\n')}</pre></details>}
     </section>
   );

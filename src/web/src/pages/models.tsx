@@ -88,7 +88,7 @@ function Pull({ id, setId, onPulled, offered }: { id: string; setId(id: string):
         </p>
       )}
       {state.done && offered && !offered.includes(state.done.id) && (
-        <p class="notice">It is in the cache, but this server serves only its configured models: start it with <code>--allow-hub-models</code>, or make it a task default with <code>--default</code>, to use it.</p>
+        <p class="notice">It is in the cache, but this server does not offer it: it runs with <code>--no-cached-hub-models</code>, or it loads another precision than the one pulled (its <code>--dtype</code>). Pull that precision, start it with <code>--allow-hub-models</code>, or make the model a task default with <code>--default</code>, to use it.</p>
       )}
       {state.stopped && <p role="status">Stopped. Files that finished stay in the cache; pulling again fetches only the rest.</p>}
       {state.error !== undefined && <ErrorBox error={state.error} />}

@@ -14,10 +14,18 @@ interface Model { id: string; tasks: string[] }
 
 const ENCODER_TASKS = ['fill-mask', 'embeddings', 'classify'];
 
-function DataPicker({ value, onChange }: { value: string; onChange(value: string, label: string): void }) {
+/** Which data a picker chooses: the training file (required) or a validation file (optional: else a held-out share). */
+interface DataRole { id: string; legend: string; required: boolean }
+
+const TRAINING_DATA: DataRole = { id: 'train', legend: '1. Data', required: true };
+const VALIDATION_DATA: DataRole = { id: 'valid', legend: 'Validation data (optional)', required: false };
+
+function DataPicker({ role, value, onChange }: { role: DataRole; value: string; onChange(value: string, label: string): void }) {
   const datasets = useGet<{ data: Dataset[] }>('/v1/datasets');
   const [uploading, setUploading] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  // A new key empties the file input when the choice is cleared (a file input's value cannot be set).
+  const [inputKey, setInputKey] = useState(0);
   const upload = async (file: File) => {
     setUploading(true);
     setError(null);
@@ -33,18 +41,21 @@ function DataPicker({ value, onChange }: { value: string; onChange(value: string
     setUploading(false);
   };
   const list = datasets.data?.data ?? [];
+  const none = list.length === 0 ? 'none allowed (the admin lists them in server.datasets)' : '—';
   return (
     <fieldset class="train-step">
-      <legend>1. Data</legend>
-      <label for="train-upload">Upload a JSONL, CSV or TSV file (a text and a label column)</label>
-      <input id="train-upload" type="file" accept=".jsonl,.csv,.tsv,.txt,.gz" disabled={uploading}
+      <legend>{role.legend}</legend>
+      {!role.required && <small>Without one, a stratified share of the training data is held out (data.validFraction). With one, all the training data trains and the held-out metrics come from this file.</small>}
+      <label for={`${role.id}-upload`}>Upload a JSONL, CSV or TSV file (a text and a label column)</label>
+      <input key={inputKey} id={`${role.id}-upload`} type="file" accept=".jsonl,.csv,.tsv,.txt,.gz" disabled={uploading}
         onChange={(e) => { const f = (e.currentTarget as HTMLInputElement).files?.[0]; if (f) void upload(f); }} />
-      <label for="train-dataset">or a dataset on the server</label>
-      <select id="train-dataset" value={value.startsWith('dataset:') ? value : ''} disabled={list.length === 0}
-        onChange={(e) => { const v = (e.currentTarget as HTMLSelectElement).value; if (v) onChange(v, v.slice('dataset:'.length)); }}>
-        <option value="">{list.length === 0 ? 'none allowed (the admin lists them in server.datasets)' : '—'}</option>
+      <label for={`${role.id}-dataset`}>or a dataset on the server</label>
+      <select id={`${role.id}-dataset`} value={value.startsWith('dataset:') ? value : ''} disabled={list.length === 0}
+        onChange={(e) => { const v = (e.currentTarget as HTMLSelectElement).value; onChange(v, v.slice('dataset:'.length)); }}>
+        <option value="">{role.required ? none : list.length === 0 ? none : 'none: hold out a share of the training data'}</option>
         {list.map((d) => <option value={`dataset:${d.name}`} disabled={d.bytes === null}>{d.name} ({d.filename}{d.bytes === null ? ', missing' : ''})</option>)}
       </select>
+      {!role.required && value !== '' && <button type="button" class="secondary" onClick={() => { onChange('', ''); setInputKey((k) => k + 1); }}>No validation file</button>}
       {uploading && <p class="loading">Uploading…</p>}
       {error !== null && <ErrorBox error={error} />}
       {datasets.error !== undefined && <ErrorBox error={datasets.error} />}
@@ -83,6 +94,7 @@ function ParamControl({ field, value, onChange }: { field: ParamField; value: st
 
 function Setup({ types, onStarted }: { types: JobTypeInfo[]; onStarted(job: JobInfo): void }) {
   const [data, setData] = useState({ value: '', label: '' });
+  const [valid, setValid] = useState({ value: '', label: '' });
   const [typeId, setTypeId] = useState('train');
   const [model, setModel] = useState('');
   const [values, setValues] = useState<Record<string, string>>({});
@@ -99,7 +111,10 @@ function Setup({ types, onStarted }: { types: JobTypeInfo[]; onStarted(job: JobI
     e.preventDefault();
     if (!data.value) return setProblem(new Error('Choose the training data first: upload a file or pick a server dataset.'));
     if (!model) return setProblem(new Error(typeId === 'train' ? 'Choose a model architecture.' : 'Choose the model to fine-tune.'));
-    const built = buildParams(fields, values, { 'data.source': data.value, [modelField]: model });
+    if (valid.value !== '' && valid.value === data.value) return setProblem(new Error('The validation data is the training data: choose another file, or none to hold out a share.'));
+    const chosen: Record<string, string> = { 'data.source': data.value, [modelField]: model };
+    if (valid.value) chosen['data.valid'] = valid.value;
+    const built = buildParams(fields, values, chosen);
     if ('error' in built) return setProblem(new Error(built.error));
     setBusy(true);
     setProblem(null);
@@ -113,8 +128,10 @@ function Setup({ types, onStarted }: { types: JobTypeInfo[]; onStarted(job: JobI
   const sections = [...new Set(fields.map((f) => f.section))];
   return (
     <form class="train-setup" onSubmit={start}>
-      <DataPicker value={data.value} onChange={(value, label) => setData({ value, label })} />
+      <DataPicker role={TRAINING_DATA} value={data.value} onChange={(value, label) => setData({ value, label })} />
       {data.label && <p class="meta" data-testid="train-data">Data: <code>{data.label}</code></p>}
+      <DataPicker role={VALIDATION_DATA} value={valid.value} onChange={(value, label) => setValid({ value, label })} />
+      {valid.label && <p class="meta" data-testid="valid-data">Validation: <code>{valid.label}</code></p>}
       <fieldset class="train-step">
         <legend>2. Model</legend>
         <label for="train-type">Job</label>
