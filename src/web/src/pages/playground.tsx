@@ -1,10 +1,12 @@
 // Neural-network basics, after TensorFlow Playground: a perceptron or an MLP learns a 2-D toy set live, trained on the
-// server by geul's own engine (POST /v1/playground/train streams loss, accuracy and the decision boundary).
+// server by geul's own engine (POST /v1/playground/train streams loss, accuracy and the decision boundary); below it,
+// the RNN / LSTM / GRU race on a sequence task.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { postStream } from '../api';
 import { BoundaryPlot } from '../components/boundary-plot';
 import { ErrorBox } from '../components/error-box';
 import { LossChart, type Curve } from '../components/loss-chart';
+import { SequenceRace } from './playground-sequence';
 
 interface Settings {
   dataset: 'xor' | 'circles' | 'spirals' | 'moons';
@@ -172,6 +174,7 @@ export function PlaygroundPage() {
           </figure>
         </div>
       )}
+      <SequenceRace />
     </>
   );
 }
