@@ -14,7 +14,7 @@ import { asObject, errorResponses } from './admit.js';
 import type { ServerContext } from './context.js';
 import { startSse } from './sse.js';
 
-/** Runs at once on this server; each is a few seconds of one CPU thread at most (the bounds below). */
+/** Runs at once on this server; each holds one CPU thread for the length its bounds below allow. */
 export const PLAYGROUND_MAX_RUNS = 4;
 
 export const PlaygroundRequest = Type.Object({
@@ -47,7 +47,7 @@ export const SequenceRequest = Type.Object({
   hidden: Type.Integer({ minimum: 2, maximum: 32, default: 16, description: 'State size of each cell' }),
   lr: Type.Number({ exclusiveMinimum: 0, maximum: 0.1, default: 0.01, description: 'Learning rate (Adam)' }),
   batch_size: Type.Integer({ minimum: 1, maximum: 64, default: 32, description: 'Sequences per step (fresh ones every step)' }),
-  steps: Type.Integer({ minimum: 1, maximum: 1000, default: 300, description: 'Training steps (each trains all three cells)' }),
+  steps: Type.Integer({ minimum: 1, maximum: 600, default: 300, description: 'Training steps (each trains all three cells)' }),
   every: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'Report every this many steps' }),
   seed: Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, default: 1, description: 'Seeds the sequences and the initial weights' }),
 }, { description: 'A race of an RNN, an LSTM and a GRU on "the class is the first token"' });

@@ -94,7 +94,7 @@ export function SequenceRace() {
           </div>
           <div class="field">
             <label for="seq-steps">Training steps</label>
-            <input id="seq-steps" type="number" min={1} max={1000} value={s.steps} onInput={set('steps')} />
+            <input id="seq-steps" type="number" min={1} max={600} value={s.steps} onInput={set('steps')} />
           </div>
           <div class="field">
             <label for="seq-seed">Seed</label>
