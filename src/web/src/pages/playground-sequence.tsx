@@ -47,7 +47,8 @@ export function SequenceRace() {
     setPhase('running');
     const seen: Report[] = [];
     try {
-      const body = { ...s, every: Math.max(1, Math.round(s.steps / 60)) };
+      // About 30 reports a run: each scores the three cells on 256 held-out sequences, several training steps' worth.
+      const body = { ...s, every: Math.max(1, Math.round(s.steps / 30)) };
       for await (const event of postStream('/v1/playground/sequence', body, controller.signal)) {
         if (event.done) setPhase('done');
         else if (typeof event.step === 'number') {
