@@ -142,7 +142,7 @@ export function recurrentClassifier(config: RecurrentConfig): ModelDef {
           const p = `rnn.${l}.${d === 0 ? 'forward' : 'backward'}`;
           const w = {
             wx: ctx.param(`${p}.wx`, [width, G * H], 'glorot'),
-            // LSTM: forget-gate bias 1, so early steps keep their cell state.
+            // Gated cells start remembering up to `memory` tokens back (gateBiases).
             bx: ctx.param(`${p}.bx`, [G * H], { data: gateBiases(config.cell, H, config.memory ?? DEFAULT_GATE_MEMORY) }),
             wh: ctx.param(`${p}.wh`, [H, G * H], 'glorot'),
             bh: ctx.param(`${p}.bh`, [G * H], 'zeros'),
