@@ -9,9 +9,9 @@ import { recurrent, type Cell } from '../../src/graph/rnn.js';
 import { lstm } from '../../src/graph/lstm.js';
 
 /**
- * States [T=3, B=2, H=2] for the fixed inputs below, computed in float64 from the equations of PyTorch's nn.LSTM
- * (gates i, f, g, o), nn.GRU (r, z, n; the reset gate scales W_hn·h + b_hn) and nn.RNN (tanh), weights given as
- * W_ihᵀ [D, G·H] and W_hhᵀ [H, G·H]. ONNX's LSTM/GRU ops order their gates i, o, f, c and z, r, h; these layers are
+ * States [T=3, B=2, H=2] for the fixed inputs below, computed once by hand with torch 1.13 in float64: nn.LSTM
+ * (gates i, f, g, o), nn.GRU (r, z, n; the reset gate scales W_hn·h + b_hn) and nn.RNN (tanh), with weight_ih_l0 =
+ * wxᵀ, weight_hh_l0 = whᵀ, bias_ih_l0 = bx, bias_hh_l0 = bh. ONNX's LSTM/GRU ops order their gates i, o, f, c and z, r, h; these layers are
  * Scans of their own and keep PyTorch's order, which makes porting torch weights a transpose.
  */
 const TORCH_STATES: Record<'lstm' | Cell, number[]> = {
