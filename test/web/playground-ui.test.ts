@@ -113,6 +113,13 @@ describe('neural-network playground in Chromium', { skip: browserSkip() }, () =>
       assert.equal(await chart.locator('canvas').count(), 1);
     }
     await screenshot(page, 'playground-sequence-race');
+    // The race's setup is in the address too (under seq_…), beside the 2-D playground's.
+    await page.selectOption('#pg-dataset', 'moons');
+    await page.waitForURL(/dataset=moons/);
+    assert.match(page.url(), /seq_steps=150/);
+    await page.reload();
+    assert.equal(await page.locator('#seq-steps').inputValue(), '150');
+    assert.equal(await page.locator('#pg-dataset').inputValue(), 'moons');
     assert.deepEqual(problems, []);
     await page.context().close();
   });

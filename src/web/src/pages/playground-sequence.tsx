@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { postStream } from '../api';
 import { CurveChart, type Curve } from '../components/curve-chart';
 import { ErrorBox } from '../components/error-box';
+import { readUrlState, writeUrlState } from '../url-state';
 
 const CELLS = [['rnn', 'RNN'], ['lstm', 'LSTM'], ['gru', 'GRU']] as const;
 type CellName = (typeof CELLS)[number][0];
@@ -27,7 +28,8 @@ function verdict(length: number, end: Report): string {
 }
 
 export function SequenceRace() {
-  const [s, setS] = useState<Settings>(DEFAULTS);
+  // In the address under seq_…, beside the 2-D playground's settings.
+  const [s, setS] = useState<Settings>(() => readUrlState(DEFAULTS, 'seq_'));
   const [reports, setReports] = useState<Report[]>([]);
   const [phase, setPhase] = useState<Phase>('idle');
   const [error, setError] = useState<unknown>(undefined);
@@ -36,6 +38,7 @@ export function SequenceRace() {
     const v = (e.currentTarget as HTMLInputElement).valueAsNumber;
     if (Number.isFinite(v)) setS((old) => ({ ...old, [key]: v }));
   };
+  useEffect(() => writeUrlState(s, DEFAULTS, 'seq_'), [s]);
   useEffect(() => () => run.current?.abort(), []);
 
   const race = async () => {

@@ -6,6 +6,7 @@ import { postStream } from '../api';
 import { BoundaryPlot } from '../components/boundary-plot';
 import { ErrorBox } from '../components/error-box';
 import { LossChart, type Curve } from '../components/loss-chart';
+import { readUrlState, writeUrlState } from '../url-state';
 import { SequenceRace } from './playground-sequence';
 
 interface Settings {
@@ -28,23 +29,6 @@ const DEFAULTS: Settings = { dataset: 'xor', model: 'mlp', layers: 2, width: 8, 
 /** Accuracy at which a boundary counts as solving the set. */
 const SOLVED = 0.95;
 const EMPTY: Curve = { steps: [], loss: [], accuracy: [] };
-
-/** The settings in the address (so a setup can be shared as a link), over the defaults; unknown or bad values ignored. */
-function fromUrl(): Settings {
-  const out: Record<string, unknown> = { ...DEFAULTS };
-  for (const [key, value] of new URLSearchParams(location.search)) {
-    const fallback = (DEFAULTS as unknown as Record<string, unknown>)[key];
-    if (typeof fallback === 'number' && Number.isFinite(Number(value)) && value !== '') out[key] = Number(value);
-    else if (typeof fallback === 'string') out[key] = value;
-  }
-  return out as unknown as Settings;
-}
-
-function toUrl(s: Settings): void {
-  const changed = Object.entries(s).filter(([k, v]) => (DEFAULTS as unknown as Record<string, unknown>)[k] !== v);
-  const query = new URLSearchParams(changed.map(([k, v]) => [k, String(v)])).toString();
-  history.replaceState(history.state, '', `${location.pathname}${query ? `?${query}` : ''}`);
-}
 
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 
@@ -76,7 +60,8 @@ function verdict(s: Settings, report: Report): string {
 }
 
 export function PlaygroundPage() {
-  const [s, setS] = useState<Settings>(fromUrl);
+  // The settings live in the address, so a setup can be shared as a link.
+  const [s, setS] = useState<Settings>(() => readUrlState(DEFAULTS));
   const [points, setPoints] = useState<{ x: number[]; y: number[] } | null>(null);
   const [report, setReport] = useState<Report | null>(null);
   const [curve, setCurve] = useState<Curve>(EMPTY);
@@ -85,7 +70,7 @@ export function PlaygroundPage() {
   const run = useRef<AbortController | null>(null);
   const set = <K extends keyof Settings>(key: K) => (value: Settings[K]) => setS((old) => ({ ...old, [key]: value }));
 
-  useEffect(() => toUrl(s), [s]);
+  useEffect(() => writeUrlState(s, DEFAULTS), [s]);
   // Leaving the page closes the stream, which stops the run on the server.
   useEffect(() => () => run.current?.abort(), []);
 
