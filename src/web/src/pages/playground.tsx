@@ -116,7 +116,7 @@ export function PlaygroundPage() {
     <>
       <header class="page-head">
         <h1>Neural-network basics</h1>
-        <p>Watch a perceptron fail on XOR and a small MLP solve it. The server trains each model live with geul's own training engine (the ONNX graphs <code>geul train</code> uses) and streams the loss and the decision boundary as it learns.</p>
+        <p>Watch a perceptron fail on XOR and a small MLP solve it. The server trains each model live with geul's own training engine (the ONNX graphs <code>geul train</code> uses) and streams the loss and the decision boundary as it learns. Further down, a plain RNN, an LSTM and a GRU race on a sequence task.</p>
       </header>
       <form class="playground-form" onSubmit={(e) => { e.preventDefault(); void start(); }}>
         <div class="option-grid">
