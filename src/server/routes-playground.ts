@@ -1,18 +1,20 @@
-// POST /v1/playground/train: the web UI's neural-network playground, a small MLP trained live, streamed as Server-Sent Events.
+// POST /v1/playground/train and /v1/playground/sequence: the web UI's neural-network playground (a small MLP on a 2-D
+// set; an RNN, an LSTM and a GRU racing on a sequence task), trained live, streamed as Server-Sent Events.
 //
 // It trains here, on the server, with geul's own Trainer: the same ONNX training graphs and engine as `geul train`,
 // and the page keeps its strict CSP (running onnxruntime-web in the browser would need 'wasm-unsafe-eval').
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { geulError, toGeulError } from '../core/errors.js';
 import { Type, parseWith, type Static } from '../core/schema.js';
 import { clientSchema } from '../tasks/request.js';
 import { DATASETS } from '../train/playground/datasets.js';
 import { datasetOf, playgroundRun, type PlaygroundSpec } from '../train/playground/run.js';
+import { SEQUENCE_CELLS, SEQUENCE_EVAL_SIZE, sequenceRun, type SequenceSpec } from '../train/playground/sequence.js';
 import { asObject, errorResponses } from './admit.js';
 import type { ServerContext } from './context.js';
 import { startSse } from './sse.js';
 
-/** Runs at once on this server; each is a few seconds of one CPU thread at most (the bounds below). */
+/** Runs at once on this server; each holds one CPU thread for the length its bounds below allow. */
 export const PLAYGROUND_MAX_RUNS = 4;
 
 export const PlaygroundRequest = Type.Object({
@@ -38,6 +40,27 @@ const Progress = Type.Object({
   loss: Type.Number({ description: 'Mean cross-entropy over all points' }),
   accuracy: Type.Number({ description: 'Share of the points classified right' }),
   grid: Type.Array(Type.Number(), { description: 'P(class 1) on the grid × grid lattice, row by row from the top-left corner (-1, 1)' }),
+});
+
+export const SequenceRequest = Type.Object({
+  length: Type.Integer({ minimum: 5, maximum: 50, default: 40, description: 'Longest sequence in tokens; each is between half of it and all of it long' }),
+  hidden: Type.Integer({ minimum: 2, maximum: 32, default: 16, description: 'State size of each cell' }),
+  lr: Type.Number({ exclusiveMinimum: 0, maximum: 0.1, default: 0.01, description: 'Learning rate (Adam)' }),
+  batch_size: Type.Integer({ minimum: 1, maximum: 64, default: 32, description: 'Sequences per step (fresh ones every step)' }),
+  steps: Type.Integer({ minimum: 1, maximum: 600, default: 300, description: 'Training steps (each trains all three cells)' }),
+  every: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'Report every this many steps' }),
+  seed: Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, default: 1, description: 'Seeds the sequences and the initial weights' }),
+}, { description: 'A race of an RNN, an LSTM and a GRU on "the class is the first token"' });
+export type SequenceBody = Static<typeof SequenceRequest>;
+
+const CellScore = Type.Object({
+  loss: Type.Number({ description: `Mean cross-entropy over ${SEQUENCE_EVAL_SIZE} held-out sequences` }),
+  accuracy: Type.Number({ description: 'Share of the held-out sequences classified right' }),
+});
+const SequenceProgress = Type.Object({ step: Type.Integer(), ...Object.fromEntries(SEQUENCE_CELLS.map((c) => [c, CellScore])) });
+
+const sequenceSpecOf = (body: SequenceBody): SequenceSpec => ({
+  length: body.length, hidden: body.hidden, lr: body.lr, batchSize: body.batch_size, steps: body.steps, every: body.every, seed: body.seed,
 });
 
 function specOf(body: PlaygroundBody): PlaygroundSpec {
@@ -73,6 +96,24 @@ export function registerPlaygroundRoutes(app: FastifyInstance, ctx: ServerContex
     preHandler: ctx.requireScope('tasks'),
   }, async (request, reply) => {
     const spec = specOf(parseWith(PlaygroundRequest, asObject(request.body), 'body'));
+    await stream(request, reply, { dataset: datasetOf(spec) }, (signal, onStep) => playgroundRun(spec, signal, onStep));
+  });
+  app.post('/v1/playground/sequence', {
+    schema: {
+      summary: 'Train an RNN, an LSTM and a GRU side by side on "the class is the first token", streaming each one\'s loss and accuracy (Server-Sent Events)',
+      description: `Events: first \`{cells: [${SEQUENCE_CELLS.map((c) => `"${c}"`).join(', ')}], length}\`, then \`{step, rnn: {loss, accuracy}, lstm: {…}, gru: {…}}\` every \`every\` steps, then \`{done: true, …}\`. The cells train in lockstep on the same fresh batches and are scored on ${SEQUENCE_EVAL_SIZE} held-out sequences. Closing the stream stops the run; a new run from the same client (either playground) stops its previous one.`,
+      tags: ['playground'],
+      body: clientSchema(SequenceRequest),
+      response: { 200: SequenceProgress, ...errorResponses },
+    },
+    preHandler: ctx.requireScope('tasks'),
+  }, async (request, reply) => {
+    const spec = sequenceSpecOf(parseWith(SequenceRequest, asObject(request.body), 'body'));
+    await stream(request, reply, { cells: SEQUENCE_CELLS, length: spec.length }, (signal, onStep) => sequenceRun(spec, signal, onStep));
+  });
+
+  /** Streams one run's reports after `first`, within the one-run-per-client and PLAYGROUND_MAX_RUNS bounds. */
+  async function stream(request: FastifyRequest, reply: FastifyReply, first: object, train: (signal: AbortSignal, onStep: () => void) => AsyncGenerator<object>) {
     const client = clientOf(request);
     // One run per client: pressing Start again (or a second tab) replaces the run, as in TensorFlow Playground.
     // (A loop: two requests that waited for the same run must not both start; the check and the claim below are synchronous.)
@@ -90,9 +131,9 @@ export function registerPlaygroundRoutes(app: FastifyInstance, ctx: ServerContex
     metrics.playgroundRuns.add(1);
     const signal = AbortSignal.any([stop.signal, sse.signal]);
     try {
-      sse.send({ dataset: datasetOf(spec) });
+      sse.send(first);
       let last: unknown;
-      for await (const progress of playgroundRun(spec, signal, () => metrics.playgroundSteps.inc())) {
+      for await (const progress of train(signal, () => metrics.playgroundSteps.inc())) {
         sse.send(progress);
         last = progress;
       }
@@ -106,5 +147,5 @@ export function registerPlaygroundRoutes(app: FastifyInstance, ctx: ServerContex
       finish();
       sse.end();
     }
-  });
+  }
 }

@@ -1,5 +1,6 @@
 // The neural-network playground in Chromium against a real server: on XOR the MLP reaches a solved boundary and the
-// perceptron does not; Stop stops the run on the server; the page fits a phone.
+// perceptron does not; Stop stops the run on the server; the page fits a phone; the RNN / LSTM / GRU race draws
+// three curves per chart and the gated cells win at 40 tokens.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
@@ -82,6 +83,43 @@ describe('neural-network playground in Chromium', { skip: browserSkip() }, () =>
     await page.reload();
     assert.equal(await page.locator('#pg-dataset').inputValue(), 'spirals');
     assert.equal(await page.locator('#pg-steps').inputValue(), '5000');
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+
+  test('sequence race: three curves per chart, the LSTM and the GRU learn the first token over 20 … 40 tokens, the RNN not', async () => {
+    const { page, problems } = await newPage(browser);
+    await page.goto(`${base}/ui/playground`);
+    await page.getByRole('heading', { name: 'RNN vs LSTM vs GRU' }).waitFor();
+    await page.fill('#seq-length', '40');
+    assert.equal(await page.getByTestId('seq-length-value').textContent(), '40 tokens');
+    await page.fill('#seq-steps', '150');
+    await page.fill('#seq-seed', '1');
+    await page.getByRole('button', { name: 'Race', exact: true }).click();
+    // Three models train here: on a loaded machine that takes longer than one action's default wait.
+    await page.getByTestId('seq-verdict').waitFor({ timeout: 120_000 });
+    const acc = async (cell: string) => Number.parseFloat((await page.getByTestId(`seq-acc-${cell}`).textContent()) ?? 'NaN');
+    assert.ok((await acc('lstm')) >= 95, `LSTM ${await acc('lstm')}`);
+    assert.ok((await acc('gru')) >= 95, `GRU ${await acc('gru')}`);
+    assert.ok((await acc('rnn')) < 75, `RNN ${await acc('rnn')}`);
+    assert.match((await page.getByTestId('seq-verdict').textContent()) ?? '', /^LSTM and GRU learned it, RNN did not/);
+    assert.match((await page.getByTestId('seq-status').textContent()) ?? '', /After 150 of 150 steps/);
+    const charts = page.locator('.sequence-race .curve-chart');
+    assert.equal(await charts.count(), 2);
+    for (let i = 0; i < 2; i++) {
+      const chart = charts.nth(i);
+      assert.ok(Number(await chart.getAttribute('data-points')) >= 10, 'the curves have points'); // 150 steps, a report every 5
+      assert.deepEqual(await chart.locator('.u-legend .u-series .u-label').allTextContents(), ['step', 'RNN', 'LSTM', 'GRU']);
+      assert.equal(await chart.locator('canvas').count(), 1);
+    }
+    await screenshot(page, 'playground-sequence-race');
+    // The race's setup is in the address too (under seq_…), beside the 2-D playground's.
+    await page.selectOption('#pg-dataset', 'moons');
+    await page.waitForURL(/dataset=moons/);
+    assert.match(page.url(), /seq_steps=150/);
+    await page.reload();
+    assert.equal(await page.locator('#seq-steps').inputValue(), '150');
+    assert.equal(await page.locator('#pg-dataset').inputValue(), 'moons');
     assert.deepEqual(problems, []);
     await page.context().close();
   });

@@ -28,6 +28,7 @@ function recurrent(name: 'rnn' | 'gru' | 'lstm' | 'bigru' | 'bilstm', descriptio
     build: (m, s) => recurrentClassifier({
       vocab: s.vocab, embedding: m.dim ?? 128, hidden: m.hidden ?? 128, classes: s.classes, cell: name.replace(/^bi/, '') as 'rnn' | 'gru' | 'lstm',
       layers: m.layers ?? 1, bidirectional: name.startsWith('bi'), pooling: m.pooling ?? 'last', dropout: m.dropout ?? 0.2,
+      memory: s.maxLength,
     }),
   };
 }

@@ -14,6 +14,8 @@ interface Props {
   steps: number[];
   curves: Curve[];
   smoothing: number;
+  /** Draw the raw values faded behind the smoothed line (off: one line per curve, as given). */
+  raw?: boolean;
 }
 
 /** The debiased exponential moving average of `values` (weight `w` on the past), as TensorBoard smooths scalars. */
@@ -25,12 +27,12 @@ export function smooth(values: readonly number[], w: number): number[] {
   });
 }
 
-const COLOURS = ['--accent', '--curve-2'];
+const COLOURS = ['--accent', '--curve-2', '--curve-3'];
 
-export function CurveChart({ title, steps, curves, smoothing }: Props) {
+export function CurveChart({ title, steps, curves, smoothing, raw = true }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const data = (): uPlot.AlignedData => [steps, ...curves.flatMap((c) => [c.values, smooth(c.values, smoothing)])];
+  const data = (): uPlot.AlignedData => [steps, ...curves.flatMap((c) => (raw ? [c.values, smooth(c.values, smoothing)] : [c.values]))];
 
   useEffect(() => {
     const el = box.current;
@@ -40,7 +42,7 @@ export function CurveChart({ title, steps, curves, smoothing }: Props) {
     const series: uPlot.Series[] = [{ label: 'step' }];
     curves.forEach((c, i) => {
       const stroke = colour(COLOURS[i % COLOURS.length]!);
-      series.push({ label: `${c.label} (raw)`, stroke, alpha: 0.25, width: 1, points: { show: false } });
+      if (raw) series.push({ label: `${c.label} (raw)`, stroke, alpha: 0.25, width: 1, points: { show: false } });
       series.push({ label: c.label, stroke, width: 2, points: { show: false } });
     });
     plot.current = new uPlot({
@@ -56,7 +58,7 @@ export function CurveChart({ title, steps, curves, smoothing }: Props) {
       plot.current?.destroy();
       plot.current = null;
     };
-  }, [title, curves.length]);
+  }, [title, curves.length, raw]);
 
   useEffect(() => {
     plot.current?.setData(data());

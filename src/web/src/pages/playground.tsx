@@ -1,10 +1,13 @@
 // Neural-network basics, after TensorFlow Playground: a perceptron or an MLP learns a 2-D toy set live, trained on the
-// server by geul's own engine (POST /v1/playground/train streams loss, accuracy and the decision boundary).
+// server by geul's own engine (POST /v1/playground/train streams loss, accuracy and the decision boundary); below it,
+// the RNN / LSTM / GRU race on a sequence task.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { postStream } from '../api';
 import { BoundaryPlot } from '../components/boundary-plot';
 import { ErrorBox } from '../components/error-box';
 import { LossChart, type Curve } from '../components/loss-chart';
+import { readUrlState, writeUrlState } from '../url-state';
+import { SequenceRace } from './playground-sequence';
 
 interface Settings {
   dataset: 'xor' | 'circles' | 'spirals' | 'moons';
@@ -26,23 +29,6 @@ const DEFAULTS: Settings = { dataset: 'xor', model: 'mlp', layers: 2, width: 8, 
 /** Accuracy at which a boundary counts as solving the set. */
 const SOLVED = 0.95;
 const EMPTY: Curve = { steps: [], loss: [], accuracy: [] };
-
-/** The settings in the address (so a setup can be shared as a link), over the defaults; unknown or bad values ignored. */
-function fromUrl(): Settings {
-  const out: Record<string, unknown> = { ...DEFAULTS };
-  for (const [key, value] of new URLSearchParams(location.search)) {
-    const fallback = (DEFAULTS as unknown as Record<string, unknown>)[key];
-    if (typeof fallback === 'number' && Number.isFinite(Number(value)) && value !== '') out[key] = Number(value);
-    else if (typeof fallback === 'string') out[key] = value;
-  }
-  return out as unknown as Settings;
-}
-
-function toUrl(s: Settings): void {
-  const changed = Object.entries(s).filter(([k, v]) => (DEFAULTS as unknown as Record<string, unknown>)[k] !== v);
-  const query = new URLSearchParams(changed.map(([k, v]) => [k, String(v)])).toString();
-  history.replaceState(history.state, '', `${location.pathname}${query ? `?${query}` : ''}`);
-}
 
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 
@@ -74,7 +60,8 @@ function verdict(s: Settings, report: Report): string {
 }
 
 export function PlaygroundPage() {
-  const [s, setS] = useState<Settings>(fromUrl);
+  // The settings live in the address, so a setup can be shared as a link.
+  const [s, setS] = useState<Settings>(() => readUrlState(DEFAULTS));
   const [points, setPoints] = useState<{ x: number[]; y: number[] } | null>(null);
   const [report, setReport] = useState<Report | null>(null);
   const [curve, setCurve] = useState<Curve>(EMPTY);
@@ -83,7 +70,7 @@ export function PlaygroundPage() {
   const run = useRef<AbortController | null>(null);
   const set = <K extends keyof Settings>(key: K) => (value: Settings[K]) => setS((old) => ({ ...old, [key]: value }));
 
-  useEffect(() => toUrl(s), [s]);
+  useEffect(() => writeUrlState(s, DEFAULTS), [s]);
   // Leaving the page closes the stream, which stops the run on the server.
   useEffect(() => () => run.current?.abort(), []);
 
@@ -129,7 +116,7 @@ export function PlaygroundPage() {
     <>
       <header class="page-head">
         <h1>Neural-network basics</h1>
-        <p>Watch a perceptron fail on XOR and a small MLP solve it. The server trains each model live with geul's own training engine (the ONNX graphs <code>geul train</code> uses) and streams the loss and the decision boundary as it learns.</p>
+        <p>Watch a perceptron fail on XOR and a small MLP solve it. The server trains each model live with geul's own training engine (the ONNX graphs <code>geul train</code> uses) and streams the loss and the decision boundary as it learns. Further down, a plain RNN, an LSTM and a GRU race on a sequence task.</p>
       </header>
       <form class="playground-form" onSubmit={(e) => { e.preventDefault(); void start(); }}>
         <div class="option-grid">
@@ -172,6 +159,7 @@ export function PlaygroundPage() {
           </figure>
         </div>
       )}
+      <SequenceRace />
     </>
   );
 }
