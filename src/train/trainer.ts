@@ -37,7 +37,7 @@ export interface TrainerOptions {
   frozen?: (name: string) => boolean;
   /** Micro-batches per optimizer step (default 1). Above 1, `stepAccumulated` takes that many batches per step. */
   gradAccum?: number;
-  /** Fetch the logits of training steps (default true). MLM turns this off: its logits are [batch, seq, vocab]. */
+  /** Fetch the logits of training steps (default true). MLM turns this off: its training logits are [masked, vocab]. */
   fetchLogits?: boolean;
   /**
    * Threads of the host optimizer step, the main thread included (host-optim-threads.ts). Default: the training
