@@ -145,11 +145,11 @@ export class HostOptimizerThreads {
     const mine = new Set(sent.flat().map((e) => e.name));
     const local = step.entries.filter((e) => !mine.has(e.name));
     this.workers.forEach((w) => w.hold(true));
-    sent.forEach((entries, w) => {
-      const message = entries.map(({ update, decay }) => ({ param: update.param.buffer as ArrayBuffer, grad: update.grad.buffer as ArrayBuffer, states: update.states.map((s) => s.buffer as ArrayBuffer), decay }));
-      this.workers[w].post({ type: 'step', entries: message, scalars, gradScale }, message.flatMap((e) => [e.param, e.grad, ...e.states]));
-    });
     try {
+      sent.forEach((entries, w) => {
+        const message = entries.map(({ update, decay }) => ({ param: update.param.buffer as ArrayBuffer, grad: update.grad.buffer as ArrayBuffer, states: update.states.map((s) => s.buffer as ArrayBuffer), decay }));
+        this.workers[w].post({ type: 'step', entries: message, scalars, gradScale }, message.flatMap((e) => [e.param, e.grad, ...e.states]));
+      });
       let scale = 1;
       if (step.clip) {
         const sums = new Map(local.map((e) => [e.name, sumOfSquares(e.update.grad)]));

@@ -125,3 +125,11 @@ test('Trainer: small models keep the optimizer on the main thread unless asked',
   assert.equal(t.optimizerThreads, 1);
   await t.release();
 });
+
+test('HostOptimizerThreads: a step after its threads ended fails with TRAINING_FAILED instead of waiting forever', async () => {
+  const config: OptimizerConfig = { name: 'sgd', lr: 0.1 };
+  const threads = HostOptimizerThreads.start(config, 2, new Map([['a', 4], ['b', 4]]));
+  await threads.release();
+  const entry = (name: string): HostStepEntry => ({ name, update: { param: new Float32Array(4), grad: new Float32Array(4).fill(1), states: [] }, decay: true });
+  await assert.rejects(threads.step({ entries: [entry('a'), entry('b')], scalars: stepScalars(config, 0, 0.1) }), (err: Error & { code?: string }) => err.code === 'TRAINING_FAILED' && /optimizer thread/.test(err.message));
+});
