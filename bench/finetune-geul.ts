@@ -1,7 +1,7 @@
 // One shape of `npm run bench:finetune` on geul's side, in its own process (so its peak RSS is this shape's):
 // Trainer + the Hugging Face BERT encoder graph; prints one JSON line (median step ms, peak RSS MiB).
 //
-//   npx tsx bench/finetune-geul.ts --shape mini-16x128 --steps 4 --warmup 2 --threads 2
+//   npx tsx bench/finetune-geul.ts --shape mini-16x128 --steps 4 --warmup 2 --threads 2 [--optimizer-threads 1]
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,7 +17,7 @@ import { parseShape, VOCAB, type BenchShape } from './finetune-shapes.js';
 
 const { values: args } = parseArgs({
   options: { shape: { type: 'string' }, steps: { type: 'string', default: '4' }, warmup: { type: 'string', default: '2' }, threads: { type: 'string', default: '2' }, profile: { type: 'string' },
-    arena: { type: 'string', default: 'on' }, dropout: { type: 'string', default: '0.1' }, spin: { type: 'string', default: 'off' }, 'mem-pattern': { type: 'string', default: 'off' } },
+    'optimizer-threads': { type: 'string' }, arena: { type: 'string', default: 'on' }, dropout: { type: 'string', default: '0.1' }, spin: { type: 'string', default: 'off' }, 'mem-pattern': { type: 'string', default: 'off' } },
 });
 const shape = parseShape(args.shape ?? 'mini-16x128');
 
@@ -38,6 +38,8 @@ const rate = Number(args.dropout);
 const model = encoderModelDef(encoderConfig(shape), new Map(), { dropout: { hidden: rate, attention: rate, classifier: rate } });
 const trainer = await Trainer.create(model, { name: 'adamw', lr: 2e-5, weightDecay: 0.01, eps: 1e-8, noDecay: hfNoDecay }, {
   seed: 1, threads: Number(args.threads), fetchLogits: !mlm,
+  // Default: the trainer's own choice (as many as --threads for models this size); 1 keeps the step on the main thread.
+  ...(args['optimizer-threads'] ? { optimizerThreads: Number(args['optimizer-threads']) } : {}),
   sessionOptions: {
     enableCpuMemArena: args.arena === 'on', enableMemPattern: args['mem-pattern'] === 'on',
     extra: { 'session.intra_op.allow_spinning': args.spin === 'on' ? '1' : '0' },
@@ -69,7 +71,7 @@ for (let i = 0; i < Number(args.warmup) + Number(args.steps); i++) {
 }
 await trainer.release();
 if (args.profile) printProfile(args.profile);
-process.stdout.write(`${JSON.stringify({ ort: `ort ${ort.env.versions.common}`, ms: median(times), steps_ms: times, cpu_ms: median(cpu), params: trainer.parameterCount, peak_rss_mib: process.resourceUsage().maxRSS / 1024, loss })}\n`);
+process.stdout.write(`${JSON.stringify({ ort: `ort ${ort.env.versions.common}`, ms: median(times), steps_ms: times, cpu_ms: median(cpu), params: trainer.parameterCount, optimizer_threads: trainer.optimizerThreads, peak_rss_mib: process.resourceUsage().maxRSS / 1024, loss })}\n`);
 
 /** Per-op-type totals of the ORT profile written next to `prefix` (the newest one), over all profiled runs, to stderr. */
 function printProfile(prefix: string): void {

@@ -1,7 +1,7 @@
 // A worker-thread pool (piscina) for inference: bounded queue, per-call abort and message channel, worker restarts.
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import { geulError, type ErrorCode, type ErrorParams } from '../core/errors.js';
 
@@ -90,6 +90,18 @@ export function siblingWorker(moduleUrl: string, base = 'worker'): { filename: s
   const filename = fileURLToPath(new URL(`./${base}.${fromSource ? 'ts' : 'js'}`, moduleUrl));
   const execArgv = fromSource && !process.execArgv.some((a) => a.includes('tsx')) ? ['--import', 'tsx'] : [];
   return { filename, execArgv };
+}
+
+/**
+ * What `new Worker(entry, { eval })` needs to start the worker module `base` next to a calling module: from
+ * TypeScript sources (tests, benchmarks) a snippet that registers tsx first, since a plain worker does not get the
+ * parent's loader hooks; from dist/, the file itself.
+ */
+export function siblingThreadEntry(moduleUrl: string, base: string): { entry: string; eval: boolean } {
+  const { filename } = siblingWorker(moduleUrl, base);
+  if (!filename.endsWith('.ts')) return { entry: filename, eval: false };
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  return { entry: `import(${tsx}).then((tsx) => { tsx.register(); return import(${JSON.stringify(pathToFileURL(filename).href)}); })`, eval: true };
 }
 
 export class WorkerPool {

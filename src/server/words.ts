@@ -9,11 +9,10 @@
 // on 2 cores) answers up to 32 queries per set, at most `server.queueSize` wait (then 503 OVERLOADED), and loading never
 // blocks the event loop.
 import { Worker } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
 import type { GeulConfig } from '../core/config.js';
 import { geulError, type ErrorCode, type GeulError } from '../core/errors.js';
 import type { Logger } from '../core/logging.js';
-import { siblingWorker } from '../runtime/pool.js';
+import { siblingThreadEntry } from '../runtime/pool.js';
 import type { LoadCall, QueryCall, WordsCall, WordsReply } from './words-thread.js';
 
 export type SetState = 'loading' | 'ready' | 'failed';
@@ -133,11 +132,7 @@ export class WordSets {
 
   /** Starts the thread; from TypeScript sources (tests) it registers tsx first, as the training threads do. */
   private start(): Worker {
-    const { filename } = siblingWorker(import.meta.url, 'words-thread');
-    const fromSource = filename.endsWith('.ts');
-    const entry = fromSource
-      ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(pathToFileURL(filename).href)}); })`
-      : filename;
+    const { entry, eval: fromSource } = siblingThreadEntry(import.meta.url, 'words-thread');
     const worker = new Worker(entry, { eval: fromSource });
     worker.unref();
     worker.on('message', (reply: WordsReply) => {

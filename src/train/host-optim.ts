@@ -28,11 +28,22 @@ export interface HostUpdateOptions {
   decay?: boolean;
 }
 
-/** L2 norm over all the gradients, accumulated in float64. */
+/**
+ * L2 norm over all the gradients, in float64: each gradient's sum of squares on its own, then those sums in order.
+ * Why per gradient: the threaded optimizer (host-optim-threads.ts) sums each gradient where it is updated, and the
+ * norm must not depend on how gradients are shared out among threads.
+ */
 export function globalNorm(grads: Iterable<Float32Array>): number {
   let sum = 0;
-  for (const g of grads) for (let i = 0; i < g.length; i++) sum += g[i] * g[i];
+  for (const g of grads) sum += sumOfSquares(g);
   return Math.sqrt(sum);
+}
+
+/** Σ g[i]², accumulated in float64 from 0. */
+export function sumOfSquares(g: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < g.length; i++) sum += g[i] * g[i];
+  return sum;
 }
 
 /** The gradient scale of global-norm clipping (1 without clipping), as emitUpdate computes it. */

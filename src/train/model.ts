@@ -147,16 +147,20 @@ export interface LossDef {
 
 /**
  * A trainable model: declares its inputs and returns logits. By default a classifier: logits [batch, classes],
- * labels int64 [batch], softmax cross-entropy. A model with another objective (masked LM) gives `loss`.
+ * labels int64 [batch], softmax cross-entropy. A model with another objective gives `loss`, or `objective` from build.
  */
 export interface ModelDef {
   kind: string;
   classes: number;
-  /** Feature inputs in feed order (e.g. input_ids and attention_mask, or x). */
-  build(ctx: ModelContext): { inputs: Value[]; logits: Value };
+  /**
+   * Feature inputs in feed order (e.g. input_ids and attention_mask, or x) and the logits. A model whose training
+   * loss needs more than the logits (masked LM, scored at the masked positions only) returns `objective` from the
+   * training build (ctx.train); `logits` are then what that loss scored, of shape `objective.logitsShape`.
+   */
+  build(ctx: ModelContext): { inputs: Value[]; logits: Value; objective?: LossDef & { logitsShape: (string | number)[] } };
   /** JSON-safe description saved with checkpoints and config.json. */
   config: Record<string, unknown>;
-  /** The declared shape of the logits output (default ['batch', classes]); MLM: ['batch', 'seq', vocab]. */
+  /** The declared shape of the logits output (default ['batch', classes]); MLM: ['batch', 'seq', vocab] (inference). */
   logitsShape?: (string | number)[];
   /** Declares the label input and the loss (default: labels int64 [batch], softmax cross-entropy, mean over the batch). */
   loss?: (g: GraphBuilder, logits: Value) => LossDef;

@@ -13,17 +13,20 @@ export const gradName = (param: string): string => `grad/${param}`;
 export interface ForwardGraph {
   inputs: Value[];
   logits: Value;
+  /** The logits' declared shape. */
+  logitsShape: (string | number)[];
   labels: Value;
   loss: Value;
 }
 
 /** The model's forward pass, its label input and its loss (softmax cross-entropy unless the model defines one). */
 export function buildForward(g: GraphBuilder, model: ModelDef, ctx: ModelContext): ForwardGraph {
-  const { inputs, logits } = model.build(ctx);
-  if (model.loss) return { inputs, logits, ...model.loss(g, logits) };
+  const { inputs, logits, objective } = model.build(ctx);
+  if (objective) return { inputs, logits, logitsShape: objective.logitsShape, labels: objective.labels, loss: objective.loss };
+  if (model.loss) return { inputs, logits, logitsShape: logitsShape(model), ...model.loss(g, logits) };
   const labels = g.input('labels', 'int64', ['batch']);
   const loss = softmaxCrossEntropy(g, { ...logits, shape: ['batch', model.classes] }, labels);
-  return { inputs, logits, labels, loss };
+  return { inputs, logits, logitsShape: logitsShape(model), labels, loss };
 }
 
 export const logitsShape = (model: ModelDef): (string | number)[] => model.logitsShape ?? ['batch', model.classes];
@@ -53,6 +56,6 @@ export function gradientGraph(model: ModelDef, o: GraphOptions & { accumulate?: 
     if (p.rows) g.output(p.rows, `rows/${p.name}`, { dtype: 'int64', shape: ['rows'] });
   });
   g.output(forward.loss, 'loss', { dtype: 'float32', shape: [] });
-  g.output(forward.logits, 'logits', { dtype: 'float32', shape: logitsShape(model) });
+  g.output(forward.logits, 'logits', { dtype: 'float32', shape: forward.logitsShape });
   return { g, ctx, forward };
 }

@@ -15,9 +15,11 @@ import { geulError } from '../core/errors.js';
 import { Rng } from '../core/random.js';
 import { GraphBuilder } from '../graph/builder.js';
 import { mix32 } from '../graph/random.js';
+import { onnxThreadsPerWorker } from '../runtime/pool.js';
 import { createSession, type Fetches, type GraphSession } from '../runtime/sessions.js';
 import { DROPOUT_SEED_INPUT, ModelContext, type ModelDef, type ParamInfo } from './model.js';
 import { clipScale, globalNorm, hostUpdate } from './host-optim.js';
+import { HostOptimizerThreads, ownsBuffer, type HostStepEntry } from './host-optim-threads.js';
 import { scheduledLr, stateSlots, stepScalars, type OptimizerConfig } from './optim.js';
 import { ACCUM_SCALE_INPUT, gradientGraph, gradName, logitsShape } from './trainer-graphs.js';
 import { runGuarded } from './trainer-memory.js';
@@ -35,9 +37,21 @@ export interface TrainerOptions {
   frozen?: (name: string) => boolean;
   /** Micro-batches per optimizer step (default 1). Above 1, `stepAccumulated` takes that many batches per step. */
   gradAccum?: number;
-  /** Fetch the logits of training steps (default true). MLM turns this off: its logits are [batch, seq, vocab]. */
+  /** Fetch the logits of training steps (default true). MLM turns this off: its training logits are [masked, vocab]. */
   fetchLogits?: boolean;
+  /**
+   * Threads of the host optimizer step, the main thread included (host-optim-threads.ts). Default: the training
+   * session's thread count (one per core when unset, as for ONNX Runtime: the two never run at the same time) once
+   * the dense parameters reach OPTIMIZER_THREADS_FROM numbers, else 1.
+   */
+  optimizerThreads?: number;
 }
+
+/**
+ * Below this many dense parameter numbers the optimizer step stays on the main thread: it takes a few milliseconds
+ * there, about what a round trip to the workers costs, and starting them costs more than a short run gains.
+ */
+export const OPTIMIZER_THREADS_FROM = 1 << 20;
 
 export interface StepResult {
   loss: number;
@@ -86,6 +100,8 @@ interface Internals {
   frozen: Map<string, Float32Array>;
   /** Every parameter name in model order (trainable and frozen), for weights(). */
   order: string[];
+  /** The optimizer's worker threads, when it has more than one thread. */
+  optimizerThreads?: HostOptimizerThreads;
 }
 
 export class Trainer {
@@ -130,6 +146,16 @@ export class Trainer {
       frozen: new Map(ctx.frozenParams.map((p) => [p.name, p.data])),
       order: all.map((p) => p.name),
     };
+    const threads = optimizerThreadCount(options, dense);
+    if (threads > 1) {
+      // Moving a buffer to a worker moves all of it: each dense parameter and state gets a buffer of its own.
+      for (const p of dense) {
+        const own = (a: Float32Array) => (ownsBuffer(a) ? a : Float32Array.from(a));
+        state.params.set(p.name, own(state.params.get(p.name) as Float32Array));
+        state.states.set(p.name, (state.states.get(p.name) ?? []).map(own));
+      }
+      internals.optimizerThreads = HostOptimizerThreads.start(optimizer, threads, new Map(dense.map((p) => [p.name, p.data.length])));
+    }
     return new Trainer(model, optimizer, state, shapes, options, internals);
   }
 
@@ -160,7 +186,7 @@ export class Trainer {
     const { out, loss } = await this.runGradients({ features, labels }, 0);
     const grads = new Map(this.x.grads);
     for (const name of this.x.sparse) grads.set(name, out[gradName(name)].data as Float32Array);
-    this.update(grads, out);
+    await this.update(grads, this.x.grads, out);
     return { loss, logits: out.logits ? (out.logits.data as Float32Array) : new Float32Array(0) };
   }
 
@@ -190,7 +216,7 @@ export class Trainer {
         else for (let i = 0; i < sum.length; i++) sum[i] += grad[i];
       }
     }
-    this.update(this.x.accumulators);
+    await this.update(this.x.accumulators, this.x.accumulators);
     return { loss, logits: concat(logits) };
   }
 
@@ -217,6 +243,12 @@ export class Trainer {
 
   async release(): Promise<void> {
     for (const session of Object.values(this.x.sessions)) await session?.release();
+    await this.x.optimizerThreads?.release();
+  }
+
+  /** Threads the host optimizer step runs on (the main thread included). */
+  get optimizerThreads(): number {
+    return this.x.optimizerThreads?.threads ?? 1;
   }
 
   /** The dropout seed of micro-batch `k` of step `t`: a function of (dropoutSeed, t, k) only, so a resumed run draws the same masks. */
@@ -251,12 +283,16 @@ export class Trainer {
     return { out, loss };
   }
 
-  /** The optimizer step on the host: every trainable parameter and its states updated in place from `grads`. */
-  private update(grads: ReadonlyMap<string, Float32Array>, out?: ort.InferenceSession.OnnxValueMapType): void {
+  /**
+   * The optimizer step on the host: every trainable parameter and its states updated in place from `grads`, on the
+   * optimizer's threads when it has several (then the moved arrays come back rewrapped into the state, and into
+   * `gradBuffers`, the map `grads`' dense buffers belong to).
+   */
+  private async update(grads: ReadonlyMap<string, Float32Array>, gradBuffers: Map<string, Float32Array>, out?: ort.InferenceSession.OnnxValueMapType): Promise<void> {
     const { state, optimizer } = this;
     const lr = scheduledLr(optimizer, state.step, this.options.totalSteps ?? Number.MAX_SAFE_INTEGER);
     const scalars = stepScalars(optimizer, state.step, lr);
-    const gradScale = optimizer.clipNorm ? clipScale(optimizer, globalNorm(grads.values())) : 1;
+    const entries: HostStepEntry[] = [];
     for (const [name, param] of state.params) {
       const ids = this.x.sparse.has(name) && out ? (out[`rows/${name}`].data as BigInt64Array) : undefined;
       if (ids) {
@@ -264,8 +300,20 @@ export class Trainer {
         if (touched) for (const id of ids) touched[Number(id)] = 1;
       }
       const rows = ids ? { ids, width: (this.shapes.get(name) as number[])[1] } : undefined;
-      const decay = !optimizer.noDecay?.(name);
-      hostUpdate(optimizer, scalars, { param, grad: grads.get(name) as Float32Array, states: state.states.get(name) ?? [], rows }, { gradScale, decay });
+      entries.push({ name, update: { param, grad: grads.get(name) as Float32Array, states: state.states.get(name) ?? [], rows }, decay: !optimizer.noDecay?.(name) });
+    }
+    const clip = optimizer.clipNorm ? (norm: number) => clipScale(optimizer, norm) : undefined;
+    const threads = this.x.optimizerThreads;
+    if (threads) {
+      for (const [name, moved] of await threads.step({ entries, scalars, clip })) {
+        state.params.set(name, moved.param);
+        state.states.set(name, moved.states);
+        gradBuffers.set(name, moved.grad);
+      }
+    } else {
+      // The same norm, in the same order, as the threaded step (globalNorm: per-gradient sums in model order).
+      const gradScale = clip ? clip(globalNorm(entries.map((e) => e.update.grad))) : 1;
+      for (const e of entries) hostUpdate(optimizer, scalars, e.update, { gradScale, decay: e.decay });
     }
     state.step++;
   }
@@ -277,6 +325,13 @@ export class Trainer {
       return [n, t];
     }));
   }
+}
+
+/** The host optimizer's thread count (TrainerOptions.optimizerThreads). */
+function optimizerThreadCount(options: TrainerOptions, dense: readonly ParamInfo[]): number {
+  if (options.optimizerThreads !== undefined) return Math.max(1, Math.floor(options.optimizerThreads));
+  const numbers = dense.reduce((n, p) => n + p.data.length, 0);
+  return numbers >= OPTIMIZER_THREADS_FROM ? onnxThreadsPerWorker(1, options.threads ?? 0) : 1;
 }
 
 function labelTensor(labels: Labels): ort.Tensor {

@@ -1,10 +1,9 @@
 // Word2Vec training: one streaming pass encodes the corpus to ids, then worker threads update shared weights lock-free.
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import { geulError } from '../core/errors.js';
 import { Rng } from '../core/random.js';
-import { siblingWorker } from '../runtime/pool.js';
+import { siblingThreadEntry } from '../runtime/pool.js';
 import { encodeCorpus, slices, type EncodeOptions } from './encode.js';
 import { decayedAlpha, unigramTable, type SharedModel, type TrainParams } from './sgd.js';
 import { parseWord2VecSpec, type Word2VecEvent } from './train-spec.js';
@@ -60,11 +59,7 @@ function sharedFloat32(n: number): Float32Array {
 
 /** Starts a training thread; from TypeScript sources (tests, benchmarks) it registers tsx first. */
 function startWorker(data: ThreadData, started: Worker[]): Promise<void> {
-  const { filename } = siblingWorker(import.meta.url, 'train-worker');
-  const fromSource = filename.endsWith('.ts');
-  const entry = fromSource
-    ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(pathToFileURL(filename).href)}); })`
-    : filename;
+  const { entry, eval: fromSource } = siblingThreadEntry(import.meta.url, 'train-worker');
   return new Promise<void>((resolve, reject) => {
     const worker = new Worker(entry, { eval: fromSource, workerData: data });
     started.push(worker);

@@ -18,6 +18,11 @@ export interface EncoderInputs {
   readonly attentionMask: Value;
   /** int64 [batch, seq]; absent means all zeros (as HF does for RoBERTa). Ignored by DistilBERT. */
   readonly tokenTypeIds?: Value;
+  /**
+   * Masked LM while training: int64 [masked], indices into the flattened batch × seq (mlm-loss.ts maskedTargets).
+   * The head then runs at these positions only and the logits are [masked, vocab]; mlm-loss.ts says why.
+   */
+  readonly maskedPositions?: Value;
 }
 
 export interface EncoderOutputs {
@@ -26,7 +31,7 @@ export interface EncoderOutputs {
   readonly lastHiddenState: Value;
   /** BERT's tanh pooler on [CLS], [batch, hidden], where the model has one. */
   readonly poolerOutput?: Value;
-  /** [batch, labels] for sequence classification, [batch, seq, vocab] for masked LM. */
+  /** [batch, labels] for sequence classification, [batch, seq, vocab] for masked LM ([masked, vocab] at maskedPositions). */
   readonly logits?: Value;
 }
 
@@ -125,7 +130,10 @@ export function buildEncoder(g: GraphBuilder, config: EncoderConfig, param: Para
   // [batch, hidden]: the [CLS] / <s> position (Slice + Squeeze rather than Gather on axis 1, which has no gradient).
   const first = () => g.squeeze(g.slice(lastHiddenState, [0], [1], [1]), [1]);
   const poolerOutput = hasPooler(config) ? g.tanh(dense(first(), `${p}pooler.dense`, h, h)) : undefined;
-  const logits = g.scope('head', () => head(g, config, { dense, norm, act, param, drop }, lastHiddenState, first, poolerOutput));
+  const headInput = config.head === 'masked-lm' && inputs.maskedPositions
+    ? g.withShape(g.gather(g.reshape(lastHiddenState, [-1, h]), inputs.maskedPositions, 0), ['masked', h])
+    : lastHiddenState;
+  const logits = g.scope('head', () => head(g, config, { dense, norm, act, param, drop }, headInput, first, poolerOutput));
   return { embeddingOutput, lastHiddenState, poolerOutput, logits };
 }
 

@@ -5,12 +5,12 @@
 //   const model = encoderModelDef(base.config, encoderValues(base), { dropout: encoderDropout(rawConfig) });
 //   model.newlyInitialized;   // ['classifier.weight', 'classifier.bias'] when the checkpoint had no such head
 import { geulError } from '../../core/errors.js';
-import type { GraphBuilder, Value } from '../../graph/builder.js';
+import type { Value } from '../../graph/builder.js';
 import type { Init, ModelDef } from '../model.js';
 import type { EncoderConfig } from './config.js';
 import { buildEncoder, type DropoutSite } from './encoder-graph.js';
 import type { PretrainedEncoder } from './load.js';
-import { IGNORED_LABEL, maskedLmLoss } from './mlm-loss.js';
+import { IGNORED_LABEL, maskedLmLoss, maskedTargets } from './mlm-loss.js';
 import { basePrefix, encoderParameterSpec } from './parameters.js';
 
 export type DropoutRates = Readonly<Record<DropoutSite, number>>;
@@ -91,16 +91,16 @@ export function encoderModelDef(config: EncoderConfig, values: ReadonlyMap<strin
         const given = values.get(name);
         return ctx.param(name, [...shape], given ? { adopt: given } : hfInit(config, name, range));
       };
-      const out = buildEncoder(g, config, param, { inputIds, attentionMask, tokenTypeIds }, { dropout: (x, site) => ctx.dropout(x, rates[site]) });
-      return { inputs: tokenTypeIds ? [inputIds, attentionMask, tokenTypeIds] : [inputIds, attentionMask], logits: out.logits! };
+      const inputs = tokenTypeIds ? [inputIds, attentionMask, tokenTypeIds] : [inputIds, attentionMask];
+      // Masked-LM training scores the masked positions only (mlm-loss.ts); inference still gives every position's logits.
+      const labels = mlm && ctx.train ? g.input('labels', 'int64', seq) : undefined;
+      const masked = labels ? maskedTargets(g, labels) : undefined;
+      const out = buildEncoder(g, config, param, { inputIds, attentionMask, tokenTypeIds, maskedPositions: masked?.positions }, { dropout: (x, site) => ctx.dropout(x, rates[site]) });
+      if (!labels || !masked) return { inputs, logits: out.logits! };
+      const loss = maskedLmLoss(g, out.logits!, masked.targets, config.vocabSize);
+      return { inputs, logits: out.logits!, objective: { labels, loss, logitsShape: ['masked', config.vocabSize] } };
     },
-    ...(mlm ? {
-      loss: (g: GraphBuilder, logits: Value) => {
-        const labels = g.input('labels', 'int64', ['batch', 'seq']);
-        return { labels, loss: maskedLmLoss(g, logits, labels, config.vocabSize) };
-      },
-      lossWeight: (labels: BigInt64Array) => labels.reduce((n, id) => n + (id === BigInt(IGNORED_LABEL) ? 0 : 1), 0),
-    } : {}),
+    ...(mlm ? { lossWeight: (labels: BigInt64Array) => labels.reduce((n, id) => n + (id === BigInt(IGNORED_LABEL) ? 0 : 1), 0) } : {}),
   };
 }
 

@@ -9,7 +9,7 @@ import { GraphBuilder, type Value } from '../../../src/graph/builder.js';
 import { softmaxCrossEntropy } from '../../../src/graph/losses.js';
 import { buildEncoder } from '../../../src/train/pretrained/encoder-graph.js';
 import { initializerSource, loadPretrainedEncoder } from '../../../src/train/pretrained/load.js';
-import { maskedLmLoss } from '../../../src/train/pretrained/mlm-loss.js';
+import { maskedLmLoss, maskedTargets } from '../../../src/train/pretrained/mlm-loss.js';
 import { runGraph } from '../../helpers/run-graph.js';
 import { sharedDataPath } from '../../helpers/shared-data.js';
 
@@ -44,14 +44,17 @@ for (const name of FOLDERS) {
     };
     const seq = ['batch', 'seq'];
     const hasTypes = Boolean(inputs['token_type_ids']);
+    // Masked LM: the head runs at the masked positions only (mlm-loss.ts).
+    const masked = config.head === 'masked-lm' ? maskedTargets(g, g.input('labels', 'int64', seq)) : undefined;
     const out = buildEncoder(g, config, param, {
       inputIds: g.input('input_ids', 'int64', seq),
       attentionMask: g.input('attention_mask', 'int64', seq),
       tokenTypeIds: hasTypes ? g.input('token_type_ids', 'int64', seq) : undefined,
+      maskedPositions: masked?.positions,
     });
     let loss: Value;
     if (config.head === 'base') loss = g.reduceMean(g.mul(out.poolerOutput!, out.poolerOutput!), undefined, false);
-    else if (config.head === 'masked-lm') loss = maskedLmLoss(g, out.logits!, g.input('labels', 'int64', seq), config.vocabSize);
+    else if (config.head === 'masked-lm') loss = maskedLmLoss(g, out.logits!, masked!.targets, config.vocabSize);
     else loss = softmaxCrossEntropy(g, out.logits!, g.input('labels', 'int64', ['batch']));
     const names = Object.keys(reference.grads);
     const grads = gradients(g, loss, names.map((n) => made.get(n)!));

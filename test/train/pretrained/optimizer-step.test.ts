@@ -10,7 +10,7 @@ import { softmaxCrossEntropy } from '../../../src/graph/losses.js';
 import { emitUpdate, stateSlots, stepScalars, type OptimizerConfig } from '../../../src/train/optim.js';
 import { buildEncoder } from '../../../src/train/pretrained/encoder-graph.js';
 import { loadPretrainedEncoder, type PretrainedEncoder } from '../../../src/train/pretrained/load.js';
-import { maskedLmLoss } from '../../../src/train/pretrained/mlm-loss.js';
+import { maskedLmLoss, maskedTargets } from '../../../src/train/pretrained/mlm-loss.js';
 import { graphSession } from '../../helpers/run-graph.js';
 import { sharedDataPath } from '../../helpers/shared-data.js';
 
@@ -35,15 +35,18 @@ function stepGraph(model: PretrainedEncoder, optimizer: OptimizerConfig, hasType
     return value;
   };
   const seq = ['batch', 'seq'];
+  // Masked LM: the head runs at the masked positions only (mlm-loss.ts).
+  const masked = config.head === 'masked-lm' ? maskedTargets(g, g.input('labels', 'int64', seq)) : undefined;
   const out = buildEncoder(g, config, param, {
     inputIds: g.input('input_ids', 'int64', seq),
     attentionMask: g.input('attention_mask', 'int64', seq),
     tokenTypeIds: hasTypes ? g.input('token_type_ids', 'int64', seq) : undefined,
+    maskedPositions: masked?.positions,
   });
   const loss = config.head === 'base'
     ? g.reduceMean(g.mul(out.poolerOutput!, out.poolerOutput!), undefined, false)
     : config.head === 'masked-lm'
-      ? maskedLmLoss(g, out.logits!, g.input('labels', 'int64', seq), config.vocabSize)
+      ? maskedLmLoss(g, out.logits!, masked!.targets, config.vocabSize)
       : softmaxCrossEntropy(g, out.logits!, g.input('labels', 'int64', ['batch']));
   const names = [...spec.parameters.keys()];
   const values = names.map((n) => params.get(n)!);
