@@ -40,6 +40,9 @@ export function gather(e: Emitter, x: Value, indices: Value | number | readonly 
   return e.op1('Gather', [x, idx], { axis });
 }
 
+/** GatherElements along `axis` (torch.gather): the output has the indices' shape. */
+export const gatherElements = (e: Emitter, x: Value, indices: Value, axis = 0): Value => e.op1('GatherElements', [x, indices], { axis });
+
 /** The runtime shape (int64 [rank]), or a slice of it (`start`/`end`, opset 15+). */
 export const shapeOf = (e: Emitter, x: Value, start?: number, end?: number): Value =>
   e.op1('Shape', [x], { ...(start !== undefined && { start }), ...(end !== undefined && { end }) });
@@ -225,6 +228,12 @@ export const SHAPE_OPS: Record<string, OpDef> = {
       const indices = unsqueeze(g, idx, [-1]);
       return [g.op1('ScatterND', [zerosLike(g, x), indices, c.dy[0] as Value], { reduction: 'add' }), undefined];
     },
+  },
+  GatherElements: {
+    shape: (s) => [s.inputs[1]?.shape],
+    dtype: (s) => [s.inputs[0]?.dtype],
+    // Scatter-add into zeros: an element picked several times gets the sum of its gradients.
+    grad: (c) => [c.g.op1('ScatterElements', [zerosLike(c.g, c.inputs[0] as Value), c.inputs[1] as Value, c.dy[0] as Value], { axis: c.int('axis', 0), reduction: 'add' }), undefined],
   },
   // Unique(x) → sorted values, first indices, inverse indices, counts (no gradient: it feeds indices only).
   Unique: { shape: () => [[UNKNOWN], [UNKNOWN], [UNKNOWN], [UNKNOWN]], dtype: (s) => [s.inputs[0]?.dtype, 'int64', 'int64', 'int64'] },
