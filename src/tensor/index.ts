@@ -7,3 +7,5 @@ export {
 export { noGrad, isGradEnabled, tensorStats, clearCompiled } from './lazy.js';
 export { realize } from './realize.js';
 export type { SliceSpec } from './shape.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim.js';

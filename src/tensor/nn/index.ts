@@ -1,0 +1,4 @@
+// nn: modules, layers and losses (`import { nn } from 'geul'`).
+export { Module, Parameter } from './module.js';
+export { Linear, Embedding, LayerNorm, Dropout, Sequential, ReLU, Tanh, Sigmoid, GELU, type InitOptions } from './layers.js';
+export { crossEntropy, nll, mse, bce, bceWithLogits } from './losses.js';
