@@ -4,7 +4,7 @@ export {
   tensor, fromArray, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye, rand, randn, randint,
   cat, stack, where, manualSeed, Generator, defaultGenerator, type CreateOptions, type RandomOptions, type NestedInput,
 } from './create.js';
-export { noGrad, isGradEnabled, tensorStats, clearCompiled } from './lazy.js';
+export { noGrad, isGradEnabled, tensorStats, clearCompiled, configureTensors } from './lazy.js';
 export { realize } from './realize.js';
 export type { SliceSpec } from './shape.js';
 export * as nn from './nn/index.js';

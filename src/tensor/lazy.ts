@@ -207,6 +207,13 @@ function buildGraph(p: Plan): GraphBuilder {
 }
 
 const MAX_SESSIONS = 64;
+const settings: { threads?: number } = {};
+
+/** Session settings for graphs compiled from now on: intra-op threads (default: ONNX Runtime's, one per core). */
+export function configureTensors(o: { threads?: number }): void {
+  settings.threads = o.threads;
+}
+
 const sessions = new Map<string, Promise<GraphSession>>();
 const stats = { compiles: 0, runs: 0, cacheHits: 0 };
 
@@ -232,7 +239,7 @@ async function sessionFor(p: Plan): Promise<GraphSession> {
   }
   stats.compiles++;
   // Severity 3 (errors only): ORT warns about constants its optimiser folded away, which is expected here.
-  const created = createSession(buildGraph(p).serialize(), { extra: { logSeverityLevel: 3 } });
+  const created = createSession(buildGraph(p).serialize(), { threads: settings.threads, extra: { logSeverityLevel: 3 } });
   sessions.set(p.key, created);
   created.catch(() => sessions.delete(p.key));
   if (sessions.size > MAX_SESSIONS) {

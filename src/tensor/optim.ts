@@ -15,6 +15,8 @@ export abstract class Optimizer {
   /** Per-parameter state tensors (momentum buffers, moments), by parameter index. */
   protected readonly state = new Map<number, Record<string, Tensor>>();
   protected steps = 0;
+  /** This step's fed numbers by role: every parameter's update reads the same few graph inputs. */
+  private feeds = new Map<string, Tensor>();
 
   constructor(params: Iterable<Tensor>, public lr: number) {
     this.params = [...params];
@@ -33,6 +35,7 @@ export abstract class Optimizer {
   /** One update of every parameter that has a gradient; resolves once the new values are computed. */
   async step(): Promise<void> {
     this.steps++;
+    this.feeds = new Map();
     const updates: { target: Tensor; next: Tensor }[] = [];
     const grads: Tensor[] = [];
     noGrad(() => {
@@ -57,9 +60,11 @@ export abstract class Optimizer {
   /** The new parameter value and new state tensors (same names as in `state`, which starts empty). */
   protected abstract update(p: Tensor, grad: Tensor, state: Record<string, Tensor>): { param: Tensor } & Record<string, Tensor>;
 
-  /** Fed as data, so a changing value does not change the compiled graph. */
-  protected fed(v: number): Tensor {
-    return scalar(v);
+  /** A number of this step fed as data (one input per role), so a changing value does not change the compiled graph. */
+  protected fed(role: string, v: number): Tensor {
+    let t = this.feeds.get(role);
+    if (!t) this.feeds.set(role, (t = scalar(v)));
+    return t;
   }
 }
 
@@ -74,10 +79,10 @@ export class SGD extends Optimizer {
   protected update(p: Tensor, grad: Tensor, state: Record<string, Tensor>): { param: Tensor } & Record<string, Tensor> {
     const { momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = this.o;
     let g = weightDecay ? grad.add(p.mul(weightDecay)) : grad;
-    const lr = this.fed(this.lr);
+    const lr = this.fed('lr', this.lr);
     if (!momentum) return { param: p.sub(g.mul(lr)) };
     // First step: the buffer is the gradient itself (torch), i.e. 0·momentum + 1·g with the scale fed.
-    const scale = this.fed(this.steps === 1 ? 1 : 1 - dampening);
+    const scale = this.fed('scale', this.steps === 1 ? 1 : 1 - dampening);
     const previous = state.buf ?? zerosLike(p);
     const buf = previous.mul(momentum).add(g.mul(scale));
     g = nesterov ? g.add(buf.mul(momentum)) : buf;
@@ -107,13 +112,13 @@ export class Adam extends Optimizer {
   protected update(p: Tensor, grad: Tensor, state: Record<string, Tensor>): { param: Tensor } & Record<string, Tensor> {
     const [b1, b2] = this.betas;
     const t = this.steps;
-    const decayed = this.weightDecay && this.decoupled() ? p.mul(this.fed(1 - this.lr * this.weightDecay)) : p;
+    const decayed = this.weightDecay && this.decoupled() ? p.mul(this.fed('decay', 1 - this.lr * this.weightDecay)) : p;
     const g = this.weightDecay && !this.decoupled() ? grad.add(p.mul(this.weightDecay)) : grad;
     const m = (state.m ?? zerosLike(p)).mul(b1).add(g.mul(1 - b1));
     const v = (state.v ?? zerosLike(p)).mul(b2).add(g.mul(g).mul(1 - b2));
     // p -= lr/(1-b1^t) · m / (√v/√(1-b2^t) + eps), the bias corrections fed as numbers of this step.
-    const stepSize = this.fed(this.lr / (1 - b1 ** t));
-    const denom = v.sqrt().mul(this.fed(1 / Math.sqrt(1 - b2 ** t))).add(this.eps);
+    const stepSize = this.fed('stepSize', this.lr / (1 - b1 ** t));
+    const denom = v.sqrt().mul(this.fed('correction2', 1 / Math.sqrt(1 - b2 ** t))).add(this.eps);
     return { param: decayed.sub(m.div(denom).mul(stepSize)), m, v };
   }
 }

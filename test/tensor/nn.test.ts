@@ -67,6 +67,20 @@ test('Linear, Embedding and LayerNorm compute what their definitions say', async
   assertClose(out, [-1.5 / sd, -0.5 / sd, 0.5 / sd, 1.5 / sd], 1e-5);
 });
 
+test('Linear\'s fused Gemm has the gradients of x·Wᵀ + b', async () => {
+  const lin = new nn.Linear(3, 2, { generator: new Generator(2) });
+  const x = tensor([[1, -2, 0.5], [0.3, 0.1, -1]], { requiresGrad: true });
+  const r = tensor([[1, 2], [-1, 0.5]]);
+  lin.forward(x).mul(r).sum().backward();
+  const fused = [await x.grad.array(), await lin.weight.grad.array(), await (lin.bias as Tensor).grad.array()];
+  x.grad = null;
+  lin.zeroGrad();
+  x.matmul(lin.weight.T).add(lin.bias as Tensor).mul(r).sum().backward();
+  assertClose(fused, [await x.grad.array(), await lin.weight.grad.array(), await (lin.bias as Tensor).grad.array()]);
+  // 3-D inputs take the matmul path.
+  assert.deepEqual(lin.forward(tensor([[[1, 2, 3]]])).shape, [1, 1, 2]);
+});
+
 test('Dropout drops with probability p while training and is the identity in eval mode', async () => {
   const drop = new nn.Dropout(0.25, new Generator(9));
   const x = tensor(new Array(4000).fill(1));

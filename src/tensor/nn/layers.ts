@@ -25,6 +25,11 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    if (x.ndim === 2 && x.shape[1] === this.inFeatures) {
+      // One Gemm (x·Wᵀ + b, transB): no transposed copy of W per step, bias fused; its gradient is Gemm's own.
+      const inputs = [x.float().node, this.weight.node, ...(this.bias ? [this.bias.node] : [])];
+      return new Tensor(record(`linear:${this.bias ? 'b' : ''}`, inputs, (g, [v, w, b]) => g.gemm(v, w, b, { transB: true })));
+    }
     const y = x.matmul(this.weight.T);
     return this.bias ? y.add(this.bias) : y;
   }
