@@ -9,8 +9,8 @@ export interface ArrayOptions {
   bigint?: boolean;
 }
 
-/** One element as a JS number (bool as 0/1; int64 checked against 2^53 unless bigint is asked). */
-export function elementAt(data: HostData, dtype: TensorDType, i: number, o: ArrayOptions = {}): number | bigint | boolean {
+/** One element as a JS number (bool as 0/1, the convention; int64 checked against 2^53 unless bigint is asked). */
+export function elementAt(data: HostData, dtype: TensorDType, i: number, o: ArrayOptions = {}): number | bigint {
   if (dtype === 'int64') {
     const v = (data as BigInt64Array)[i];
     if (o.bigint) return v;
@@ -19,14 +19,14 @@ export function elementAt(data: HostData, dtype: TensorDType, i: number, o: Arra
     }
     return Number(v);
   }
-  if (dtype === 'bool') return (data as Uint8Array)[i] !== 0;
+  if (dtype === 'bool') return (data as Uint8Array)[i] ? 1 : 0;
   return (data as Float32Array)[i];
 }
 
 /** The data as nested arrays of the shape (a plain value for 0-d tensors). */
-export function toNested(data: HostData, dtype: TensorDType, shape: readonly number[], o: ArrayOptions = {}): Nested<number | bigint | boolean> {
+export function toNested(data: HostData, dtype: TensorDType, shape: readonly number[], o: ArrayOptions = {}): Nested<number | bigint> {
   let i = 0;
-  const build = (depth: number): Nested<number | bigint | boolean> => {
+  const build = (depth: number): Nested<number | bigint> => {
     if (depth === shape.length) return elementAt(data, dtype, i++, o);
     return Array.from({ length: shape[depth] }, () => build(depth + 1));
   };

@@ -261,7 +261,13 @@ export async function realizeNodes(nodes: readonly Node[]): Promise<void> {
   const feeds: Record<string, ort.Tensor> = {};
   p.leaves.forEach((n, i) => (feeds[`in${i}`] = ortTensor(n)));
   stats.runs++;
-  const results = await session.run(feeds);
+  let results: ort.InferenceSession.OnnxValueMapType;
+  try {
+    results = await session.run(feeds);
+  } catch (err) {
+    // Values only known at run time (gather/indexSelect indices out of range, …) fail here rather than where recorded.
+    throw geulError('INVALID_INPUT', { detail: `computing the tensors failed: ${(err as Error).message}` }, err);
+  }
   p.outputNodes.forEach((node, i) => {
     node.data = results[`out${i}`].data as HostData;
     // The recipe stays only where a later backward() may still need to pass through this node.

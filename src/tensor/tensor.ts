@@ -86,7 +86,7 @@ export class Tensor implements GradOwner {
     return this;
   }
 
-  /** The values as nested arrays of JS numbers (booleans for bool tensors). */
+  /** The values as nested arrays of JS numbers for every dtype (bool as 0/1; int64 as BigInt with `{ bigint: true }`). */
   async array(o: ArrayOptions = {}): Promise<Nested<number>> {
     await this.realize();
     return toNested(this.current.data as HostData, this.dtype, this.current.shape, o) as Nested<number>;
@@ -96,8 +96,7 @@ export class Tensor implements GradOwner {
   async item(o: ArrayOptions = {}): Promise<number> {
     if (this.numel() !== 1) throw geulError('INVALID_INPUT', { detail: `item() needs a one-element tensor (this one has shape [${this.shape.join(', ')}])` });
     await this.realize();
-    const v = elementAt(this.current.data as HostData, this.dtype, 0, o);
-    return (typeof v === 'boolean' ? Number(v) : v) as number;
+    return elementAt(this.current.data as HostData, this.dtype, 0, o) as number;
   }
 
   /** A copy of the flat data (Float32Array, BigInt64Array or Uint8Array for bool). */
