@@ -152,7 +152,8 @@ function plan(requested: readonly Node[]): Plan {
   const parts: string[] = [];
   // Ids: leaves are -1, -2, …; steps 0, 1, …. A realised node is a graph input, except where a gradient has to
   // cross it (`through`: below a backward node or a tensor that requires gradients): there its recipe is emitted again.
-  const visit = (node: Node, through: boolean): number => {
+  // Depth-first without recursion: a long chain of ops recorded without reading a value must not overflow the stack.
+  const known = (node: Node, through: boolean): number | undefined => {
     if (node.data !== undefined && !(through && node.requiresGrad && node.op)) {
       let id = leafIds.get(node);
       if (id === undefined) {
@@ -163,17 +164,36 @@ function plan(requested: readonly Node[]): Plan {
       }
       return id;
     }
-    const known = ids.get(node);
-    if (known !== undefined) return known;
+    return ids.get(node);
+  };
+  interface Frame { node: Node; inputs: readonly Node[]; inner: boolean; ids: number[] }
+  const frame = (node: Node): Frame => {
     const op = node.op;
     if (!op) throw geulError('GRAPH_INVALID', { detail: 'tensor node has neither data nor an op' });
-    const inner = node.requiresGrad || op.recipe.backward === true;
-    const inputs = op.inputs.map((n) => visit(n, inner));
-    const id = steps.length;
-    steps.push({ node, inputs });
-    ids.set(node, id);
-    parts.push(node.pick !== undefined ? `#${node.pick}(${inputs[0]})` : `${op.recipe.key}(${inputs.join(',')})`);
-    return id;
+    return { node, inputs: op.inputs, inner: node.requiresGrad || op.recipe.backward === true, ids: [] };
+  };
+  const visit = (root: Node, through: boolean): number => {
+    const done = known(root, through);
+    if (done !== undefined) return done;
+    const stack = [frame(root)];
+    for (;;) {
+      const top = stack[stack.length - 1];
+      if (top.ids.length < top.inputs.length) {
+        const child = top.inputs[top.ids.length];
+        const id = known(child, top.inner);
+        if (id === undefined) stack.push(frame(child));
+        else top.ids.push(id);
+        continue;
+      }
+      stack.pop();
+      const id = steps.length;
+      steps.push({ node: top.node, inputs: top.ids });
+      ids.set(top.node, id);
+      const recipe = (top.node.op as NonNullable<Node['op']>).recipe;
+      parts.push(top.node.pick !== undefined ? `#${top.node.pick}(${top.ids[0]})` : `${recipe.key}(${top.ids.join(',')})`);
+      if (stack.length === 0) return id;
+      stack[stack.length - 1].ids.push(id);
+    }
   };
   const outputNodes: Node[] = [];
   const outputs: number[] = [];

@@ -102,3 +102,14 @@ test('a loss read after step() has the value from before the update', async () =
   assert.equal(tensorStats().runs - runs, 1);
   assert.equal(String(a), 'tensor([[2.]])');
 });
+
+test('a long chain of ops recorded without reading compiles (no recursion) and differentiates', async () => {
+  const x = tensor([1], { requiresGrad: true });
+  let y = x;
+  for (let i = 0; i < 12000; i++) y = y.add(1);
+  assert.equal(await y.item(), 12001);
+  let z = x;
+  for (let i = 0; i < 300; i++) z = z.mul(1.01);
+  z.backward();
+  assertClose((await x.grad.array()) as number[], [1.01 ** 300], 1e-4);
+});
