@@ -40,8 +40,15 @@ export class Node {
 
   constructor(readonly dtype: TensorDType, readonly shape: readonly number[], public requiresGrad = false) {}
 
+  private typeText?: string;
+
   get size(): number {
     return this.shape.reduce((a, b) => a * b, 1);
+  }
+
+  /** `float32[2,3]`: the part of cache keys this node's type contributes (computed once). */
+  get typeKey(): string {
+    return (this.typeText ??= `${this.dtype}[${this.shape.join(',')}]`);
   }
 }
 
@@ -75,7 +82,7 @@ const probeCache = new Map<string, OutputType[]>();
 /** Output types of a recipe on these inputs, from the graph's own shape rules (a one-node probe graph), cached. */
 function inferTypes(recipe: Recipe, inputs: readonly Node[]): OutputType[] {
   if (recipe.infer) return recipe.infer(inputs);
-  const signature = `${recipe.key}|${inputs.map((n) => `${n.dtype}[${n.shape.join(',')}]`).join(';')}`;
+  const signature = `${recipe.key}|${inputs.map((n) => n.typeKey).join(';')}`;
   const cached = probeCache.get(signature);
   if (cached) return cached;
   const g = new GraphBuilder('probe');
@@ -160,7 +167,7 @@ function plan(requested: readonly Node[]): Plan {
         leaves.push(node);
         id = -leaves.length;
         leafIds.set(node, id);
-        parts.push(`I${node.dtype}[${node.shape.join(',')}]`);
+        parts.push(`I${node.typeKey}`);
       }
       return id;
     }
