@@ -186,3 +186,16 @@ export function indexSelect(x: Node, dim: number, index: Node): Node {
   const axis = normDim(dim, x.shape.length, 'indexSelect');
   return record(`indexSelect:${axis}`, [x, castTo(index, 'int64')], (g, [v, i]) => g.gather(v, i, axis));
 }
+
+/** torch.scatter / scatter_add (out of place): x with src (or a number) written (added) at index along dim. */
+export function scatter(x: Node, dim: number, index: Node, src: Node | number, reduce?: 'add'): Node {
+  const axis = normDim(dim, x.shape.length, 'scatter');
+  if (index.shape.length !== x.shape.length) throw invalid(`scatter: index ${shapeText(index.shape)} needs the rank of the input ${shapeText(x.shape)}`);
+  if (typeof src !== 'number' && src.shape.join() !== index.shape.join()) throw invalid(`scatter: src ${shapeText(src.shape)} must have the index's shape ${shapeText(index.shape)}`);
+  const inputs = [x, castTo(index, 'int64'), ...(typeof src === 'number' ? [] : [castTo(src, x.dtype)])];
+  const shape = [...index.shape];
+  return record(`scatter:${axis}:${reduce ?? ''}:${typeof src === 'number' ? src : 't'}`, inputs, (g, [v, i, u]) => {
+    const updates = u ?? g.constantOfShape(shape, src as number, x.dtype, shape);
+    return g.op1('ScatterElements', [v, i, updates], { axis, ...(reduce && { reduction: reduce }) });
+  });
+}

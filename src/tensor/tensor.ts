@@ -197,6 +197,10 @@ export class Tensor implements GradOwner {
   /** One spec per dimension: `[start, end, step]` (any part null), an index (dimension removed), or null for all. */
   slice(...specs: sh.SliceSpec[]): Tensor { return this.wrap(sh.slice(this.current, specs)); }
   gather(dim: number, index: Tensor): Tensor { return this.wrap(sh.gather(this.current, dim, index.node)); }
+  /** torch's scatter (out of place): src (or a number) written at index along dim. */
+  scatter(dim: number, index: Tensor, src: Operand): Tensor { return this.wrap(sh.scatter(this.current, dim, index.node, nodeOf(src))); }
+  /** torch's scatter_add (out of place): src added at index along dim (repeated indices add up). */
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return this.wrap(sh.scatter(this.current, dim, index.node, src.node, 'add')); }
   indexSelect(dim: number, index: Tensor): Tensor { return this.wrap(sh.indexSelect(this.current, dim, index.node)); }
 }
 

@@ -63,6 +63,9 @@ test('shape ops and indexing', async () => {
   const idx = tensor([[0, 0], [2, 1], [1, 1]], { dtype: 'int64' });
   await gradCheck([[3, 2]], (a) => a.gather(0, idx));
   await gradCheck([[3, 2]], (a) => a.gather(1, tensor([[1], [0], [1]], { dtype: 'int64' })));
+  const cols = tensor([[2, 0], [1, 1]], { dtype: 'int64' });
+  await gradCheck([[2, 3], [2, 2]], (a, u) => a.scatter(1, tensor([[2, 0], [1, 0]], { dtype: 'int64' }), u));
+  await gradCheck([[2, 3], [2, 2]], (a, u) => a.scatterAdd(1, cols, u));
   const rows = tensor([2, 0, 2], { dtype: 'int64' });
   await gradCheck([[3, 2]], (a) => a.indexSelect(0, rows));
 });

@@ -146,6 +146,11 @@ test('indexing: at, slice (ranges, steps, indices), gather, indexSelect', async 
   assert.deepEqual(await x.gather(1, idx).array(), [[0, 3], [5, 5], [10, 8]]);
   assert.deepEqual(await x.indexSelect(0, tensor([2, 0], { dtype: 'int64' })).array(), [[8, 9, 10, 11], [0, 1, 2, 3]]);
   assert.throws(() => x.at(3), /index 3 is out of range for dimension 0 of size 3/);
+  const z = tensor([[0, 0, 0], [0, 0, 0]]);
+  const where3 = tensor([[2, 0], [1, 1]], { dtype: 'int64' });
+  assert.deepEqual(await z.scatter(1, where3, tensor([[5, 6], [7, 8]])).array(), [[6, 0, 5], [0, 8, 0]]);
+  assert.deepEqual(await z.scatterAdd(1, where3, tensor([[5, 6], [7, 8]])).array(), [[6, 0, 5], [0, 15, 0]]);
+  assert.deepEqual(await z.scatter(0, tensor([[1, 0, 1]], { dtype: 'int64' }), 9).array(), [[0, 9, 0], [9, 0, 9]]);
   // Index values are only known when the graph runs: the error comes from the await, as a GeulError.
   await assert.rejects(x.indexSelect(0, tensor([7], { dtype: 'int64' })).array(), /computing the tensors failed/);
 });

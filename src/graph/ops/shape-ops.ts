@@ -235,6 +235,20 @@ export const SHAPE_OPS: Record<string, OpDef> = {
     // Scatter-add into zeros: an element picked several times gets the sum of its gradients.
     grad: (c) => [c.g.op1('ScatterElements', [zerosLike(c.g, c.inputs[0] as Value), c.inputs[1] as Value, c.dy[0] as Value], { axis: c.int('axis', 0), reduction: 'add' }), undefined],
   },
+  ScatterElements: {
+    shape: (s) => [s.inputs[0]?.shape],
+    // dx: dy where nothing was written (add: everywhere); dupdates: dy at the written positions.
+    grad: (c) => {
+      const [, idx, updates] = c.inputs as Value[];
+      const dy = c.dy[0] as Value;
+      const axis = c.int('axis', 0);
+      const reduction = c.node.attributes.reduction;
+      const adds = reduction?.type === 'string' && reduction.value === 'add';
+      const dx = c.needs[0] ? (adds ? dy : c.g.op1('ScatterElements', [dy, idx, zerosLike(c.g, updates)], { axis })) : undefined;
+      const du = c.needs[2] ? gatherElements(c.g, dy, idx, axis) : undefined;
+      return [dx, undefined, du];
+    },
+  },
   // Unique(x) → sorted values, first indices, inverse indices, counts (no gradient: it feeds indices only).
   Unique: { shape: () => [[UNKNOWN], [UNKNOWN], [UNKNOWN], [UNKNOWN]], dtype: (s) => [s.inputs[0]?.dtype, 'int64', 'int64', 'int64'] },
   Shape: { shape: (s) => [[s.inputs[0]?.shape?.length ?? UNKNOWN]], dtype: () => ['int64'] },
