@@ -26,6 +26,10 @@ test('a Module finds parameters and sub-modules assigned to its fields', () => {
   const seq = new nn.Sequential(new nn.Linear(2, 3), new nn.ReLU(), new nn.Linear(3, 1));
   assert.deepEqual([...seq.namedParameters()].map(([n]) => n), ['0.weight', '0.bias', '2.weight', '2.bias']);
   assert.equal(seq.parameters().length, 4);
+  // Tied weights are one parameter (the optimizer must not update them twice).
+  const tied = new nn.Sequential(new nn.Linear(2, 2), new nn.Linear(2, 2));
+  Object.defineProperty(tied, 'shared', { value: (tied.get(0) as nn.Linear).weight, enumerable: true });
+  assert.deepEqual([...tied.namedParameters()].map(([n]) => n), ['shared', '0.bias', '1.weight', '1.bias']);
 });
 
 test('stateDict, loadStateDict and safetensors save/load round-trip', async () => {

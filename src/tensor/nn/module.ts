@@ -30,10 +30,17 @@ export abstract class Module {
     }
   }
 
-  /** Every parameter with its dotted name (`0.weight`, `encoder.bias`), own ones first, in field order. */
-  *namedParameters(prefix = ''): Generator<[string, Parameter]> {
-    for (const [name, value] of Object.entries(this)) if (value instanceof Parameter) yield [prefix + name, value];
-    for (const [name, child] of this.namedChildren()) yield* child.namedParameters(`${prefix}${name}.`);
+  /**
+   * Every parameter with its dotted name (`0.weight`, `encoder.bias`), own ones first, in field order. A parameter
+   * shared by several fields (tied weights) comes once, under its first name, as in torch.
+   */
+  *namedParameters(prefix = '', seen = new Set<Parameter>()): Generator<[string, Parameter]> {
+    for (const [name, value] of Object.entries(this)) {
+      if (!(value instanceof Parameter) || seen.has(value)) continue;
+      seen.add(value);
+      yield [prefix + name, value];
+    }
+    for (const [name, child] of this.namedChildren()) yield* child.namedParameters(`${prefix}${name}.`, seen);
   }
 
   parameters(): Parameter[] {
