@@ -1,10 +1,10 @@
-// Keeps imports flowing one way: core → graph → runtime → tasks/words → train → store → server/cli/web.
+// Keeps imports flowing one way: core → graph → runtime → tensor → tasks/words → train → store → server/cli/web.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 
-const ORDER = ['core', 'graph', 'runtime', 'fixtures', 'tasks', 'words', 'train', 'store', 'jobs', 'server', 'cli', 'web'];
+const ORDER = ['core', 'graph', 'runtime', 'tensor', 'fixtures', 'tasks', 'words', 'train', 'store', 'jobs', 'server', 'cli', 'web'];
 /** Layers that may not import each other even though neither is "above" the other. */
 const SIBLINGS: Record<string, string[]> = { server: ['cli', 'web'], cli: ['web'], web: ['cli'], fixtures: ['tasks', 'words'] };
 

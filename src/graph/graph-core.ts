@@ -18,6 +18,8 @@ export class GraphCore implements Emitter {
   /** Every value this builder created (inputs, weights, node outputs) with the dtype/shape known at the time. */
   readonly values = new Map<string, Value>();
   private readonly used: Set<string>;
+  /** Per base name, the suffix the next search for a free name starts at (names are never freed, so none below is). */
+  private readonly nextSuffix: Map<string, number>;
   private readonly prefixes: string[] = [];
   private readonly constants = new Map<string, Value>();
   /** Small int64/int32 weights (shapes, axes) by name, so shape rules can read them. */
@@ -30,13 +32,19 @@ export class GraphCore implements Emitter {
   constructor(readonly name = 'graph', private readonly parent?: GraphCore) {
     // Names are unique across a graph and all its subgraphs: ONNX resolves outer-scope names by name.
     this.used = parent ? parent.used : new Set();
+    this.nextSuffix = parent ? parent.nextSuffix : new Map();
   }
 
   /** A fresh name under the current scope (`layer0/attn/q`, `layer0/attn/q_1`, …). */
   unique(base: string): string {
     const full = [...this.prefixes, base].join('/');
     let name = full;
-    for (let i = 1; this.used.has(name); i++) name = `${full}_${i}`;
+    if (this.used.has(name)) {
+      let i = this.nextSuffix.get(full) ?? 1;
+      while (this.used.has(`${full}_${i}`)) i++;
+      name = `${full}_${i}`;
+      this.nextSuffix.set(full, i + 1);
+    }
     this.used.add(name);
     return name;
   }

@@ -40,6 +40,9 @@ export function gather(e: Emitter, x: Value, indices: Value | number | readonly 
   return e.op1('Gather', [x, idx], { axis });
 }
 
+/** GatherElements along `axis` (torch.gather): the output has the indices' shape. */
+export const gatherElements = (e: Emitter, x: Value, indices: Value, axis = 0): Value => e.op1('GatherElements', [x, indices], { axis });
+
 /** The runtime shape (int64 [rank]), or a slice of it (`start`/`end`, opset 15+). */
 export const shapeOf = (e: Emitter, x: Value, start?: number, end?: number): Value =>
   e.op1('Shape', [x], { ...(start !== undefined && { start }), ...(end !== undefined && { end }) });
@@ -224,6 +227,26 @@ export const SHAPE_OPS: Record<string, OpDef> = {
       if (axis !== 0) throw geulError('GRAPH_INVALID', { detail: `${c.node.name}: Gather gradient supports axis 0 only` });
       const indices = unsqueeze(g, idx, [-1]);
       return [g.op1('ScatterND', [zerosLike(g, x), indices, c.dy[0] as Value], { reduction: 'add' }), undefined];
+    },
+  },
+  GatherElements: {
+    shape: (s) => [s.inputs[1]?.shape],
+    dtype: (s) => [s.inputs[0]?.dtype],
+    // Scatter-add into zeros: an element picked several times gets the sum of its gradients.
+    grad: (c) => [c.g.op1('ScatterElements', [zerosLike(c.g, c.inputs[0] as Value), c.inputs[1] as Value, c.dy[0] as Value], { axis: c.int('axis', 0), reduction: 'add' }), undefined],
+  },
+  ScatterElements: {
+    shape: (s) => [s.inputs[0]?.shape],
+    // dx: dy where nothing was written (add: everywhere); dupdates: dy at the written positions.
+    grad: (c) => {
+      const [, idx, updates] = c.inputs as Value[];
+      const dy = c.dy[0] as Value;
+      const axis = c.int('axis', 0);
+      const reduction = c.node.attributes.reduction;
+      const adds = reduction?.type === 'string' && reduction.value === 'add';
+      const dx = c.needs[0] ? (adds ? dy : c.g.op1('ScatterElements', [dy, idx, zerosLike(c.g, updates)], { axis })) : undefined;
+      const du = c.needs[2] ? gatherElements(c.g, dy, idx, axis) : undefined;
+      return [dx, undefined, du];
     },
   },
   // Unique(x) → sorted values, first indices, inverse indices, counts (no gradient: it feeds indices only).
