@@ -1,8 +1,9 @@
 // The jobs service a server or worker owns: the queue (embedded SQLite, or Redis/BullMQ with config.redis), the
-// uploaded-file store and the child-process runner. Opening it re-queues what a crash left running; closing stops it.
+// uploaded-file store (in the same backend) and the child-process runner. Opening it re-queues what a crash left running; closing stops it.
 import { join } from 'node:path';
 import type { GeulConfig } from '../core/config.js';
-import { FileStore } from './files.js';
+import { SqliteFileStore, type FileStore } from './files.js';
+import { RedisFileStore } from './redis-files.js';
 import type { JobQueue } from './queue.js';
 import { RedisJobQueue, redisQueueOptions } from './redis-queue.js';
 import { jobsDir, JobRunner } from './runner.js';
@@ -24,7 +25,16 @@ export class JobService {
     const processes = !config.redis || config.jobs.withWorker;
     const queue = config.redis ? await RedisJobQueue.open(redisQueueOptions(config, processes)) : undefined;
     const sqlite = SqliteJobQueue.open(config.dataDir);
-    const files = new FileStore(sqlite.db, join(jobsDir(config), 'files'));
+    // File records live where the job records do: in Redis every replica must know every upload.
+    const filesDir = join(jobsDir(config), 'files');
+    let files: FileStore;
+    try {
+      files = config.redis ? await RedisFileStore.open(config.redis, config.redisPrefix, filesDir) : new SqliteFileStore(sqlite.db, filesDir);
+    } catch (err) {
+      await queue?.close();
+      await sqlite.close();
+      throw err;
+    }
     const used = queue ?? sqlite;
     return new JobService(used, files, new JobRunner(used, config, options.onError, options.perOwnerLimit), sqlite, processes);
   }
@@ -39,6 +49,7 @@ export class JobService {
   async close(): Promise<void> {
     await this.runner.close();
     await this.queue.close();
+    await this.files.close();
     if (this.queue !== this.sqlite) await this.sqlite.close();
   }
 }
