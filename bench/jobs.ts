@@ -156,7 +156,7 @@ async function redis(workers: number): Promise<JobRun> {
   try {
     const api = await geul(['serve', '--port', '0', '--workers', '1', '--redis', REDIS, '--data-dir', join(dir, 'api'), '--log-level', 'warn', '--default', `embeddings=${modelDir}`], env, /serving on (http:\/\/[^\s]+)/);
     started.push(api);
-    const list = await Promise.all(Array.from({ length: workers }, (_, n) => geul(['worker', '--redis', REDIS, '--data-dir', join(dir, `worker${n}`), '--artifacts', shared, '--concurrency', '1'], env, /worker taking jobs/)));
+    const list = await Promise.all(Array.from({ length: workers }, (_, n) => geul(['worker', '--redis', REDIS, '--data-dir', join(dir, `worker${n}`), '--jobs-dir', shared, '--concurrency', '1'], env, /worker taking jobs/)));
     started.push(...list);
     return await runJobs(api.match[1], workers > 1 ? inputHalves : [inputAll]);
   } finally {
