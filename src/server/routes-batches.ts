@@ -97,7 +97,9 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: ServerContext, se
     try {
       // Every valid line costs what its request would: one charge for all of them, so a batch is admitted whole or not at all.
       await ctx.guard.charge(request, counted.chars, counted.tokens);
-      job = await queue.submit({ type: 'batch', params, runParams: { ...params, input_file_id: prepared }, owner: callerOf(ctx, request).owner, maxPending: ctx.guard.enabled ? ctx.config.jobs.maxPendingPerKey : undefined });
+      // The runner gives back what lines that fail while running were charged (JobService's keys), to this key and day.
+      const charge = ctx.guard.chargeOf(request);
+      job = await queue.submit({ type: 'batch', params, runParams: { ...params, input_file_id: prepared, ...(charge && { charge }) }, owner: callerOf(ctx, request).owner, maxPending: ctx.guard.enabled ? ctx.config.jobs.maxPendingPerKey : undefined });
     } catch (err) {
       await ctx.guard.refund(request);
       await discard();

@@ -57,6 +57,7 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
   const service = await JobService.open(ctx.config, {
     onError: (err) => app.log.error({ err }, 'a job runner could not record to the queue'),
     perOwnerLimit: ctx.guard.enabled,
+    keys: ctx.keys,
   });
   const { queue, files, runner } = service;
   const requeued = await service.start();

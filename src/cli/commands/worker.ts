@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { artifactsOption, type ConfigOverrides } from '../../core/config.js';
 import { geulError } from '../../core/errors.js';
+import { RedisKeyStore } from '../../store/redis-keys.js';
 import { redactRedisUrl } from '../../store/redis.js';
 import { JobService } from '../../jobs/service.js';
 import { configFromCommand, numberOption } from '../context.js';
@@ -31,14 +32,20 @@ export function register(program: Command): void {
       const config = configFromCommand(cmd, workerOverrides(flags));
       if (!config.redis) throw geulError('INVALID_CONFIG', { detail: 'geul worker takes jobs from Redis: pass --redis URL (or set GEUL_REDIS_URL)' });
       if (config.jobs.concurrency < 1) throw geulError('INVALID_CONFIG', { detail: '--concurrency: a worker runs at least one job at a time' });
+      // The shared key store: a finished batch gives back what its lines that failed while running were charged.
+      const keys = await RedisKeyStore.open(config.redis, config.redisPrefix);
       const service = await JobService.open(config, {
         onError: (err) => process.stderr.write(`geul: worker: could not record to the queue: ${(err as Error).message}\n`),
+        keys,
+      }).catch(async (err: unknown) => {
+        await keys.close();
+        throw err;
       });
       const requeued = await service.start();
       process.stderr.write(`geul: worker taking jobs from ${redactRedisUrl(config.redis)} (concurrency ${config.jobs.concurrency}, pid ${process.pid})${requeued ? `; ${requeued} job(s) of stopped workers re-queued` : ''}\n`);
       const stop = (signal: string): void => {
         process.stderr.write(`geul: ${signal} received, handing running jobs back to the queue\n`);
-        void service.close().then(() => process.exit(0), () => process.exit(1));
+        void service.close().then(() => keys.close()).then(() => process.exit(0), () => process.exit(1));
       };
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
