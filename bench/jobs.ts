@@ -126,10 +126,13 @@ async function runJobs(base: string, inputs: string[]): Promise<JobRun> {
   const wallS = (end - started) / 1000;
   // Steady state: from the first progress seen (child started, model loaded, a chunk done) to the last job's end.
   const from = Math.min(...[...first.values()].map((f) => f.t));
-  const steadyRows = ids.reduce((n, id) => n + last.get(id)!.total - (first.get(id)?.step ?? 0), 0);
+  // A window's chunks commit in one burst after it computes: rows of the window the first poll landed in were computed
+  // before it, so steady counts from that window's end (NaN, shown "–", when a job is one window).
+  const steadyFrom = (id: string) => Math.min(last.get(id)!.total, Math.ceil((first.get(id)?.step ?? 0) / WINDOW) * WINDOW);
+  const steadyRows = ids.reduce((n, id) => n + last.get(id)!.total - steadyFrom(id), 0) || NaN;
   const steadyS = (end - from) / 1000;
   // Per chunk, per job (the jobs run side by side): a job's steady time over the chunks it did in it.
-  const msPerChunk = median(ids.map((id) => (last.get(id)!.t - (first.get(id)?.t ?? started)) / ((last.get(id)!.total - (first.get(id)?.step ?? 0)) / CHUNK)));
+  const msPerChunk = median(ids.map((id) => (last.get(id)!.t - (first.get(id)?.t ?? started)) / (((last.get(id)!.total - steadyFrom(id)) || NaN) / CHUNK)));
   return { rowsPerSecond: ROWS / wallS, steadyRowsPerSecond: steadyRows / steadyS, msPerChunk, wallS, load1 };
 }
 
