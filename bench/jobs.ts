@@ -1,5 +1,5 @@
 // Benchmark of the batch `embed` job: rows/s in embedded mode, with one and two Redis workers, and the raw ONNX session (best batch), in alternating rounds.
-// Usage: npm run bench:jobs -- [--rows 100000] [--chunk-size 64] [--rounds 1] [--only raw,task,embedded,redis1,redis2] [--model DIR] [--redis URL]
+// Usage: npm run bench:jobs -- [--rows 100000] [--chunk-size 64] [--window 1024] [--rounds 1] [--only raw,task,embedded,redis1,redis2] [--model DIR] [--redis URL]
 // DIR defaults to bench/out/models/minilm-l6-random (npm run fixtures -- --out bench/out/models --only minilm-l6-random).
 // Every job mode runs real processes (`geul serve`, `geul worker`) as the CLI starts them; input is a server path (auth off, loopback).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -19,7 +19,7 @@ import { machine, median, sharedData, writeReadmeSection } from './common.js';
 
 const { values } = parseArgs({
   options: {
-    rows: { type: 'string', default: '100000' }, 'chunk-size': { type: 'string', default: '64' }, rounds: { type: 'string', default: '1' },
+    rows: { type: 'string', default: '100000' }, 'chunk-size': { type: 'string', default: '64' }, window: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '1' },
     only: { type: 'string', default: 'raw,task,embedded,redis1,redis2' }, model: { type: 'string', default: 'bench/out/models/minilm-l6-random' },
     redis: { type: 'string', default: process.env.GEUL_REDIS_URL ?? 'redis://127.0.0.1:6379' }, sample: { type: 'string', default: '4096' },
     'no-readme': { type: 'boolean', default: false },
@@ -27,6 +27,8 @@ const { values } = parseArgs({
 });
 const ROWS = Number(values.rows);
 const CHUNK = Number(values['chunk-size']);
+// The job's sort window (param `window`), whole chunks as the runner rounds it.
+const WINDOW = Math.ceil(Number(values.window) / CHUNK) * CHUNK;
 const ROUNDS = Number(values.rounds);
 const MODES = values.only!.split(',');
 const modelDir = resolve(values.model!);
@@ -103,7 +105,7 @@ async function runJobs(base: string, inputs: string[]): Promise<JobRun> {
   const load1 = loadavg()[0];
   const started = performance.now();
   const ids = await Promise.all(inputs.map(async (input) => {
-    const res = await fetch(`${base}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'embed', params: { input, chunkSize: CHUNK } }) });
+    const res = await fetch(`${base}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'embed', params: { input, chunkSize: CHUNK, window: WINDOW } }) });
     if (res.status !== 201) throw new Error(`submit: ${res.status} ${await res.text()}`);
     return ((await res.json()) as { id: string }).id;
   }));
@@ -124,10 +126,13 @@ async function runJobs(base: string, inputs: string[]): Promise<JobRun> {
   const wallS = (end - started) / 1000;
   // Steady state: from the first progress seen (child started, model loaded, a chunk done) to the last job's end.
   const from = Math.min(...[...first.values()].map((f) => f.t));
-  const steadyRows = ids.reduce((n, id) => n + last.get(id)!.total - (first.get(id)?.step ?? 0), 0);
+  // A window's chunks commit in one burst after it computes: rows of the window the first poll landed in were computed
+  // before it, so steady counts from that window's end (NaN, shown "–", when a job is one window).
+  const steadyFrom = (id: string) => Math.min(last.get(id)!.total, Math.ceil((first.get(id)?.step ?? 0) / WINDOW) * WINDOW);
+  const steadyRows = ids.reduce((n, id) => n + last.get(id)!.total - steadyFrom(id), 0) || NaN;
   const steadyS = (end - from) / 1000;
   // Per chunk, per job (the jobs run side by side): a job's steady time over the chunks it did in it.
-  const msPerChunk = median(ids.map((id) => (last.get(id)!.t - (first.get(id)?.t ?? started)) / ((last.get(id)!.total - (first.get(id)?.step ?? 0)) / CHUNK)));
+  const msPerChunk = median(ids.map((id) => (last.get(id)!.t - (first.get(id)?.t ?? started)) / (((last.get(id)!.total - steadyFrom(id)) || NaN) / CHUNK)));
   return { rowsPerSecond: ROWS / wallS, steadyRowsPerSecond: steadyRows / steadyS, msPerChunk, wallS, load1 };
 }
 
@@ -154,7 +159,7 @@ async function redis(workers: number): Promise<JobRun> {
   try {
     const api = await geul(['serve', '--port', '0', '--workers', '1', '--redis', REDIS, '--data-dir', join(dir, 'api'), '--log-level', 'warn', '--default', `embeddings=${modelDir}`], env, /serving on (http:\/\/[^\s]+)/);
     started.push(api);
-    const list = await Promise.all(Array.from({ length: workers }, (_, n) => geul(['worker', '--redis', REDIS, '--data-dir', join(dir, `worker${n}`), '--artifacts', shared, '--concurrency', '1'], env, /worker taking jobs/)));
+    const list = await Promise.all(Array.from({ length: workers }, (_, n) => geul(['worker', '--redis', REDIS, '--data-dir', join(dir, `worker${n}`), '--jobs-dir', shared, '--concurrency', '1'], env, /worker taking jobs/)));
     started.push(...list);
     return await runJobs(api.match[1], workers > 1 ? inputHalves : [inputAll]);
   } finally {
@@ -181,7 +186,7 @@ async function rawSession() {
     }
     return feed;
   };
-  // Sorted by token length first: the least padding any batching of these rows can have (the job sorts within a chunk only).
+  // Sorted by token length first: the least padding any batching of these rows can have (the job sorts within a window).
   const length = new Map(sample.map((t) => [t, encodeTexts(loaded, [t]).ids[0].length]));
   const sorted = [...sample].sort((a, b) => length.get(a)! - length.get(b)!);
   const prepared = RAW_BATCHES.map((batch) => {
@@ -207,7 +212,7 @@ async function rawSession() {
   return { measure, close: async () => { await session.release(); await models.dispose(); } };
 }
 
-/** What the job's process calls per chunk (runTask(embedTask): tokenise, run, pool, normalise), in this process, same threads. */
+/** What the job's process calls per window (runTask(embedTask): tokenise, sort, run, pool, normalise), in this process, same threads. */
 async function taskCall() {
   const config = loadConfig({ logLevel: 'silent', offline: true }, { skipFile: true });
   const models = new ModelStore(config);
@@ -216,7 +221,7 @@ async function taskCall() {
   await call(sample.slice(0, CHUNK));
   const measure = async () => {
     const start = performance.now();
-    for (let i = 0; i < sample.length; i += CHUNK) await call(sample.slice(i, i + CHUNK));
+    for (let i = 0; i < sample.length; i += WINDOW) await call(sample.slice(i, i + WINDOW));
     const ms = performance.now() - start;
     return { rowsPerSecond: sample.length / (ms / 1000), msPerChunk: ms / Math.ceil(sample.length / CHUNK) };
   };
@@ -254,7 +259,7 @@ const taskMs = taskRounds.length ? median(taskRounds.map((t) => t.msPerChunk)) :
 const taskRate = taskRounds.length ? median(taskRounds.map((t) => t.rowsPerSecond)) : NaN;
 const label: Record<string, string> = { embedded: 'embedded (SQLite, `geul serve`), 1 job, ONNX default threads', redis1: 'Redis, 1 `geul worker`, 1 job, ONNX default threads', redis2: 'Redis, 2 `geul worker`s × 1 ONNX thread, 2 jobs of half the rows' };
 const lines = [
-  `${ROWS} rows (${fmt(ROWS * 0.67)} SST-2 train sentences + IMDb train reviews cut into two-sentence rows, interleaved), chunkSize ${CHUNK}, ${ROUNDS} round(s), model ${modelDir.split('/').pop()}, ${machine()}, load average ${fmt(Math.min(...loads), 1)}–${fmt(Math.max(...loads), 1)} (1 min), medians over rounds`,
+  `${ROWS} rows (${fmt(ROWS * 0.67)} SST-2 train sentences + IMDb train reviews cut into two-sentence rows, interleaved), chunkSize ${CHUNK}, window ${WINDOW}, ${ROUNDS} round(s), model ${modelDir.split('/').pop()}, ${machine()}, load average ${fmt(Math.min(...loads), 1)}–${fmt(Math.max(...loads), 1)} (1 min), medians over rounds`,
   '',
   '| mode | rows/s (submit → succeeded) | rows/s (steady) | job / raw best (sorted) | job / raw in chunks | ms per chunk | overhead per chunk ms | load avg |',
   '|---|---|---|---|---|---|---|---|',
@@ -269,7 +274,7 @@ const lines = [
   }),
   '',
   ...(best ? [`- raw onnxruntime session, default threads, session.run only on pre-tokenised batches of the first ${SAMPLE} rows sorted by length: ${rawMedian.filter((r) => r.batch > 0).map((r) => `batch ${r.batch}: ${fmt(r.rowsPerSecond)}/s`).join(', ')}; best batch ${best.batch}`, `- raw session on the job's own batches (the same rows in input order, ${CHUNK} a batch, padded to each batch's longest): ${fmt(rawInOrder)}/s`] : []),
-  ...(taskRounds.length ? [`- the job's own per-chunk call in this process (runTask(embedTask): tokenise, run, mean-pool, normalise; ${CHUNK} rows, default threads): ${fmt(taskRate)} rows/s, ${fmt(taskMs, 1)} ms per chunk`] : []),
+  ...(taskRounds.length ? [`- the job's own per-window call in this process (runTask(embedTask): tokenise, sort by tokens, run, mean-pool, normalise; ${WINDOW} rows, default threads): ${fmt(taskRate)} rows/s, ${fmt(taskMs, 1)} ms per ${CHUNK}-row chunk`] : []),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
 mkdirSync(resolve('bench', 'out'), { recursive: true });
@@ -285,14 +290,14 @@ function readmeIntro(): string {
     'at its best batch size, in one run (per round: raw, task call, embedded, 1 worker, 2 workers). Each job mode starts',
     'real processes (`geul serve`, `geul worker`) and polls `GET /v1/jobs/:id` every 100 ms. **rows/s (submit →',
     'succeeded)** includes the job child\'s start and model load; **steady** starts at the first progress seen. **Queue',
-    'overhead per chunk** = a job\'s steady ms per chunk − the same per-chunk call (`runTask(embedTask)`) timed in the',
+    'overhead per chunk** = a job\'s steady ms per chunk − the same call (`runTask(embedTask)` per sort window, per chunk) timed in the',
     'benchmark process on the same rows: what the runner, the child process, IPC, the queue\'s progress writes and the',
     'chunk commit (append, fsync, state file) add. Two workers on this 2-core machine share the cores, so each gets one',
     'ONNX thread and one job of half the rows (a job runs on one worker); the others use ONNX Runtime\'s default threads.',
     '',
     '```',
     'npm run fixtures -- --out bench/out/models --only minilm-l6-random',
-    'npm run bench:jobs -- --rows 100000 --chunk-size 64 --rounds 1   # [--only raw,task,embedded,redis1,redis2] [--model DIR] [--redis URL]',
+    'npm run bench:jobs -- --rows 100000 --chunk-size 64 --window 1024 --rounds 1   # [--only raw,task,embedded,redis1,redis2] [--model DIR] [--redis URL]',
     '```',
   ].join('\n');
 }

@@ -170,13 +170,15 @@ export function loadConfig(
   const layers = [options.skipFile ? {} : dropUndefined(configFromFile(options.file, env)), dropUndefined(configFromEnv(env)), dropUndefined(flags)];
   const merged = Object.assign({}, defaultDirs(env), ...layers) as Record<string, unknown>;
   // The server section merges field by field, so a flag like --port keeps the file's host.
-  const server = layers.map((l) => l.server).filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null);
-  if (server.length > 0) merged.server = dropUndefined(Object.assign({}, ...server) as ConfigOverrides);
-  const jobs = layers.map((l) => l.jobs).filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null);
-  if (jobs.length > 0) merged.jobs = dropUndefined(Object.assign({}, ...jobs) as ConfigOverrides);
+  // Each layer's unset fields are dropped before merging, so a flag left out (undefined) keeps the env's or file's value.
+  const sections = (values: unknown[]): Record<string, unknown>[] => values.filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null).map((v) => dropUndefined(v));
+  const server = sections(layers.map((l) => l.server));
+  if (server.length > 0) merged.server = Object.assign({}, ...server) as ConfigOverrides;
+  const jobs = sections(layers.map((l) => l.jobs));
+  if (jobs.length > 0) merged.jobs = Object.assign({}, ...jobs) as ConfigOverrides;
   // jobs.artifacts too, so GEUL_S3_ENDPOINT keeps the file's bucket.
-  const artifacts = jobs.map((j) => j.artifacts).filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null);
-  if (artifacts.length > 0) (merged.jobs as Record<string, unknown>).artifacts = dropUndefined(Object.assign({}, ...artifacts) as ConfigOverrides);
+  const artifacts = sections(jobs.map((j) => j.artifacts));
+  if (artifacts.length > 0) (merged.jobs as Record<string, unknown>).artifacts = Object.assign({}, ...artifacts) as ConfigOverrides;
   let checked: GeulConfig;
   try {
     checked = parseLoose(ConfigSchema, merged, 'config');

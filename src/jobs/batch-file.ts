@@ -24,6 +24,7 @@ export const BatchInputFields = {
   text: Type.String({ minLength: 1, default: 'text', description: 'Column (JSONL field) holding the text' }),
   id: Type.Optional(Type.String({ minLength: 1, description: 'Column copied to each output line as "id" (text files: "line" is the line number)' })),
   chunkSize: Type.Integer({ minimum: 1, maximum: 4096, default: 64, description: 'Rows per chunk: the unit of progress, output and resume' }),
+  window: Type.Integer({ minimum: 1, maximum: 16_384, default: 1024, description: 'Rows computed together (whole chunks): the model sees them sorted by length, so mixed lengths pad little; output stays in input order, committed chunk by chunk' }),
 };
 
 /** One input row as a job's `process` sees it. */
@@ -39,13 +40,18 @@ export interface BatchFileJob {
   text: string;
   id?: string;
   chunkSize: number;
+  /** Rows handed to `process` at once, rounded up to whole chunks (default: one chunk); committed chunk by chunk after. */
+  window?: number;
   /** The published output's file name in the job's folder (an artifact once every row is in). */
   output: string;
   /** Whether an empty text is a row like any other (classify, translate) or a data error (embed). */
   allowEmpty: boolean;
   /** The task's item schema: a text it refuses (too long) is a data error naming the row, not a failed chunk. */
   item?: TSchema;
-  /** One JSON object per row, in the rows' order; the runner adds "index" and "id". Must not depend on earlier chunks. */
+  /**
+   * One JSON object per row, in the rows' order; the runner adds "index" and "id". Gets a window of whole chunks (free
+   * to compute them in any order, e.g. sorted by length); must not depend on earlier windows.
+   */
   process(rows: BatchRow[], signal: AbortSignal): Promise<Record<string, unknown>[]>;
 }
 
@@ -87,8 +93,9 @@ async function countRows(path: string, format: BatchFormat, column: string): Pro
 }
 
 /**
- * Runs (or resumes) a batch file job in `workDir`. Progress events count rows; an abort stops between chunks with
- * CANCELLED, leaving the committed chunks for a later resume. A finished output is left alone by a rerun.
+ * Runs (or resumes) a batch file job in `workDir`. Rows are computed a window (of whole chunks) at a time and committed
+ * chunk by chunk in input order. Progress events count committed rows; an abort stops between chunks with CANCELLED,
+ * leaving the committed chunks for a later resume. A finished output is left alone by a rerun.
  */
 export async function runBatchFile(job: BatchFileJob, { signal, emit, workDir, resume }: Pick<JobRunContext, 'signal' | 'emit' | 'workDir' | 'resume'>): Promise<void> {
   const format = job.format ?? (await detectBatchFormat(job.input));
@@ -108,7 +115,9 @@ export async function runBatchFile(job: BatchFileJob, { signal, emit, workDir, r
   emit({ kind: 'progress', step: state.rows, total: state.total });
   // Whatever an interrupted attempt appended after its last committed chunk is cut off here, then written again.
   const out = await open(partial, previous ? 'r+' : 'w');
-  // Chunk N's commit (write, fsync, state) runs while chunk N+1 computes; commits stay one after another, in order.
+  // Rows per window: whole chunks, so a resume (which starts at a chunk boundary) sees the same chunks.
+  const windowRows = Math.max(1, Math.ceil((job.window ?? job.chunkSize) / job.chunkSize)) * job.chunkSize;
+  // Window N's commits (write, fsync, state per chunk) run while window N+1 computes; commits stay in order.
   let committing: Promise<void> = Promise.resolve();
   try {
     await out.truncate(state.bytes);
@@ -124,16 +133,21 @@ export async function runBatchFile(job: BatchFileJob, { signal, emit, workDir, r
       await writeAtomic(statePath, JSON.stringify(state));
       emit({ kind: 'progress', step: state.rows, total: state.total });
     };
+    const commitChunks = async (rows: typeof chunk, results: Record<string, unknown>[]) => {
+      for (let at = 0; at < rows.length; at += job.chunkSize) {
+        // A cancel stops after the chunk whose commit saw it: what computed meanwhile is not written.
+        if (signal.aborted) throw geulError('CANCELLED');
+        await commit(rows.slice(at, at + job.chunkSize), results.slice(at, at + job.chunkSize));
+      }
+    };
     const flush = async () => {
       const rows = chunk;
       chunk = [];
       if (signal.aborted) throw geulError('CANCELLED');
       const results = await job.process(rows.map(({ index: i, text }) => ({ index: i, text })), signal);
-      if (results.length !== rows.length) throw geulError('INTERNAL', { detail: `a chunk of ${rows.length} rows gave ${results.length} results` });
+      if (results.length !== rows.length) throw geulError('INTERNAL', { detail: `a window of ${rows.length} rows gave ${results.length} results` });
       await committing;
-      // A cancel stops after the chunk whose commit saw it: what computed meanwhile is not written.
-      if (signal.aborted) throw geulError('CANCELLED');
-      committing = commit(rows, results);
+      committing = commitChunks(rows, results);
       committing.catch(() => {}); // awaited before the next commit and at the end; not an unhandled rejection meanwhile
     };
     for await (const row of batchRows(job.input, format, job.text)) {
@@ -148,7 +162,7 @@ export async function runBatchFile(job: BatchFileJob, { signal, emit, workDir, r
         throw geulError('DATA_INVALID', { path: job.input, where: ` ${row.where}`, detail: `column "${job.text}" ${error?.message ?? 'is not a valid text'}${chars > 1000 ? ` (${chars} characters)` : ''}` });
       }
       chunk.push({ index: at, text, id: job.id !== undefined ? row.values[job.id] : undefined });
-      if (chunk.length >= job.chunkSize) await flush();
+      if (chunk.length >= windowRows) await flush();
     }
     if (chunk.length > 0) await flush();
     await committing;

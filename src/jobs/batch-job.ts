@@ -31,11 +31,22 @@ export type BatchFace = 'native' | 'openai-embeddings' | 'openai-completions';
 
 /** One input line after POST /v1/batches checked it: a validated task call, or the error it got instead. */
 export type PreparedLine =
-  | { line: number; custom_id: string; run: { task: string; face: BatchFace; items: unknown[]; single: boolean; options: Record<string, unknown>; model: string; shape: { dimensions?: number; encoding_format?: string } } }
+  | { line: number; custom_id: string; run: { task: string; face: BatchFace; items: unknown[]; single: boolean; options: Record<string, unknown>; model: string; shape: { dimensions?: number; encoding_format?: string } }; cost?: LineCost }
   | { line: number; custom_id: string | null; error: { code: string; message: string }; response: { status_code: number; body: unknown } | null };
 
-/** How far the output is committed: lines done, both files' lengths after them, and the counts OpenAI reports. */
-export interface BatchState { lines: number; outBytes: number; errBytes: number; completed: number; failed: number; total: number; finalizingAt: number | null }
+/** What a line was charged to the key's quota when the batch was created, in both units. */
+export interface LineCost { chars: number; tokens: number }
+
+/**
+ * How far the output is committed: lines done, both files' lengths after them, the counts OpenAI reports, and what
+ * the lines that failed while running were charged (given back to the key when the job ends).
+ */
+export interface BatchState { lines: number; outBytes: number; errBytes: number; completed: number; failed: number; total: number; finalizingAt: number | null; refund?: LineCost }
+
+/** Where a batch's charge went (set by POST /v1/batches in the job's run parameters, never shown to clients). */
+export const BatchCharge = Type.Object({
+  key: Type.String({ minLength: 1 }), day: Type.String({ minLength: 1 }), unit: Type.Enum(['chars', 'tokens']),
+}, { description: 'The key, UTC day and quota unit the batch was charged to' });
 
 export const BatchJobParams = Type.Object({
   input_file_id: Type.String({ minLength: 1, description: 'The uploaded JSONL of requests (purpose "batch")' }),
@@ -44,6 +55,7 @@ export const BatchJobParams = Type.Object({
   metadata: Type.Optional(Type.Union([Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 512 })), Type.Null()])),
   total: Type.Integer({ minimum: 0, default: 0, description: 'Request lines in the input (counted when the batch was created)' }),
   chunkSize: Type.Integer({ minimum: 1, maximum: 4096, default: 32, description: 'Lines per chunk: the unit of progress, output and resume' }),
+  charge: Type.Optional(BatchCharge),
 }, { additionalProperties: false });
 
 export async function readBatchState(dir: string): Promise<BatchState | undefined> {
@@ -183,6 +195,10 @@ export const batchJob = defineJobType({
             outText += `${JSON.stringify({ id, custom_id: a.custom_id, response: { status_code: 200, request_id: requestId, body: a.ok }, error: null })}\n`;
             state.completed++;
           } else {
+            // A line that was charged (it passed the checks) but got no answer while running costs nothing.
+            if ('run' in l && l.cost) {
+              state.refund = { chars: (state.refund?.chars ?? 0) + l.cost.chars, tokens: (state.refund?.tokens ?? 0) + l.cost.tokens };
+            }
             errText += `${JSON.stringify({ id, custom_id: a.custom_id, response: a.response ? { ...a.response, request_id: requestId } : null, error: a.error })}\n`;
             state.failed++;
           }
@@ -222,6 +238,17 @@ export const batchJob = defineJobType({
     await rm(params.input_file_id, { force: true });
   },
 });
+
+/**
+ * What to give back to the key a finished batch was charged to: the charges of its lines that failed while running
+ * (from the committed state, so each line counts once however often its chunk ran). Undefined when nothing is due.
+ */
+export async function batchRefund(runParams: Record<string, unknown>, workDir: string): Promise<{ key: string; day: string; amount: number } | undefined> {
+  const charge = runParams.charge as { key: string; day: string; unit: 'chars' | 'tokens' } | undefined;
+  const refund = charge && (await readBatchState(workDir))?.refund;
+  const amount = refund ? refund[charge.unit] : 0;
+  return charge && amount > 0 ? { key: charge.key, day: charge.day, amount } : undefined;
+}
 
 /** Renames the partial files that are there to their published names (a rerun after a crash mid-way does the rest). */
 async function publishFiles(workDir: string): Promise<void> {

@@ -1,6 +1,8 @@
-// Uploaded input files (POST /v1/files): records in the jobs database, bytes under <jobs dir>/files, owned by a key.
+// Uploaded input files (POST /v1/files): the record store every backend offers (SQLite here for one server, Redis in
+// redis-files.ts for replicas), bytes under <jobs dir>/files (the shared volume in Redis mode), owned by a key.
 import type Database from 'better-sqlite3';
 import { extname, join } from 'node:path';
+import type { Awaitable } from '../store/key-store.js';
 import { randomId } from './sqlite-queue.js';
 
 /** What clients may upload; `batch_output` files are a batch's output and error files (OpenAI's purpose name). */
@@ -19,6 +21,33 @@ export interface StoredFile {
   createdAt: number;
 }
 
+/** One page of files, newest first. */
+export interface FilePage { data: StoredFile[]; hasMore: boolean }
+export interface FileListRequest { owner?: string; purpose?: FilePurpose; limit: number; after?: string }
+
+/**
+ * The file records. The server awaits every call, so a backend may answer synchronously (SQLite) or not (Redis);
+ * `reserve` only picks an id and a path, so it needs no round trip.
+ */
+export interface FileStore {
+  /** A new id and the path its bytes go to; the extension is kept so readers detect the format. */
+  reserve(filename: string): { id: string; path: string };
+  add(file: Omit<StoredFile, 'createdAt'>): Awaitable<StoredFile>;
+  ensure(file: Omit<StoredFile, 'createdAt'>): Awaitable<StoredFile>;
+  get(id: string): Awaitable<StoredFile | undefined>;
+  /** Newest first (OpenAI's default order); `after`: a file id, the page after it. */
+  list(request: FileListRequest): Awaitable<FilePage>;
+  /** Forgets a file (its bytes are the caller's to remove); false when there was none. */
+  delete(id: string): Awaitable<boolean>;
+  close(): Awaitable<void>;
+}
+
+/** The path an uploaded file's bytes go to under `dir`, with a fresh id. */
+export function reserveFile(dir: string, filename: string): { id: string; path: string } {
+  const id = randomId('file-');
+  return { id, path: join(dir, `${id}${extname(safeFilename(filename)).toLowerCase()}`) };
+}
+
 interface FileRow { id: string; owner: string; purpose: FilePurpose; filename: string; bytes: number; path: string; created_at: number }
 
 /** A file name safe to keep: its last path segment, printable, at most 200 characters. */
@@ -28,17 +57,16 @@ export function safeFilename(name: string): string {
   return clean || 'upload';
 }
 
-export class FileStore {
+/** File records in the jobs database (embedded mode); the database is the queue's to close. */
+export class SqliteFileStore implements FileStore {
   constructor(private readonly db: Database.Database, private readonly dir: string, private readonly now: () => number = Date.now) {
     db.exec(`CREATE TABLE IF NOT EXISTS files (
       id TEXT PRIMARY KEY, owner TEXT NOT NULL, purpose TEXT NOT NULL, filename TEXT NOT NULL, bytes INTEGER NOT NULL,
       path TEXT NOT NULL, created_at INTEGER NOT NULL)`);
   }
 
-  /** A new id and the path its bytes go to; the extension is kept so readers detect the format. */
   reserve(filename: string): { id: string; path: string } {
-    const id = randomId('file-');
-    return { id, path: join(this.dir, `${id}${extname(safeFilename(filename)).toLowerCase()}`) };
+    return reserveFile(this.dir, filename);
   }
 
   add(file: Omit<StoredFile, 'createdAt'>): StoredFile {
@@ -48,7 +76,6 @@ export class FileStore {
     return { ...file, createdAt };
   }
 
-  /** Adds a file under a fixed id unless it is there already (a batch's output, registered by whoever sees it first). */
   ensure(file: Omit<StoredFile, 'createdAt'>): StoredFile {
     this.db.prepare('INSERT OR IGNORE INTO files (id, owner, purpose, filename, bytes, path, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(file.id, file.owner, file.purpose, file.filename, file.bytes, file.path, this.now());
@@ -60,8 +87,7 @@ export class FileStore {
     return row ? toFile(row) : undefined;
   }
 
-  /** Newest first (OpenAI's default order); `after`: a file id, the page after it. */
-  list(request: { owner?: string; purpose?: FilePurpose; limit: number; after?: string }): { data: StoredFile[]; hasMore: boolean } {
+  list(request: FileListRequest): FilePage {
     const where: string[] = [];
     const args: unknown[] = [];
     if (request.owner !== undefined) { where.push('owner = ?'); args.push(request.owner); }
@@ -72,10 +98,11 @@ export class FileStore {
     return { data: rows.slice(0, request.limit).map(toFile), hasMore: rows.length > request.limit };
   }
 
-  /** Forgets a file (its bytes are the caller's to remove); false when there was none. */
   delete(id: string): boolean {
     return this.db.prepare('DELETE FROM files WHERE id = ?').run(id).changes > 0;
   }
+
+  close(): void {}
 }
 
 function toFile(row: FileRow): StoredFile {

@@ -46,7 +46,11 @@ export class JobRunner {
    * `perOwnerLimit`: whether jobs.maxRunningPerKey applies (with auth off every job is the same "local" owner's, and
    * only jobs.concurrency limits them).
    */
-  constructor(private readonly queue: JobQueue, private readonly config: GeulConfig, private readonly onError: (err: unknown) => void = () => {}, private readonly perOwnerLimit = true) {}
+  constructor(
+    private readonly queue: JobQueue, private readonly config: GeulConfig, private readonly onError: (err: unknown) => void = () => {}, private readonly perOwnerLimit = true,
+    /** Runs once a job's final state is recorded (the batch refunds); its failures go to onError. */
+    private readonly onFinished?: (job: JobRecord, outcome: JobOutcome) => Promise<void>,
+  ) {}
 
   /** Starts taking jobs: on every queue change and on each heartbeat tick. */
   start(): void {
@@ -158,6 +162,7 @@ export class JobRunner {
       const outcome: JobOutcome = r.finished ?? { state: 'failed', error: { code: 'JOB_PROCESS_DIED', message: `The job process exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})` } };
       if (outcome.state === 'succeeded' && r.job.total !== null) this.write(r, () => this.queue.progress(job.id, r.job.total!, r.job.total));
       this.write(r, () => this.queue.finish(job.id, outcome));
+      if (this.onFinished) this.write(r, () => this.onFinished!(r.job, outcome));
       void r.writes.then(() => {
         this.running.delete(job.id);
         this.tick();

@@ -35,10 +35,10 @@ export function defineTaskFileJob(spec: TaskFileJobSpec): JobType {
     fileFields: ['input'],
     modelFields: { model: spec.task.id },
     async run(params, context) {
-      const { input, format, text, id, chunkSize, ...options } = params as Record<string, unknown> & { input: string; format?: BatchFormat; text: string; id?: string; chunkSize: number };
+      const { input, format, text, id, chunkSize, window, ...options } = params as Record<string, unknown> & { input: string; format?: BatchFormat; text: string; id?: string; chunkSize: number; window?: number };
       const models = new ModelStore(context.config);
       await runBatchFile({
-        input, format, text, id, chunkSize, output: spec.output, allowEmpty: true, item: spec.task.item,
+        input, format, text, id, chunkSize, window, output: spec.output, allowEmpty: true, item: spec.task.item,
         async process(rows, signal) {
           const results = await runTask(spec.task, { ...options, inputs: rows.map((r) => r.text) }, { models, signal }) as unknown[];
           return results.map(spec.line);

@@ -82,7 +82,7 @@ export async function prepareBatchInput(ctx: ServerContext, input: string, endpo
         const { prepared, model, shape, task } = prepareLine(ctx, endpoint, body, face);
         result.chars += prepared.chars;
         result.tokens += prepared.tokens;
-        await write({ line, custom_id: customId, run: { task: task.id, face, items: prepared.items, single: prepared.single, options: prepared.options, model, shape } });
+        await write({ line, custom_id: customId, run: { task: task.id, face, items: prepared.items, single: prepared.single, options: prepared.options, model, shape }, cost: { chars: prepared.chars, tokens: prepared.tokens } });
       } catch (err) {
         const error = toGeulError(err);
         result.invalid++;

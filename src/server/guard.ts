@@ -99,6 +99,13 @@ export class Guard {
     }
   }
 
+  /** Where a request's charge went (its key, UTC day and quota unit), if it was charged: a batch refunds lines later. */
+  chargeOf(request: FastifyRequest): { key: string; day: string; unit: 'chars' | 'tokens' } | undefined {
+    const charge = this.charges.get(request);
+    const unit = request.apiKey?.quota?.unit;
+    return charge && unit ? { key: charge.id, day: charge.day, unit } : undefined;
+  }
+
   /**
    * Returns a request's charge to its key's quota: a failure on the server's side (5xx) costs the client nothing.
    * Never throws (it runs while an answer is being sent): a store that cannot refund now (Redis down) is logged.

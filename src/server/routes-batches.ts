@@ -58,10 +58,10 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: ServerContext, se
     const dir = jobWorkDir(ctx.config, job.id);
     const fileId = async (which: 'output' | 'errors', name: string): Promise<string | null> => {
       const id = batchFileId(job.id, which);
-      if (files.get(id)) return id;
+      if (await files.get(id)) return id;
       const info = await stat(join(dir, name)).catch(() => undefined);
       if (!info?.isFile() || info.size === 0) return null;
-      files.ensure({ id, owner: job.owner, purpose: 'batch_output', filename: `${batchIdOf(job.id)}_${which === 'output' ? 'output' : 'error'}.jsonl`, bytes: info.size, path: join(dir, name) });
+      await files.ensure({ id, owner: job.owner, purpose: 'batch_output', filename: `${batchIdOf(job.id)}_${which === 'output' ? 'output' : 'error'}.jsonl`, bytes: info.size, path: join(dir, name) });
       return id;
     };
     const final = job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled';
@@ -80,7 +80,7 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: ServerContext, se
     const body = parseWith(CreateBatch, request.body ?? {}, 'request');
     let input;
     try {
-      input = visibleFile(ctx, files, request, body.input_file_id);
+      input = await visibleFile(ctx, files, request, body.input_file_id);
     } catch {
       throw geulError('INVALID_INPUT', { detail: `input_file_id: no file "${body.input_file_id.slice(0, 64)}" (upload it with POST /v1/files, purpose "batch")` });
     }
@@ -97,7 +97,9 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: ServerContext, se
     try {
       // Every valid line costs what its request would: one charge for all of them, so a batch is admitted whole or not at all.
       await ctx.guard.charge(request, counted.chars, counted.tokens);
-      job = await queue.submit({ type: 'batch', params, runParams: { ...params, input_file_id: prepared }, owner: callerOf(ctx, request).owner, maxPending: ctx.guard.enabled ? ctx.config.jobs.maxPendingPerKey : undefined });
+      // The runner gives back what lines that fail while running were charged (JobService's keys), to this key and day.
+      const charge = ctx.guard.chargeOf(request);
+      job = await queue.submit({ type: 'batch', params, runParams: { ...params, input_file_id: prepared, ...(charge && { charge }) }, owner: callerOf(ctx, request).owner, maxPending: ctx.guard.enabled ? ctx.config.jobs.maxPendingPerKey : undefined });
     } catch (err) {
       await ctx.guard.refund(request);
       await discard();

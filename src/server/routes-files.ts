@@ -44,8 +44,8 @@ export function fileJson(file: StoredFile) {
 }
 
 /** The file if the caller may see it; others' files are 404, as if they did not exist. */
-export function visibleFile(ctx: ServerContext, files: FileStore, request: FastifyRequest, id: string): StoredFile {
-  const file = files.get(id);
+export async function visibleFile(ctx: ServerContext, files: FileStore, request: FastifyRequest, id: string): Promise<StoredFile> {
+  const file = await files.get(id);
   const { owner, admin } = callerOf(ctx, request);
   if (!file || (!admin && file.owner !== owner)) throw geulError('NOT_FOUND', { what: `File "${id.slice(0, 64)}"` });
   return file;
@@ -61,28 +61,28 @@ export async function registerFileRoutes(app: FastifyInstance, ctx: ServerContex
   }, async (request) => {
     const query = parseLoose(ListQuery, request.query ?? {}, 'query');
     const { owner, admin } = callerOf(ctx, request);
-    if (query.after !== undefined) visibleFile(ctx, files, request, query.after);
-    const page = files.list({ owner: admin ? undefined : owner, purpose: query.purpose as FilePurpose | undefined, limit: query.limit, after: query.after });
+    if (query.after !== undefined) await visibleFile(ctx, files, request, query.after);
+    const page = await files.list({ owner: admin ? undefined : owner, purpose: query.purpose as FilePurpose | undefined, limit: query.limit, after: query.after });
     const data = page.data.map(fileJson);
     return { object: 'list', data, has_more: page.hasMore, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
   });
 
   app.get('/v1/files/:id', {
     preHandler: jobsScope, schema: { summary: 'Get a file', tags: ['files'], params: IdParams, response: { 200: FileObject, ...errors } },
-  }, async (request) => fileJson(visibleFile(ctx, files, request, idOf(request))));
+  }, async (request) => fileJson(await visibleFile(ctx, files, request, idOf(request))));
 
   app.get('/v1/files/:id/content', {
     preHandler: jobsScope, schema: { summary: 'Download a file\'s content', description: 'Streamed, with `Content-Length`; supports `Range: bytes=…` (206).', tags: ['files'], params: IdParams },
   }, async (request, reply) => {
-    const file = visibleFile(ctx, files, request, idOf(request));
+    const file = await visibleFile(ctx, files, request, idOf(request));
     return sendDownload(request, reply, file, (range) => createReadStream(file.path, range));
   });
 
   app.delete('/v1/files/:id', {
     preHandler: jobsScope, schema: { summary: 'Delete a file', description: 'Its bytes too; a job still queued that names it will fail.', tags: ['files'], params: IdParams, response: { 200: Deleted, ...errors } },
   }, async (request) => {
-    const file = visibleFile(ctx, files, request, idOf(request));
-    files.delete(file.id);
+    const file = await visibleFile(ctx, files, request, idOf(request));
+    await files.delete(file.id);
     await rm(file.path, { force: true });
     return { id: file.id, object: 'file', deleted: true };
   });
@@ -117,7 +117,7 @@ export async function registerFileRoutes(app: FastifyInstance, ctx: ServerContex
         if (partial) await rm(partial, { force: true });
         throw err;
       }
-      const stored = files.add({ ...saved, owner: callerOf(ctx, request).owner, purpose: purpose as FilePurpose });
+      const stored = await files.add({ ...saved, owner: callerOf(ctx, request).owner, purpose: purpose as FilePurpose });
       return reply.send(fileJson(stored));
     });
   });

@@ -57,6 +57,7 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
   const service = await JobService.open(ctx.config, {
     onError: (err) => app.log.error({ err }, 'a job runner could not record to the queue'),
     perOwnerLimit: ctx.guard.enabled,
+    keys: ctx.keys,
   });
   const { queue, files, runner } = service;
   const requeued = await service.start();
@@ -107,14 +108,14 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
   };
 
   /** Params → what the runner gets: file ids become paths (only the owner's files), model names resolve as for tasks. */
-  const runParams = (request: FastifyRequest, typeId: string, params: Record<string, unknown>): Record<string, unknown> => {
+  const runParams = async (request: FastifyRequest, typeId: string, params: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const type = getJobType(typeId);
     const { owner, admin } = caller(request);
     const resolved = structuredClone(params);
-    const resolveFile = (value: unknown, name: string): unknown => {
+    const resolveFile = async (value: unknown, name: string): Promise<unknown> => {
       if (typeof value !== 'string') return value;
       if (FILE_ID.test(value)) {
-        const file = files.get(value);
+        const file = await files.get(value);
         if (!file || (!admin && file.owner !== owner)) throw geulError('INVALID_INPUT', { detail: `${name}: no file "${value}" (upload it with POST /v1/files)` });
         return file.path;
       }
@@ -127,7 +128,7 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
     for (const field of type.fileFields) {
       const value = valueAt(resolved, field);
       if (value === undefined) continue;
-      setValueAt(resolved, field, Array.isArray(value) ? value.map((v, i) => resolveFile(v, `params.${field}.${i}`)) : resolveFile(value, `params.${field}`));
+      setValueAt(resolved, field, Array.isArray(value) ? await Promise.all(value.map((v, i) => resolveFile(v, `params.${field}.${i}`))) : await resolveFile(value, `params.${field}`));
     }
     for (const field of type.checkpointFields ?? []) {
       const value = valueAt(resolved, field);
@@ -148,7 +149,7 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
     if (type.submitVia) throw geulError('INVALID_INPUT', { detail: `type: "${type.id}" jobs are created with ${type.submitVia}` });
     const params = parseJobParams(type, body.params);
     const { owner } = caller(request);
-    const job = await queue.submit({ type: type.id, params, runParams: runParams(request, type.id, params), owner, maxPending: ctx.guard.enabled ? ctx.config.jobs.maxPendingPerKey : undefined });
+    const job = await queue.submit({ type: type.id, params, runParams: await runParams(request, type.id, params), owner, maxPending: ctx.guard.enabled ? ctx.config.jobs.maxPendingPerKey : undefined });
     return reply.status(201).send(await jobJson(job));
   });
 

@@ -3,7 +3,7 @@ import { Type } from '../core/schema.js';
 import { geulError } from '../core/errors.js';
 import type { LoadedModel } from '../runtime/models.js';
 import { ModelField, textInputs, textItem } from './common.js';
-import { encodeTexts, forward, lengthSortedSlices } from './encoder.js';
+import { encodeTexts, forward, inputsFromIds, tokenBudgetCalls } from './encoder.js';
 import { defineTask } from './types.js';
 
 const Pooling = Type.Enum(['mean', 'cls'], { default: 'mean', description: 'How token vectors become one sentence vector' });
@@ -14,11 +14,16 @@ export interface EmbedOptions {
   normalize: boolean;
 }
 
-/** Embeds texts in batches; rows are plain number arrays (JSON-ready). */
-export async function embedTexts(loaded: LoadedModel, texts: string[], options: EmbedOptions, onItemDone?: () => void): Promise<number[][]> {
+/**
+ * Embeds texts; rows are plain number arrays (JSON-ready), in the texts' order. Each text is tokenised once, then the
+ * texts are sorted by token count and cut into token-budgeted calls, so a mix of short and long texts pads little.
+ */
+export async function embedTexts(loaded: LoadedModel, texts: string[], options: EmbedOptions, onItemDone?: () => void, signal?: AbortSignal): Promise<number[][]> {
   const out: number[][] = new Array(texts.length);
-  for (const indices of lengthSortedSlices(texts)) {
-    const { inputs } = encodeTexts(loaded, indices.map((i) => texts[i]));
+  const ids = texts.map((text) => encodeTexts(loaded, [text]).ids[0]);
+  for (const indices of tokenBudgetCalls(ids.map((row) => row.length))) {
+    if (signal?.aborted) throw geulError('CANCELLED');
+    const inputs = inputsFromIds(loaded, indices.map((i) => ids[i]));
     const outputs = await forward(loaded, inputs);
     const hidden = outputs.last_hidden_state ?? outputs.token_embeddings ?? Object.values(outputs)[0];
     const [rows, width, dim] = hidden.dims;
@@ -84,7 +89,7 @@ export const embedTask = defineTask({
   item: Text,
   result: Vector,
   async run(items, options, ctx) {
-    return embedTexts(await ctx.load(options.model), items, options, ctx.onItemDone);
+    return embedTexts(await ctx.load(options.model), items, options, ctx.onItemDone, ctx.signal);
   },
   format: (_text, vector) => vector.map((v) => v.toFixed(6)).join(' '),
   cli: { args: '[texts...]' },

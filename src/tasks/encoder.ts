@@ -1,4 +1,5 @@
 // Running encoder models (BERT-style) on batches of texts: tokenise, pad, run, and split long texts into chunks.
+import { planCalls } from '../runtime/batcher.js';
 import { hf } from '../runtime/transformers.js';
 import type { LoadedModel } from '../runtime/models.js';
 
@@ -88,6 +89,22 @@ export function slices<T>(items: T[], size = ENCODER_BATCH): T[][] {
 export function lengthSortedSlices(items: readonly { length: number }[], size = ENCODER_BATCH): number[][] {
   const order = items.map((_, i) => i).sort((a, b) => items[b].length - items[a].length || a - b);
   return slices(order, size);
+}
+
+/** Most texts in one token-budgeted forward pass (tokenBudgetCalls). */
+export const ENCODER_MAX_ITEMS = 64;
+/** Padded tokens (rows × the longest row) one token-budgeted forward pass may hold: bounds activation memory. */
+export const ENCODER_TOKEN_BUDGET = 8192;
+
+/**
+ * Groups of `lengths`' indices (token counts), shortest first, cut by the micro-batcher's planner (TEI-style padded-token
+ * budget, a cut wherever it saves more padding than another call costs): a window of mixed lengths pads little.
+ * Callers write results back by index.
+ */
+export function tokenBudgetCalls(lengths: readonly number[], maxItems = ENCODER_MAX_ITEMS, maxTokens = ENCODER_TOKEN_BUDGET): number[][] {
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[a] - lengths[b] || a - b);
+  const cuts = planCalls(order.map((i) => lengths[i]), maxItems, maxTokens, 32);
+  return cuts.slice(1).map((end, c) => order.slice(cuts[c], end));
 }
 
 export function softmax(row: ArrayLike<number>): number[] {

@@ -50,6 +50,15 @@ test('layers: defaults < file < env < flags', () => {
   assert.equal(loadConfig({}, { env: { GEUL_CONFIG: path } }).revision, 'from-file');
 });
 
+test('server and jobs sections: a flag left unset keeps the env\'s or the file\'s field', () => {
+  const path = file('sections.json', { server: { host: '0.0.0.0' }, jobs: { concurrency: 3 } });
+  const env = { GEUL_JOBS_DIR: '/env/jobs', GEUL_MODELS_DIR: '/env/models' };
+  const config = loadConfig({ server: { modelsDir: undefined, port: 9000 }, jobs: { dir: undefined, withWorker: true } }, { env, file: path });
+  assert.deepEqual([config.jobs.dir, config.jobs.concurrency, config.jobs.withWorker], ['/env/jobs', 3, true]);
+  assert.deepEqual([config.server.modelsDir, config.server.host, config.server.port], ['/env/models', '0.0.0.0', 9000]);
+  assert.equal(loadConfig({ jobs: { dir: '/flag/jobs' } }, { env, file: path }).jobs.dir, '/flag/jobs');
+});
+
 test('hub endpoint, token and offline follow GEUL_* first, then the Hugging Face variables', () => {
   const hf = loadConfig({}, { env: { HF_ENDPOINT: 'http://mirror.example/', HF_TOKEN: 'hf_a', HF_HUB_OFFLINE: '1' }, skipFile: true });
   assert.deepEqual([hf.hubUrl, hf.hubToken, hf.offline], ['http://mirror.example', 'hf_a', true]);

@@ -90,3 +90,27 @@ test('a chunk with the wrong number of results fails and publishes nothing; empt
   await assert.rejects(run(join(work, 'long'), strict), (err: Error & { code?: string }) => err.code === 'DATA_INVALID' && /line 2/.test(err.message) && /100001 characters/.test(err.message));
   assert.deepEqual(strict.calls, []);
 });
+
+test('a window of whole chunks goes to process at once, its chunks committed one by one; a cancel mid-window keeps whole chunks', async () => {
+  const input = join(work, 'window.jsonl');
+  writeFileSync(input, Array.from({ length: 20 }, (_, i) => JSON.stringify({ text: `w${i}` })).join('\n'));
+  const dir = join(work, 'window');
+  const windowed = job(input, { window: 7 }); // rounded up to 3 chunks of 3 rows
+  const seen: number[] = [];
+  const steps: number[] = [];
+  const controller = new AbortController();
+  mkdirSync(dir, { recursive: true });
+  await assert.rejects(runBatchFile({ ...windowed, async process(rows, signal) { seen.push(rows.length); return windowed.process(rows, signal); } }, {
+    signal: controller.signal, workDir: dir, resume: false,
+    emit: (e) => { if (e.kind === 'progress') { steps.push(e.step); if (e.step === 12) controller.abort(); } },
+  }), (err: Error & { code?: string }) => err.code === 'CANCELLED');
+  // The last window (rows 18–19) may already compute while the second one commits: it is never written.
+  assert.deepEqual(windowed.calls.slice(0, 2), [0, 9], 'windows start at rows 0 and 9');
+  assert.deepEqual(seen.slice(0, 2), [9, 9]);
+  assert.deepEqual(steps, [0, 3, 6, 9, 12], 'committed chunk by chunk; the cancel stops after the chunk that saw it');
+  assert.equal(stateOf(dir).rows, 12);
+  const resumed = job(input, { window: 7 });
+  await run(dir, resumed, true);
+  assert.deepEqual(resumed.calls, [12], 'the resume starts at the committed chunk boundary');
+  assert.deepEqual(lines(join(dir, OUTPUT)).map((l) => [l.index, l.upper]), Array.from({ length: 20 }, (_, i) => [i, `W${i}`]));
+});

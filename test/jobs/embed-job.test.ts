@@ -9,6 +9,9 @@ import { loadConfig, type GeulConfig } from '../../src/core/config.js';
 import { EMBED_OUTPUT, EMBED_PARTIAL, embedJob } from '../../src/jobs/embed-job.js';
 import type { JobRunEvent } from '../../src/jobs/job-type.js';
 import { parseJobParams } from '../../src/jobs/params.js';
+import { ModelStore } from '../../src/runtime/models.js';
+import { embedTask } from '../../src/tasks/embeddings.js';
+import { runTask } from '../../src/tasks/run.js';
 import { fixturesDir } from '../helpers/fixtures.js';
 import { writeTextsJsonl } from './helpers.js';
 
@@ -63,6 +66,28 @@ test('cancel between chunks, then resume after a torn write: every row exactly o
   assert.deepEqual(rowsOf(dir), rowsOf(whole));
   assert.deepEqual(await run(dir, { input: join(work, 'texts.jsonl'), id: 'id', chunkSize: 10 }, { resume: true }), [], 'a finished output is left alone by a rerun');
   assert.deepEqual(rowsOf(dir), rowsOf(whole));
+});
+
+test('a mixed-length file computed in windows of several chunks: the same vectors as one-at-a-time embedding, in input order', async () => {
+  const words = ['cat', 'river', 'green', 'slow', 'tree'];
+  // Short and long rows interleaved, so every chunk mixes lengths and a window sorts across chunks.
+  const texts = Array.from({ length: 45 }, (_, i) => Array.from({ length: i % 3 === 0 ? 40 + (i % 9) : 1 + (i % 4) }, (_, k) => words[(i + k) % 5]).join(' '));
+  const input = join(work, 'mixed.jsonl');
+  writeFileSync(input, texts.map((text, i) => JSON.stringify({ id: `m${i}`, text })).join('\n'));
+  const dir = join(work, 'mixed');
+  const events = await run(dir, { input, id: 'id', chunkSize: 4, window: 20 });
+  assert.deepEqual(events.filter((e) => e.kind === 'progress').map((e) => (e as { step: number }).step), [0, ...Array.from({ length: 11 }, (_, k) => 4 * (k + 1)), 45], 'committed chunk by chunk');
+  const rows = rowsOf(dir);
+  assert.deepEqual(rows.map((r) => [r.index, r.id]), texts.map((_, i) => [i, `m${i}`]));
+  const models = new ModelStore(config);
+  try {
+    for (const [i, text] of texts.entries()) {
+      const single = await runTask(embedTask, { model, inputs: text }, { models }) as number[];
+      single.forEach((v, d) => assert.ok(Math.abs(v - rows[i].embedding[d]) < 1e-5, `row ${i}, dim ${d}: ${v} vs ${rows[i].embedding[d]}`));
+    }
+  } finally {
+    await models.dispose();
+  }
 });
 
 test('CSV input with a named column; a missing column and an empty text are data errors naming the place', async () => {

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisJobQueue } from '../../src/jobs/redis-queue.js';
@@ -62,11 +62,13 @@ test('Redis mode: two workers share the jobs, survive a SIGKILLed worker, keep l
     await dropRedisPrefix(url, prefix);
   });
 
+  // Finished jobs publish into their own folder (worker --artifacts, GEUL_ARTIFACTS on the API), apart from the job folders.
+  const artifacts = join(dir, 'artifacts');
   const api = await geul(['serve', '--port', '0', '--workers', '1', '--redis', url, '--data-dir', join(dir, 'api'), '--log-level', 'warn',
-    '--default', `embeddings=${join(fixtures, 'tiny-bert-embed')}`], env, /serving on (http:\/\/[^\s]+)/);
+    '--default', `embeddings=${join(fixtures, 'tiny-bert-embed')}`], { ...env, GEUL_ARTIFACTS: artifacts }, /serving on (http:\/\/[^\s]+)/);
   procs.push(api);
   const base = api.match[1];
-  const worker = (n: number) => geul(['worker', '--redis', url, '--data-dir', join(dir, `worker${n}`), '--artifacts', shared, '--concurrency', '1'], env, /worker taking jobs .*pid (\d+)\)/);
+  const worker = (n: number) => geul(['worker', '--redis', url, '--data-dir', join(dir, `worker${n}`), '--jobs-dir', shared, '--artifacts', artifacts, '--concurrency', '1'], env, /worker taking jobs .*pid (\d+)\)/);
   const workers = await Promise.all([worker(1), worker(2)]);
   procs.push(...workers);
   const workerPids = workers.map((w) => Number(w.match[1]));
@@ -94,6 +96,7 @@ test('Redis mode: two workers share the jobs, survive a SIGKILLed worker, keep l
       const job = await finished(id);
       assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
       assert.equal((await rowsOf(job)).length, 300);
+      assert.ok(existsSync(join(artifacts, id, 'embeddings.jsonl')), 'published into the --artifacts folder');
       const pids = runners(await allEvents(id));
       assert.equal(pids.length, 1, 'one attempt each');
       assert.ok(workerPids.includes(pids[0]), 'run by a worker, not by the API server');

@@ -1,8 +1,12 @@
 // OpenAI's Batch and Files APIs over inject(): upload, create, poll to completed, the output and error files (each
 // custom_id once, answers equal to the routes' own), bad lines that do not fail the batch, 400s naming the field,
-// cancel, the batch as a job, per-key visibility, the quota charged per valid line, and file list/get/delete.
+// cancel, the batch as a job, per-key visibility, the quota charged per valid line (and given back for lines that
+// fail while running), and file list/get/delete.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/server/app.js';
 import { KeyStore } from '../../src/store/keys.js';
@@ -255,5 +259,49 @@ describe('batches with API keys (jobs only queued)', () => {
     assert.equal(refused.status, 429);
     assert.equal(refused.json().error.code, 'JOB_LIMIT');
     assert.equal(keys.usage(carol.info.id, today()), 50, 'only the queued batch was charged');
+  });
+});
+
+describe('batch charges: lines that fail while running are given back', () => {
+  let app: FastifyInstance;
+  const keys = new KeyStore(':memory:');
+  const dana = keys.create({ name: 'dana', scopes: ['jobs'], quota: { amount: 1000, unit: 'chars' } });
+  const today = () => new Date().toISOString().slice(0, 10);
+  before(async () => {
+    // A models folder with the embedder and a copy of it whose weights are damaged: it resolves (so its lines are
+    // valid and charged when the batch is created) but fails to load when the line runs.
+    const dir = mkdtempSync(join(tmpdir(), 'geul-batch-refund-'));
+    cpSync(join(models, 'tiny-bert-embed'), join(dir, 'tiny-bert-embed'), { recursive: true });
+    cpSync(join(models, 'tiny-bert-embed'), join(dir, 'broken-embed'), { recursive: true });
+    writeFileSync(join(dir, 'broken-embed', 'onnx', 'model.onnx'), 'not a model');
+    app = await buildServer(serverConfig({ modelsDir: dir, defaults: { embeddings: 'tiny-bert-embed' }, auth: 'required' }), { keys });
+  });
+  after(async () => {
+    await app.close();
+    keys.close();
+  });
+
+  test('usage after the batch = the answered lines only; the error file keeps the failures', { timeout: 120_000 }, async () => {
+    const d = client(app, dana.key);
+    const text = (i: number) => `${'y'.repeat(19)}${i}`; // 20 characters each
+    const file = (await d.upload([
+      line('ok1', '/v1/embeddings', { input: text(1) }),
+      line('wide', '/v1/embeddings', { input: text(2), dimensions: 100000 }),
+      line('broken', '/v1/embeddings', { input: text(3), model: 'broken-embed' }),
+      line('ok2', '/v1/embeddings', { input: text(4) }),
+      line('invalid', '/v1/embeddings', { input: '' }),
+    ])).json();
+    const created = await d.post('/v1/batches', { input_file_id: file.id, endpoint: '/v1/embeddings', completion_window: '24h' });
+    assert.equal(created.status, 200, created.body);
+    assert.equal(keys.usage(dana.info.id, today()), 80, 'four valid lines charged when the batch is created');
+    const done = await d.done(created.json().id as string);
+    assert.equal(done.status, 'completed');
+    assert.deepEqual(done.request_counts, { total: 5, completed: 2, failed: 3 });
+    const errors = new Map(jsonl((await d.get(`/v1/files/${done.error_file_id}/content`)).body).map((e) => [e.custom_id, e]));
+    assert.equal(errors.get('wide')!.response.status_code, 400);
+    assert.equal(errors.get('broken')!.error.code, 'MODEL_INVALID');
+    // The refund follows the job's final state; poll until it is in (bounded tries, no time threshold).
+    await waitFor(async () => (keys.usage(dana.info.id, today()) === 40 ? true : undefined), 'the failed lines\' charges to come back', 500, 20);
+    assert.equal(keys.usage(dana.info.id, today()), 40, 'only ok1 and ok2 cost anything');
   });
 });

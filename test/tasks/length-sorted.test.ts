@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGeul, type Geul } from '../../src/index.js';
-import { ENCODER_BATCH, lengthSortedSlices } from '../../src/tasks/encoder.js';
+import { ENCODER_BATCH, lengthSortedSlices, tokenBudgetCalls } from '../../src/tasks/encoder.js';
 import { fixturesDir } from '../helpers/fixtures.js';
 
 let T: string;
@@ -26,6 +26,24 @@ test('lengthSortedSlices covers every index once, longest first, at most one bat
   assert.ok(slices.every((s) => s.length <= ENCODER_BATCH));
   const lengths = slices.flat().map((i) => TEXTS[i].length);
   assert.deepEqual(lengths, [...lengths].sort((a, b) => b - a));
+});
+
+test('tokenBudgetCalls covers every index once, shortest first, within the item cap and the padded-token budget', () => {
+  // Token counts of a mixed window: many short rows, some long ones, one over the budget on its own.
+  const lengths = Array.from({ length: 300 }, (_, i) => (i % 5 === 0 ? 120 + (i % 7) : 8 + (i % 11)));
+  lengths[17] = 700;
+  const calls = tokenBudgetCalls(lengths, 64, 4096);
+  assert.deepEqual(calls.flat().sort((a, b) => a - b), lengths.map((_, i) => i));
+  const flat = calls.flat().map((i) => lengths[i]);
+  assert.deepEqual(flat, [...flat].sort((a, b) => a - b), 'ascending token counts across calls');
+  for (const call of calls) {
+    assert.ok(call.length <= 64);
+    const padded = call.length * Math.max(...call.map((i) => lengths[i]));
+    assert.ok(padded <= 4096 || call.length === 1, `a call of ${call.length} rows pads to ${padded} tokens`);
+  }
+  assert.deepEqual(calls.find((c) => c.includes(17)), [17], 'a row over the budget runs alone');
+  // Short and long rows are not padded together: no call mixes a row of ≤ 18 tokens with one of ≥ 120.
+  assert.ok(calls.every((c) => !(c.some((i) => lengths[i] <= 18) && c.some((i) => lengths[i] >= 120))));
 });
 
 test('embeddings of a mixed-length batch equal one-at-a-time embeddings, in input order', async () => {
