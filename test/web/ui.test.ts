@@ -183,6 +183,22 @@ describe('web UI in Chromium', { skip: browserSkip() }, () => {
     await page.context().close();
   });
 
+  test('a page whose code fails to load says so, with a reload link, instead of a blank main area', async () => {
+    const { page } = await newPage(browser);
+    await page.route(/\/assets\/playground-[^/]*\.js$/, (route) => route.fulfill({ status: 404, body: 'gone' }));
+    await page.goto(`${base}/ui/playground`);
+    const alert = page.locator('main [role=alert]');
+    await alert.waitFor();
+    assert.match(await alert.textContent() ?? '', /failed to load/);
+    assert.ok(await alert.getByRole('link', { name: 'reload the page' }).isVisible());
+    await screenshot(page, 'page-load-failed');
+    // Another page still works: the boundary lets the next address render.
+    await page.locator('nav a', { hasText: 'models' }).click();
+    await page.locator('main h1', { hasText: /models/i }).waitFor();
+    assert.equal(await page.locator('main [role=alert]').count(), 0);
+    await page.context().close();
+  });
+
   test('error states: sign-in with a key, a 429 said in words, a model missing offline names the pull command', async () => {
     const keys = new KeyStore(':memory:');
     const key = keys.create({ name: 'browser', scopes: ['tasks'], quota: { amount: 20, unit: 'chars' } }).key;
