@@ -147,6 +147,7 @@ describe('web UI in Chromium', { skip: browserSkip() }, () => {
     for (const sentence of filled) assert.ok(!sentence.includes('[MASK]') && sentence.startsWith('paris is the'), sentence);
     const scores = (await page.locator('.bars td.num').allTextContents()).map((s) => parseFloat(s));
     assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'best first');
+    await screenshot(page, 'fill-mask');
     await page.context().close();
   });
 
@@ -180,6 +181,7 @@ describe('web UI in Chromium', { skip: browserSkip() }, () => {
     await page.keyboard.press('Enter');
     await page.locator('.bars tr').first().waitFor();
     assert.equal(await page.locator('.bars th').first().textContent(), 'fr');
+    await screenshot(page, 'keyboard-detect');
     await page.context().close();
   });
 
