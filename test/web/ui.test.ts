@@ -201,7 +201,7 @@ describe('web UI in Chromium', { skip: browserSkip() }, () => {
     await page.context().close();
   });
 
-  test('error states: sign-in with a key, a 429 said in words, a model missing offline names the pull command', async () => {
+  test('error states: sign-in with a key, a 429 and a busy 503 said in words, a model missing offline names the pull command', async () => {
     const keys = new KeyStore(':memory:');
     const key = keys.create({ name: 'browser', scopes: ['tasks'], quota: { amount: 20, unit: 'chars' } }).key;
     const models = await fixturesDir();
@@ -227,6 +227,21 @@ describe('web UI in Chromium', { skip: browserSkip() }, () => {
     assert.match(await alert.textContent() ?? '', /quota.*HTTP 429.*wait/is);
     assert.match(await page.getByTestId('curl').count().then(String), /^0$/, 'no command for a failed request');
     await screenshot(page, 'error-429');
+
+    // A busy server (the catalog's OVERLOADED, as a full queue answers it) is advice to retry, not "the server failed".
+    await page.route(/\/v1\/classify$/, (route) => route.fulfill({
+      status: 503,
+      headers: { 'retry-after': '7' },
+      contentType: 'application/json',
+      body: JSON.stringify({ error: { code: 'OVERLOADED', message: 'Server busy; retry in 7 s' } }),
+    }));
+    await page.fill('#field-inputs', 'short');
+    await page.click('button[type=submit]');
+    await page.locator('.result [role=alert]', { hasText: 'HTTP 503' }).waitFor();
+    const busy = await alert.textContent() ?? '';
+    assert.match(busy, /busy.*retry in 7 s/is);
+    assert.doesNotMatch(busy, /server failed/);
+    await screenshot(page, 'error-503-busy');
     await page.context().close();
   });
 });
