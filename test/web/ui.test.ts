@@ -54,6 +54,24 @@ describe('web UI in Chromium', { skip: browserSkip() }, () => {
     await page.context().close();
   });
 
+  test('dark mode: a system dark colour scheme gives the page a dark background, with no console errors', async () => {
+    const background = async (colorScheme: 'light' | 'dark') => {
+      const { page, problems } = await newPage(browser, undefined, { colorScheme });
+      await page.goto(`${base}/`);
+      await page.locator('.card').first().waitFor();
+      const colour = await page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+      if (colorScheme === 'dark') await screenshot(page, 'home-dark');
+      assert.deepEqual(problems, []);
+      await page.context().close();
+      return colour.match(/\d+/g)!.slice(0, 3).map(Number);
+    };
+    const light = await background('light');
+    const dark = await background('dark');
+    const brightness = (rgb: number[]) => rgb.reduce((a, b) => a + b, 0) / 3;
+    assert.ok(brightness(dark) < 64, `dark background is rgb(${dark.join(', ')})`);
+    assert.ok(brightness(light) > 192, `light background is rgb(${light.join(', ')})`);
+  });
+
   test('classify: one text gives label bars; a list gives a sortable table, a CSV download, and the same commands', async () => {
     const { page, problems } = await open('/ui/tasks/classify');
     await page.fill('#field-inputs', 'a great film');
