@@ -136,16 +136,26 @@ describe('web UI in Chromium', { skip: browserSkip() }, () => {
     await page.context().close();
   });
 
-  test('translate: languages by name from the URL, swap, and one translation per line', async () => {
-    const { page, problems } = await open('/ui/tasks/translate?from=en&to=ko');
+  test('translate: the chosen model\'s languages by name from the URL, typed by name, swap, and one translation per line', async () => {
+    const { page, problems } = await newPage(browser);
+    const asked: string[] = [];
+    page.on('request', (r) => { if (new URL(r.url()).pathname === '/v1/languages') asked.push(new URL(r.url()).search); });
+    await page.goto(`${base}/ui/tasks/translate?from=en&to=ko&model=${DEFAULTS.translate}`);
     await page.locator('.language-name').first().waitFor();
     assert.deepEqual(await page.locator('.language-name').allTextContents(), ['English', 'Korean']);
+    assert.deepEqual(asked, [`?model=${DEFAULTS.translate}`], 'the languages of the chosen model');
+    // Search as you type: a language's name picks its code.
+    await page.fill('#field-to', '');
+    await page.locator('#field-to').pressSequentially('Korean');
+    assert.equal(await page.inputValue('#field-to'), 'ko');
+    await page.fill('#field-to', 'ko');
     await page.getByRole('button', { name: 'Swap source and target languages' }).click();
     assert.equal(await page.inputValue('#field-from'), 'ko');
     assert.equal(await page.inputValue('#field-to'), 'en');
     assert.match(page.url(), /from=ko/);
     await page.fill('#field-inputs', '역이 어디예요?\n감사합니다');
-    await page.locator('summary', { hasText: 'Options' }).click();
+    // A model in the URL is an option set: the options are open already.
+    assert.ok(await page.locator('#field-max_new_tokens').isVisible());
     await page.fill('#field-max_new_tokens', '6');
     await page.click('button[type=submit]');
     await page.locator('figure.translation').nth(1).waitFor();
