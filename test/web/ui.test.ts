@@ -165,6 +165,26 @@ describe('web UI in Chromium', { skip: browserSkip() }, () => {
     await page.context().close();
   });
 
+  test('search: documents from a JSONL file by their "text" field, hits ranked best first with scores', async () => {
+    const { page, problems } = await open('/ui/tasks/search');
+    const docs = ['a cat sat on the mat', 'the stock market fell today', '김치찌개 끓이는 법'];
+    const jsonl = docs.map((text, id) => JSON.stringify({ id, text })).join('\n');
+    await page.locator('.field-lines input[type=file]').setInputFiles({ name: 'faq.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(jsonl) });
+    await page.waitForFunction(`document.querySelector('#field-documents').value !== ''`);
+    assert.equal(await page.inputValue('#field-documents'), docs.join('\n'), 'the text fields, not the JSON lines');
+    await page.fill('#field-inputs', 'the stock market fell today');
+    await page.click('button[type=submit]');
+    await page.locator('.hits li').nth(2).waitFor();
+    const hits = await page.locator('.hits li').allTextContents();
+    const scores = hits.map((h) => parseFloat(h));
+    assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'best first');
+    assert.ok(Math.abs(scores[0]! - 1) < 1e-3, `the query's own text scores 1 (got ${scores[0]})`);
+    assert.match(hits[0]!, /the stock market fell today \(document 2\)/);
+    await screenshot(page, 'search');
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+
   test('fill-mask: ranked candidates and the filled sentences', async () => {
     const { page } = await open('/ui/tasks/fill-mask');
     await page.fill('#field-inputs', 'paris is the [MASK] of france');
