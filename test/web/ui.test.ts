@@ -49,6 +49,9 @@ describe('web UI in Chromium', { skip: browserSkip() }, () => {
     assert.deepEqual(await page.locator('.cards').first().locator('.card h3').allTextContents(), tasks.data.map((t) => t.id));
     assert.match(await page.locator('h1').textContent() ?? '', /geul/);
     assert.equal(await page.locator('.notice').count(), 0, 'every default model loads: no warning');
+    const cardsUnder = (heading: string) => page.locator(`h2:text-is("${heading}") + ul.cards h3`).allTextContents();
+    assert.deepEqual(await cardsUnder('Word vectors'), ['Word vectors']);
+    assert.deepEqual(await cardsUnder('Learn & train'), ['Neural-network basics', 'Train & fine-tune']);
     await screenshot(page, 'home');
     assert.deepEqual(problems, []);
     await page.context().close();
