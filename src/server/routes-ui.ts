@@ -9,9 +9,10 @@ import { geulError } from '../core/errors.js';
 export const WEB_DIR = fileURLToPath(new URL('../../dist/web/', import.meta.url));
 
 // As strict as the UI allows: its own scripts, styles and API only; no inline code, no frames, no plugins. Inline style
-// attributes are not needed (Preact sets styles through the CSSOM, which style-src does not govern).
+// attributes are not needed (Preact sets styles through the CSSOM, which style-src does not govern). Images: the
+// favicon is a data: URL; the CSV download's blob: URL is a navigation, which img-src does not govern.
 const UI_CSP = [
-  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data: blob:", "connect-src 'self'",
+  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
   "font-src 'self'", "manifest-src 'self'", "form-action 'self'", "base-uri 'none'", "frame-ancestors 'none'",
 ].join('; ');
 

@@ -36,9 +36,14 @@ export async function listeningServer(config: GeulConfig, deps: ServerDeps = {})
   return { app, url: `http://127.0.0.1:${address.port}` };
 }
 
+/** How the page's browser presents itself: the colour scheme a user chose in their system settings. */
+export interface PageOptions {
+  colorScheme?: 'light' | 'dark';
+}
+
 /** A page that records console errors and Content-Security-Policy violations, so a test can assert there were none. */
-export async function newPage(browser: Browser, viewport = { width: 1280, height: 800 }): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport, acceptDownloads: true });
+export async function newPage(browser: Browser, viewport = { width: 1280, height: 800 }, options: PageOptions = {}): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport, acceptDownloads: true, colorScheme: options.colorScheme ?? 'light' });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });

@@ -37,6 +37,7 @@ test('the page answers / and every /ui/ address (client-side routes), with a str
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /script-src 'self'(;|$)/, 'no inline or eval scripts');
     assert.match(csp, /frame-ancestors 'none'/);
+    assert.match(csp, /img-src 'self' data:(;|$)/, 'no blob: images: nothing in the UI draws one');
     assert.match(res.body, /<title>geul<\/title>/);
   }
   assert.equal((await app.inject({ url: '/ui' })).headers.location, '/ui/');

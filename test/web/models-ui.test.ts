@@ -96,6 +96,7 @@ describe('models page in Chromium', { skip: browserSkip() }, () => {
     assert.equal(await page.getByText('Pulled acme/tiny').count(), 0);
     assert.ok(!existsSync(join(cacheDir, 'acme', 'tiny', 'main', 'onnx', 'model_quantized.onnx')));
     assert.deepEqual(problems, []);
+    await screenshot(page, 'models-pull-stopped');
     await page.context().close();
   });
 
@@ -107,6 +108,7 @@ describe('models page in Chromium', { skip: browserSkip() }, () => {
     const alert = page.locator('.pull [role="alert"]');
     await alert.waitFor();
     assert.match(await alert.textContent() ?? '', /acme\/nothing.*was not found.*MODEL_NOT_FOUND/);
+    await screenshot(page, 'models-pull-not-found');
     await page.context().close();
   });
 });

@@ -49,9 +49,30 @@ describe('web UI in Chromium', { skip: browserSkip() }, () => {
     assert.deepEqual(await page.locator('.cards').first().locator('.card h3').allTextContents(), tasks.data.map((t) => t.id));
     assert.match(await page.locator('h1').textContent() ?? '', /geul/);
     assert.equal(await page.locator('.notice').count(), 0, 'every default model loads: no warning');
+    const cardsUnder = (heading: string) => page.locator(`h2:text-is("${heading}") + ul.cards h3`).allTextContents();
+    assert.deepEqual(await cardsUnder('Word vectors'), ['Word vectors']);
+    assert.deepEqual(await cardsUnder('Learn & train'), ['Neural-network basics', 'Train & fine-tune']);
     await screenshot(page, 'home');
     assert.deepEqual(problems, []);
     await page.context().close();
+  });
+
+  test('dark mode: a system dark colour scheme gives the page a dark background, with no console errors', async () => {
+    const background = async (colorScheme: 'light' | 'dark') => {
+      const { page, problems } = await newPage(browser, undefined, { colorScheme });
+      await page.goto(`${base}/`);
+      await page.locator('.card').first().waitFor();
+      const colour = await page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+      if (colorScheme === 'dark') await screenshot(page, 'home-dark');
+      assert.deepEqual(problems, []);
+      await page.context().close();
+      return colour.match(/\d+/g)!.slice(0, 3).map(Number);
+    };
+    const light = await background('light');
+    const dark = await background('dark');
+    const brightness = (rgb: number[]) => rgb.reduce((a, b) => a + b, 0) / 3;
+    assert.ok(brightness(dark) < 64, `dark background is rgb(${dark.join(', ')})`);
+    assert.ok(brightness(light) > 192, `light background is rgb(${light.join(', ')})`);
   });
 
   test('classify: one text gives label bars; a list gives a sortable table, a CSV download, and the same commands', async () => {
@@ -118,21 +139,51 @@ describe('web UI in Chromium', { skip: browserSkip() }, () => {
     await page.context().close();
   });
 
-  test('translate: languages by name from the URL, swap, and one translation per line', async () => {
-    const { page, problems } = await open('/ui/tasks/translate?from=en&to=ko');
+  test('translate: the chosen model\'s languages by name from the URL, typed by name, swap, and one translation per line', async () => {
+    const { page, problems } = await newPage(browser);
+    const asked: string[] = [];
+    page.on('request', (r) => { if (new URL(r.url()).pathname === '/v1/languages') asked.push(new URL(r.url()).search); });
+    await page.goto(`${base}/ui/tasks/translate?from=en&to=ko&model=${DEFAULTS.translate}`);
     await page.locator('.language-name').first().waitFor();
     assert.deepEqual(await page.locator('.language-name').allTextContents(), ['English', 'Korean']);
+    assert.deepEqual(asked, [`?model=${DEFAULTS.translate}`], 'the languages of the chosen model');
+    // Search as you type: a language's name picks its code.
+    await page.fill('#field-to', '');
+    await page.locator('#field-to').pressSequentially('Korean');
+    assert.equal(await page.inputValue('#field-to'), 'ko');
+    await page.fill('#field-to', 'ko');
     await page.getByRole('button', { name: 'Swap source and target languages' }).click();
     assert.equal(await page.inputValue('#field-from'), 'ko');
     assert.equal(await page.inputValue('#field-to'), 'en');
     assert.match(page.url(), /from=ko/);
     await page.fill('#field-inputs', '역이 어디예요?\n감사합니다');
-    await page.locator('summary', { hasText: 'Options' }).click();
+    // A model in the URL is an option set: the options are open already.
+    assert.ok(await page.locator('#field-max_new_tokens').isVisible());
     await page.fill('#field-max_new_tokens', '6');
     await page.click('button[type=submit]');
     await page.locator('figure.translation').nth(1).waitFor();
     assert.deepEqual(await page.locator('figure.translation blockquote').allTextContents(), ['역이 어디예요?', '감사합니다']);
     await screenshot(page, 'translate');
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+
+  test('search: documents from a JSONL file by their "text" field, hits ranked best first with scores', async () => {
+    const { page, problems } = await open('/ui/tasks/search');
+    const docs = ['a cat sat on the mat', 'the stock market fell today', '김치찌개 끓이는 법'];
+    const jsonl = docs.map((text, id) => JSON.stringify({ id, text })).join('\n');
+    await page.locator('.field-lines input[type=file]').setInputFiles({ name: 'faq.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(jsonl) });
+    await page.waitForFunction(`document.querySelector('#field-documents').value !== ''`);
+    assert.equal(await page.inputValue('#field-documents'), docs.join('\n'), 'the text fields, not the JSON lines');
+    await page.fill('#field-inputs', 'the stock market fell today');
+    await page.click('button[type=submit]');
+    await page.locator('.hits li').nth(2).waitFor();
+    const hits = await page.locator('.hits li').allTextContents();
+    const scores = hits.map((h) => parseFloat(h));
+    assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'best first');
+    assert.ok(Math.abs(scores[0]! - 1) < 1e-3, `the query's own text scores 1 (got ${scores[0]})`);
+    assert.match(hits[0]!, /the stock market fell today \(document 2\)/);
+    await screenshot(page, 'search');
     assert.deepEqual(problems, []);
     await page.context().close();
   });
@@ -147,6 +198,7 @@ describe('web UI in Chromium', { skip: browserSkip() }, () => {
     for (const sentence of filled) assert.ok(!sentence.includes('[MASK]') && sentence.startsWith('paris is the'), sentence);
     const scores = (await page.locator('.bars td.num').allTextContents()).map((s) => parseFloat(s));
     assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'best first');
+    await screenshot(page, 'fill-mask');
     await page.context().close();
   });
 
@@ -180,10 +232,27 @@ describe('web UI in Chromium', { skip: browserSkip() }, () => {
     await page.keyboard.press('Enter');
     await page.locator('.bars tr').first().waitFor();
     assert.equal(await page.locator('.bars th').first().textContent(), 'fr');
+    await screenshot(page, 'keyboard-detect');
     await page.context().close();
   });
 
-  test('error states: sign-in with a key, a 429 said in words, a model missing offline names the pull command', async () => {
+  test('a page whose code fails to load says so, with a reload link, instead of a blank main area', async () => {
+    const { page } = await newPage(browser);
+    await page.route(/\/assets\/playground-[^/]*\.js$/, (route) => route.fulfill({ status: 404, body: 'gone' }));
+    await page.goto(`${base}/ui/playground`);
+    const alert = page.locator('main [role=alert]');
+    await alert.waitFor();
+    assert.match(await alert.textContent() ?? '', /failed to load/);
+    assert.ok(await alert.getByRole('link', { name: 'reload the page' }).isVisible());
+    await screenshot(page, 'page-load-failed');
+    // Another page still works: the boundary lets the next address render.
+    await page.locator('nav a', { hasText: 'models' }).click();
+    await page.locator('main h1', { hasText: /models/i }).waitFor();
+    assert.equal(await page.locator('main [role=alert]').count(), 0);
+    await page.context().close();
+  });
+
+  test('error states: sign-in with a key, a 429 and a busy 503 said in words, a model missing offline names the pull command', async () => {
     const keys = new KeyStore(':memory:');
     const key = keys.create({ name: 'browser', scopes: ['tasks'], quota: { amount: 20, unit: 'chars' } }).key;
     const models = await fixturesDir();
@@ -209,6 +278,21 @@ describe('web UI in Chromium', { skip: browserSkip() }, () => {
     assert.match(await alert.textContent() ?? '', /quota.*HTTP 429.*wait/is);
     assert.match(await page.getByTestId('curl').count().then(String), /^0$/, 'no command for a failed request');
     await screenshot(page, 'error-429');
+
+    // A busy server (the catalog's OVERLOADED, as a full queue answers it) is advice to retry, not "the server failed".
+    await page.route(/\/v1\/classify$/, (route) => route.fulfill({
+      status: 503,
+      headers: { 'retry-after': '7' },
+      contentType: 'application/json',
+      body: JSON.stringify({ error: { code: 'OVERLOADED', message: 'Server busy; retry in 7 s' } }),
+    }));
+    await page.fill('#field-inputs', 'short');
+    await page.click('button[type=submit]');
+    await page.locator('.result [role=alert]', { hasText: 'HTTP 503' }).waitFor();
+    const busy = await alert.textContent() ?? '';
+    assert.match(busy, /busy.*retry in 7 s/is);
+    assert.doesNotMatch(busy, /server failed/);
+    await screenshot(page, 'error-503-busy');
     await page.context().close();
   });
 });

@@ -70,6 +70,7 @@ describe('word-vector page in Chromium', { skip: browserSkip() }, () => {
     await page.getByRole('button', { name: 'Find' }).click();
     await page.getByText('is not in the vocabulary').waitFor();
     assert.deepEqual(problems.filter((p) => !p.includes('404')), []);
+    await screenshot(page, 'words-tools');
     await page.context().close();
   });
 
@@ -118,6 +119,7 @@ describe('word-vector page in Chromium', { skip: browserSkip() }, () => {
     await page.goto(`${bare.url}/ui/words`);
     await page.getByText('No word vectors loaded').waitFor();
     assert.match(await page.locator('.notice').textContent() ?? '', /geul serve --vectors/);
+    await screenshot(page, 'words-none-loaded');
     await page.context().close();
     await bare.app.close();
   });

@@ -1,7 +1,8 @@
 // The UI shell: header with navigation and API-key sign-in, the page router, and a page for unknown addresses.
 import { useEffect, useState } from 'preact/hooks';
-import { LocationProvider, Route, Router, lazy } from 'preact-iso';
+import { LocationProvider, Route, Router } from 'preact-iso';
 import { currentKey, onKeyChange, setKey } from './api';
+import { PageBoundary, lazyPage } from './components/page-boundary';
 import { Home } from './pages/home';
 import { KeysPage } from './pages/keys';
 import { ModelsPage } from './pages/models';
@@ -9,9 +10,9 @@ import { TaskPage } from './pages/task-page';
 import { useTasks } from './use-api';
 
 // The map's libraries (PCA, UMAP, uPlot) are most of the bundle: loaded only when the page is opened.
-const WordsPage = lazy(() => import('./pages/words').then((m) => m.WordsPage));
-const PlaygroundPage = lazy(() => import('./pages/playground').then((m) => m.PlaygroundPage));
-const TrainPage = lazy(() => import('./pages/train').then((m) => m.TrainPage));
+const WordsPage = lazyPage(() => import('./pages/words').then((m) => m.WordsPage));
+const PlaygroundPage = lazyPage(() => import('./pages/playground').then((m) => m.PlaygroundPage));
+const TrainPage = lazyPage(() => import('./pages/train').then((m) => m.TrainPage));
 
 function SignIn() {
   const [key, setKeyState] = useState(currentKey());
@@ -69,17 +70,19 @@ export function App() {
         <SignIn />
       </header>
       <main id="main" tabIndex={-1}>
-        <Router>
-          <Route path="/" component={Home} />
-          <Route path="/ui/" component={Home} />
-          <Route path="/ui/tasks/:id" component={TaskPage} />
-          <Route path="/ui/words" component={WordsPage} />
-          <Route path="/ui/playground" component={PlaygroundPage} />
-          <Route path="/ui/models" component={ModelsPage} />
-          <Route path="/ui/keys" component={KeysPage} />
-          <Route path="/ui/train" component={TrainPage} />
-          <Route default component={NotFound} />
-        </Router>
+        <PageBoundary>
+          <Router>
+            <Route path="/" component={Home} />
+            <Route path="/ui/" component={Home} />
+            <Route path="/ui/tasks/:id" component={TaskPage} />
+            <Route path="/ui/words" component={WordsPage} />
+            <Route path="/ui/playground" component={PlaygroundPage} />
+            <Route path="/ui/models" component={ModelsPage} />
+            <Route path="/ui/keys" component={KeysPage} />
+            <Route path="/ui/train" component={TrainPage} />
+            <Route default component={NotFound} />
+          </Router>
+        </PageBoundary>
       </main>
     </LocationProvider>
   );

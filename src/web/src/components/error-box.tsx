@@ -8,6 +8,9 @@ function advice(error: ApiError): string | undefined {
   if (error.status === 429) return error.retryAfter ? `Too many requests: wait ${error.retryAfter} s and try again.` : 'Too many requests, or your quota is used up: wait a moment and try again.';
   if (error.code === 'OFFLINE_NOT_CACHED') return 'The model is not on this machine and the server is offline: fetch it while online with the command above, or choose a cached model under Options.';
   if (error.code === 'MODEL_NOT_FOUND') return 'Check the model name under Options, or leave it empty for the server default.';
+  if (error.status === 503 && (error.code === 'OVERLOADED' || error.retryAfter !== undefined)) {
+    return error.retryAfter ? `The server is busy with other requests: retry in ${error.retryAfter} s.` : 'The server is busy with other requests: retry in a moment.';
+  }
   if (error.status >= 500) return 'The server failed on this request; its log says more (the request id is in the x-request-id header).';
   return undefined;
 }

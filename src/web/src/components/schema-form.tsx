@@ -1,4 +1,6 @@
 // The form of one task, generated from its request JSON Schema: one labelled control per property.
+import { useState } from 'preact/hooks';
+import { linesOfFile } from '../file-lines';
 import type { Field, FormState, TaskInfo } from '../tasks';
 import { fieldsOf } from '../tasks';
 import { LanguageInput } from './language-input';
@@ -23,13 +25,21 @@ function describedBy(field: Field): string {
 }
 
 function FileLoader({ onText, label }: { onText(text: string): void; label: string }) {
+  const [problem, setProblem] = useState<string | null>(null);
   return (
     <label class="file">
       {label}
       <input type="file" accept=".txt,.csv,.tsv,.jsonl,text/plain" onChange={async (e) => {
         const file = (e.currentTarget as HTMLInputElement).files?.[0];
-        if (file) onText(await file.text());
+        if (!file) return;
+        try {
+          onText(linesOfFile(file.name, await file.text()));
+          setProblem(null);
+        } catch (error) {
+          setProblem((error as Error).message);
+        }
       }} />
+      {problem && <span class="error" role="alert">{problem}</span>}
     </label>
   );
 }

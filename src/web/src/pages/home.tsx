@@ -54,6 +54,9 @@ export function Home() {
           <a href="/ui/words"><h3>Word vectors</h3></a>
           <p>Nearest neighbours, analogies (A : B = C : ?), the odd one out, and a map of words and their neighbourhoods.</p>
         </li>
+      </ul>
+      <h2>Learn &amp; train</h2>
+      <ul class="cards">
         <li class="card">
           <a href="/ui/playground"><h3>Neural-network basics</h3></a>
           <p>A perceptron and an MLP learning XOR, circles, spirals and moons live: the decision boundary and the loss as they train.</p>

@@ -43,7 +43,11 @@ function Playground({ task }: { task: TaskInfo }) {
   const [run, setRun] = useState<Run | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const controller = useRef<AbortController | null>(null);
-  const languages = useGet<{ languages: { code: string; name: string }[] }>(task.id === 'translate' ? '/v1/languages' : null);
+  // Each translation model has its own languages: ask for the chosen one's (none chosen: the server default's).
+  const chosenModel = (state.model ?? '').trim();
+  const languages = useGet<{ languages: { code: string; name: string }[] }>(
+    task.id === 'translate' ? `/v1/languages${chosenModel ? `?model=${encodeURIComponent(chosenModel)}` : ''}` : null,
+  );
   // The model picker offers what this server serves for the task, models that the caller's training jobs made included.
   const models = useGet<{ data: { id: string; tasks: string[] }[] }>('/v1/models');
   useEffect(() => () => controller.current?.abort(), []);
