@@ -1,6 +1,7 @@
 // Benchmark of POST /v1/embeddings: geul's server vs a naive in-handler server vs the raw ONNX session (best batch size), in alternating rounds.
 // Usage: npm run bench:server -- --model DIR [--duration 10] [--rounds 2] [--workers 0] [--threads 0] [--mixed] [--only geul] [--out bench/out/server.json]
 // --workers / --threads: geul's inference workers and ONNX threads per worker (0 = the server's defaults: a worker per core, cores shared out).
+// --no-wide-worker: without the extra all-cores worker that takes requests arriving while the server is idle.
 // DIR is a MiniLM-L6-shaped feature-extraction model folder (config.json, tokenizer.json, onnx/model.onnx).
 // --mixed: SST-2 dev sentences of mixed lengths (one per request, in turn) instead of one fixed sentence.
 // The load generator (autocannon) runs as its own process (bench/server-load.ts); its CPU is measured and reported.
@@ -17,14 +18,14 @@ import { ModelStore } from '../src/runtime/models.js';
 import { embedTexts } from '../src/tasks/embeddings.js';
 import { buildServer } from '../src/server/app.js';
 import { Metrics } from '../src/server/metrics.js';
-import { onnxThreadsPerWorker } from '../src/runtime/pool.js';
+import { autoWorkers, onnxThreadsPerWorker, wideWorkerThreads } from '../src/runtime/pool.js';
 import { median, sharedData } from './common.js';
 
 const { values } = parseArgs({
   options: {
     model: { type: 'string' }, duration: { type: 'string', default: '10' }, out: { type: 'string', default: 'bench/out/server.json' },
     workers: { type: 'string', default: '0' }, threads: { type: 'string', default: '0' }, rounds: { type: 'string', default: '2' }, mixed: { type: 'boolean', default: false },
-    only: { type: 'string' }, concurrency: { type: 'string', default: '1,16,64' },
+    only: { type: 'string' }, concurrency: { type: 'string', default: '1,16,64' }, 'no-wide-worker': { type: 'boolean', default: false },
   },
 });
 if (!values.model) {
@@ -99,9 +100,11 @@ async function load(server: string, base: string, c: number, round: number, lag:
 }
 
 async function geulServer() {
-  const config = loadConfig({ logLevel: 'silent', offline: true, threads: Number(values.threads), server: { port: 0, modelsDir, workers: Number(values.workers), defaults: { embeddings: modelName }, queueSize: 1024 } }, { skipFile: true });
+  const config = loadConfig({ logLevel: 'silent', offline: true, threads: Number(values.threads), server: { port: 0, modelsDir, workers: Number(values.workers), wideWorker: !values['no-wide-worker'], defaults: { embeddings: modelName }, queueSize: 1024 } }, { skipFile: true });
   const app = await buildServer(config);
-  geulShape = `${app.geul.inference.pool.stats.threads} worker(s) × ${onnxThreadsPerWorker(app.geul.inference.pool.stats.threads, config.threads)} ONNX thread(s)`;
+  const workers = config.server.workers > 0 ? config.server.workers : autoWorkers();
+  const wide = wideWorkerThreads(workers, config.threads, config.server.wideWorker);
+  geulShape = `${workers} worker(s) × ${onnxThreadsPerWorker(workers, config.threads)} ONNX thread(s)${wide > 0 ? ` + a wide worker × ${wide} for requests that find it idle` : ''}`;
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const lag = { reset: () => app.geul.metrics.resetLoopLag(), p99: () => app.geul.metrics.loopLag().p99 };
   return { name: 'geul', base, lag, close: () => app.close() };
