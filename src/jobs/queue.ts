@@ -1,6 +1,8 @@
 // The job queue contract every backend implements (the embedded SQLite one, BullMQ/Redis with --redis): submit, claim,
 // heartbeat, progress and events, finish, cancel, list with a cursor, get; plus the job record and event shapes.
 
+import { geulError } from '../core/errors.js';
+
 export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 export const FINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
@@ -59,6 +61,15 @@ export interface ListRequest {
 }
 
 export type JobOutcome = { state: 'succeeded' } | { state: 'cancelled' } | { state: 'failed'; error: { code: string; message: string } };
+
+/**
+ * The failure a job gets instead of another run when it was claimed `runs` times (jobs.attempts) and none of them
+ * finished: its process (or the whole worker) died each time, so running it again would only die again.
+ */
+export function runsExhausted(runs: number): { code: 'JOB_PROCESS_DIED'; message: string } {
+  const detail = `it stopped before finishing in each of its ${runs} run${runs === 1 ? '' : 's'} (jobs.attempts), so it is not run again`;
+  return { code: 'JOB_PROCESS_DIED', message: geulError('JOB_PROCESS_DIED', { detail }).message };
+}
 
 /**
  * Every call is asynchronous, so a networked backend (BullMQ/Redis) implements the same contract; writes for one job

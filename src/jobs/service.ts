@@ -23,7 +23,7 @@ export class JobService {
   static async open(config: GeulConfig, options: { onError?: (err: unknown) => void; perOwnerLimit?: boolean } = {}): Promise<JobService> {
     const processes = !config.redis || config.jobs.withWorker;
     const queue = config.redis ? await RedisJobQueue.open(redisQueueOptions(config, processes)) : undefined;
-    const sqlite = SqliteJobQueue.open(config.dataDir);
+    const sqlite = SqliteJobQueue.open(config.dataDir, { maxAttempts: config.jobs.attempts });
     const files = new FileStore(sqlite.db, join(jobsDir(config), 'files'));
     const used = queue ?? sqlite;
     return new JobService(used, files, new JobRunner(used, config, options.onError, options.perOwnerLimit), sqlite, processes);

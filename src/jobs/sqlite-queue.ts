@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { geulError } from '../core/errors.js';
-import type { JobEvent, JobEventKind, JobOutcome, JobQueue, JobRecord, JobState, ListRequest, SubmitRequest } from './queue.js';
+import { runsExhausted, type JobEvent, type JobEventKind, type JobOutcome, type JobQueue, type JobRecord, type JobState, type ListRequest, type SubmitRequest } from './queue.js';
 
 interface JobRow {
   seq: number; id: string; type: string; state: JobState; params: string; run_params: string; owner: string;
@@ -37,7 +37,13 @@ export class SqliteJobQueue implements JobQueue {
   readonly db: Database.Database;
   private readonly listeners = new Set<(jobId: string) => void>();
 
-  constructor(path: string, private readonly now: () => number = Date.now) {
+  private readonly now: () => number;
+  /** Runs a job gets (jobs.attempts); one claimed that often, none finished, fails at its next claim instead. */
+  private readonly maxAttempts: number;
+
+  constructor(path: string, options: { now?: () => number; maxAttempts?: number } = {}) {
+    this.now = options.now ?? Date.now;
+    this.maxAttempts = options.maxAttempts ?? Infinity;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
@@ -55,8 +61,8 @@ export class SqliteJobQueue implements JobQueue {
       CREATE INDEX IF NOT EXISTS job_events_job ON job_events (job_id, id);`);
   }
 
-  static open(dataDir: string): SqliteJobQueue {
-    return new SqliteJobQueue(jobsDbPath(dataDir));
+  static open(dataDir: string, options: { maxAttempts?: number } = {}): SqliteJobQueue {
+    return new SqliteJobQueue(jobsDbPath(dataDir), options);
   }
 
   onChange(listener: (jobId: string) => void): () => void {
@@ -101,10 +107,20 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async claim(worker: string, options: { maxRunningPerOwner: number }): Promise<JobRecord | undefined> {
+    const exhausted: string[] = [];
     const row = this.db.transaction(() => {
-      const next = this.db.prepare(`SELECT id FROM jobs WHERE state = 'queued' AND owner NOT IN (
-          SELECT owner FROM jobs WHERE state = 'running' GROUP BY owner HAVING COUNT(*) >= ?) ORDER BY seq LIMIT 1`)
-        .get(options.maxRunningPerOwner) as { id: string } | undefined;
+      const nextQueued = this.db.prepare(`SELECT id, attempts FROM jobs WHERE state = 'queued' AND owner NOT IN (
+          SELECT owner FROM jobs WHERE state = 'running' GROUP BY owner HAVING COUNT(*) >= ?) ORDER BY seq LIMIT 1`);
+      let next = nextQueued.get(options.maxRunningPerOwner) as { id: string; attempts: number } | undefined;
+      while (next && next.attempts >= this.maxAttempts) {
+        // Every earlier run of it ended with the server gone (requeueRunning put it back): fail it rather than loop.
+        const error = runsExhausted(next.attempts);
+        this.db.prepare("UPDATE jobs SET state = 'failed', finished_at = ?, error_code = ?, error_message = ?, worker = NULL WHERE id = ?")
+          .run(this.now(), error.code, error.message, next.id);
+        this.stateEvent(this.row(next.id)!);
+        exhausted.push(next.id);
+        next = nextQueued.get(options.maxRunningPerOwner) as { id: string; attempts: number } | undefined;
+      }
       if (!next) return undefined;
       const at = this.now();
       this.db.prepare("UPDATE jobs SET state = 'running', started_at = COALESCE(started_at, ?), attempts = attempts + 1, worker = ?, heartbeat_at = ? WHERE id = ?")
@@ -113,6 +129,7 @@ export class SqliteJobQueue implements JobQueue {
       this.stateEvent(claimed);
       return claimed;
     }).immediate();
+    for (const id of exhausted) this.changed(id);
     if (!row) return undefined;
     this.changed(row.id);
     return toRecord(row);

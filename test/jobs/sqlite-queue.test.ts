@@ -12,12 +12,15 @@ const paths = new WeakMap<JobQueue, string>();
 queueContract('sqlite', {
   async open() {
     const path = join(mkdtempSync(join(tmpdir(), 'geul-queue-')), 'jobs.sqlite');
-    const queue = new SqliteJobQueue(path);
+    const queue = new SqliteJobQueue(path, { maxAttempts: 3 });
     paths.set(queue, path);
     return queue;
   },
   async reopenAfterCrash(queue) {
     (queue as SqliteJobQueue).db.close();
-    return new SqliteJobQueue(paths.get(queue)!);
+    const reopened = new SqliteJobQueue(paths.get(queue)!, { maxAttempts: 3 });
+    paths.set(reopened, paths.get(queue)!);
+    return reopened;
   },
+  attempts: 3,
 });
