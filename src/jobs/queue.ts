@@ -30,6 +30,8 @@ export interface JobRecord {
   /** How many times a runner claimed it (more than one: it resumes). */
   attempts: number;
   cancelRequested: boolean;
+  /** When the first cancel was asked for (Unix milliseconds; null: never): OpenAI batches show it as cancelling_at. */
+  cancelRequestedAt: number | null;
 }
 
 export interface JobEvent {

@@ -42,6 +42,7 @@ function toRecord(h: Fields): JobRecord {
     createdAt: Number(h.created_at), startedAt: num(h.started_at), finishedAt: num(h.finished_at),
     error: h.error_code ? { code: h.error_code, message: h.error_message ?? '' } : null,
     attempts: Number(h.attempts ?? 0), cancelRequested: h.cancel_requested === '1',
+    cancelRequestedAt: num(h.cancel_requested_at),
   };
 }
 

@@ -149,11 +149,12 @@ local state, owner = unpack(redis.call('HMGET', j, 'state', 'owner'))
 if not state then return '' end
 if state == 'queued' then
   move(id, 'queued', 'cancelled')
-  redis.call('HSET', j, 'finished_at', now, 'cancel_requested', 1)
+  redis.call('HSET', j, 'finished_at', now, 'cancel_requested', 1, 'cancel_requested_at', now)
   count('pending', owner, -1)
   stateEvent(id, now)
 elseif state == 'running' then
   redis.call('HSET', j, 'cancel_requested', 1)
+  redis.call('HSETNX', j, 'cancel_requested_at', now)
 end
 changed(id)
 return redis.call('HGET', j, 'state')`;

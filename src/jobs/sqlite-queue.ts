@@ -10,7 +10,7 @@ import { runsExhausted, type JobEvent, type JobEventKind, type JobOutcome, type 
 interface JobRow {
   seq: number; id: string; type: string; state: JobState; params: string; run_params: string; owner: string;
   step: number; total: number | null; created_at: number; started_at: number | null; finished_at: number | null;
-  error_code: string | null; error_message: string | null; attempts: number; cancel_requested: number;
+  error_code: string | null; error_message: string | null; attempts: number; cancel_requested: number; cancel_requested_at: number | null;
   worker: string | null; heartbeat_at: number | null;
 }
 
@@ -29,7 +29,7 @@ function toRecord(row: JobRow): JobRecord {
     runParams: JSON.parse(row.run_params) as Record<string, unknown>, owner: row.owner, step: row.step, total: row.total,
     createdAt: row.created_at, startedAt: row.started_at, finishedAt: row.finished_at,
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
-    attempts: row.attempts, cancelRequested: row.cancel_requested === 1,
+    attempts: row.attempts, cancelRequested: row.cancel_requested === 1, cancelRequestedAt: row.cancel_requested_at ?? null,
   };
 }
 
@@ -53,12 +53,16 @@ export class SqliteJobQueue implements JobQueue {
         seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, state TEXT NOT NULL,
         params TEXT NOT NULL, run_params TEXT NOT NULL, owner TEXT NOT NULL, step INTEGER NOT NULL DEFAULT 0, total INTEGER,
         created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER, error_code TEXT, error_message TEXT,
-        attempts INTEGER NOT NULL DEFAULT 0, cancel_requested INTEGER NOT NULL DEFAULT 0, worker TEXT, heartbeat_at INTEGER);
+        attempts INTEGER NOT NULL DEFAULT 0, cancel_requested INTEGER NOT NULL DEFAULT 0, worker TEXT, heartbeat_at INTEGER,
+        cancel_requested_at INTEGER);
       CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, seq);
       CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner, seq);
       CREATE TABLE IF NOT EXISTS job_events (
         id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL, at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS job_events_job ON job_events (job_id, id);`);
+    // A jobs.sqlite from before cancel_requested_at gets the column (null: when its cancels were asked is unknown).
+    const columns = this.db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'cancel_requested_at')) this.db.exec('ALTER TABLE jobs ADD COLUMN cancel_requested_at INTEGER');
   }
 
   static open(dataDir: string, options: { maxAttempts?: number } = {}): SqliteJobQueue {
@@ -170,9 +174,12 @@ export class SqliteJobQueue implements JobQueue {
       const current = this.row(id);
       if (!current) return undefined;
       if (current.state === 'queued') {
-        this.db.prepare("UPDATE jobs SET state = 'cancelled', finished_at = ?, cancel_requested = 1 WHERE id = ?").run(this.now(), id);
+        const at = this.now();
+        this.db.prepare("UPDATE jobs SET state = 'cancelled', finished_at = ?, cancel_requested = 1, cancel_requested_at = ? WHERE id = ?").run(at, at, id);
         this.stateEvent(this.row(id)!);
-      } else if (current.state === 'running') this.db.prepare('UPDATE jobs SET cancel_requested = 1 WHERE id = ?').run(id);
+      } else if (current.state === 'running') {
+        this.db.prepare('UPDATE jobs SET cancel_requested = 1, cancel_requested_at = COALESCE(cancel_requested_at, ?) WHERE id = ?').run(this.now(), id);
+      }
       return this.row(id);
     }).immediate();
     if (row) this.changed(id);

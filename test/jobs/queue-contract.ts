@@ -67,11 +67,16 @@ export function queueContract(name: string, harness: QueueHarness): void {
     const running = await submit(q);
     const queued = await submit(q);
     await q.claim('w', { maxRunningPerOwner: 5 });
-    assert.equal((await q.requestCancel(queued.id))!.state, 'cancelled');
+    const cancelledQueued = (await q.requestCancel(queued.id))!;
+    assert.equal(cancelledQueued.state, 'cancelled');
+    assert.equal(cancelledQueued.cancelRequestedAt, cancelledQueued.finishedAt, 'a queued job: asked and cancelled at once');
     assert.equal((await q.heartbeat(running.id, 'w')).cancelRequested, false);
+    assert.equal((await q.get(running.id))!.cancelRequestedAt, null);
     const asked = (await q.requestCancel(running.id))!;
     assert.equal(asked.state, 'running');
     assert.equal(asked.cancelRequested, true);
+    assert.equal(typeof asked.cancelRequestedAt, 'number', 'when the cancel was asked for');
+    assert.equal((await q.requestCancel(running.id))!.cancelRequestedAt, asked.cancelRequestedAt, 'a second cancel keeps the first time');
     assert.equal((await q.heartbeat(running.id, 'w')).cancelRequested, true);
     await q.finish(running.id, { state: 'cancelled' });
     assert.equal((await q.requestCancel(running.id))!.state, 'cancelled');
