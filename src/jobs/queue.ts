@@ -97,8 +97,9 @@ export interface JobQueue {
   /** After a crash: jobs left running go back to the queue (they resume); returns how many. */
   requeueRunning(): Promise<number>;
   /**
-   * Optional: hands a job this process runs back to the queue at once (a graceful shutdown), so another worker resumes
-   * it; without it the job stays running and the next start re-queues it (embedded mode).
+   * A graceful shutdown stopped this process's run of the job: Redis hands it back to the queue at once, so another
+   * worker resumes it; SQLite (embedded) leaves it running for the next start to re-queue. Either way the run does not
+   * count against jobs.attempts.
    */
   release?(id: string): Promise<void>;
   /** Called after every change of a job (events, state): SSE streams wake up on it. */

@@ -10,7 +10,7 @@ import { runsExhausted, type JobEvent, type JobEventKind, type JobOutcome, type 
 interface JobRow {
   seq: number; id: string; type: string; state: JobState; params: string; run_params: string; owner: string;
   step: number; total: number | null; created_at: number; started_at: number | null; finished_at: number | null;
-  error_code: string | null; error_message: string | null; attempts: number; cancel_requested: number; cancel_requested_at: number | null;
+  error_code: string | null; error_message: string | null; attempts: number; cancel_requested: number; cancel_requested_at: number | null; released: number;
   worker: string | null; heartbeat_at: number | null;
 }
 
@@ -54,15 +54,16 @@ export class SqliteJobQueue implements JobQueue {
         params TEXT NOT NULL, run_params TEXT NOT NULL, owner TEXT NOT NULL, step INTEGER NOT NULL DEFAULT 0, total INTEGER,
         created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER, error_code TEXT, error_message TEXT,
         attempts INTEGER NOT NULL DEFAULT 0, cancel_requested INTEGER NOT NULL DEFAULT 0, worker TEXT, heartbeat_at INTEGER,
-        cancel_requested_at INTEGER);
+        cancel_requested_at INTEGER, released INTEGER NOT NULL DEFAULT 0);
       CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, seq);
       CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner, seq);
       CREATE TABLE IF NOT EXISTS job_events (
         id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL, at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS job_events_job ON job_events (job_id, id);`);
-    // A jobs.sqlite from before cancel_requested_at gets the column (null: when its cancels were asked is unknown).
+    // A jobs.sqlite from before these columns gets them (null: when its cancels were asked is unknown).
     const columns = this.db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[];
     if (!columns.some((c) => c.name === 'cancel_requested_at')) this.db.exec('ALTER TABLE jobs ADD COLUMN cancel_requested_at INTEGER');
+    if (!columns.some((c) => c.name === 'released')) this.db.exec('ALTER TABLE jobs ADD COLUMN released INTEGER NOT NULL DEFAULT 0');
   }
 
   static open(dataDir: string, options: { maxAttempts?: number } = {}): SqliteJobQueue {
@@ -113,7 +114,7 @@ export class SqliteJobQueue implements JobQueue {
   async claim(worker: string, options: { maxRunningPerOwner: number }): Promise<JobRecord | undefined> {
     const exhausted: string[] = [];
     const row = this.db.transaction(() => {
-      const nextQueued = this.db.prepare(`SELECT id, attempts FROM jobs WHERE state = 'queued' AND owner NOT IN (
+      const nextQueued = this.db.prepare(`SELECT id, attempts - released AS attempts FROM jobs WHERE state = 'queued' AND owner NOT IN (
           SELECT owner FROM jobs WHERE state = 'running' GROUP BY owner HAVING COUNT(*) >= ?) ORDER BY seq LIMIT 1`);
       let next = nextQueued.get(options.maxRunningPerOwner) as { id: string; attempts: number } | undefined;
       while (next && next.attempts >= this.maxAttempts) {
@@ -222,6 +223,14 @@ export class SqliteJobQueue implements JobQueue {
     }).immediate();
     for (const id of ids) this.changed(id);
     return ids.length;
+  }
+
+  /**
+   * A graceful shutdown stopped this run: the job stays running (the next start re-queues it, as after a crash), but
+   * the run does not count against maxAttempts, so restarting a server never fails a job by itself.
+   */
+  async release(id: string): Promise<void> {
+    this.db.prepare("UPDATE jobs SET released = released + 1 WHERE id = ? AND state = 'running'").run(id);
   }
 
   async close(): Promise<void> {

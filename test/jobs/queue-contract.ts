@@ -148,4 +148,22 @@ export function queueContract(name: string, harness: QueueHarness): void {
     assert.deepEqual((await q.list({ limit: 10, state: 'queued' })).data, []);
     await q.close();
   });
+
+  test(`${name}: runs a graceful shutdown released do not count against jobs.attempts`, async (t) => {
+    const opened = await harness.open(t);
+    if (!opened) return;
+    let q: JobQueue = opened;
+    const job = await submit(q);
+    for (let run = 1; run <= harness.attempts; run++) {
+      assert.equal((await q.claim('w', { maxRunningPerOwner: 5 }))?.id, job.id);
+      assert.ok(q.release, 'the queue can release a job');
+      await q.release(job.id);
+      q = await harness.reopenAfterCrash(q);
+      await q.requeueRunning();
+    }
+    const again = (await q.claim('w', { maxRunningPerOwner: 5 }))!;
+    assert.equal(again?.id, job.id, 'still runs after as many restarts as jobs.attempts');
+    assert.equal(again.attempts, harness.attempts + 1);
+    await q.close();
+  });
 }
