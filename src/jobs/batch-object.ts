@@ -52,7 +52,8 @@ export function batchObject(job: JobRecord, state: BatchState | undefined, files
     completed_at: at('succeeded'),
     failed_at: at('failed'),
     expired_at: null,
-    cancelling_at: null,
+    // Asked for while it ran (or while queued: then cancelled at once, at the same second).
+    cancelling_at: job.state === 'running' || job.state === 'cancelled' ? seconds(job.cancelRequestedAt) : null,
     cancelled_at: at('cancelled'),
     request_counts: { total: state?.total ?? params.total, completed: state?.completed ?? 0, failed: state?.failed ?? 0 },
     metadata: params.metadata ?? null,

@@ -1,6 +1,8 @@
 // The job queue contract every backend implements (the embedded SQLite one, BullMQ/Redis with --redis): submit, claim,
 // heartbeat, progress and events, finish, cancel, list with a cursor, get; plus the job record and event shapes.
 
+import { geulError } from '../core/errors.js';
+
 export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 export const FINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
@@ -28,6 +30,8 @@ export interface JobRecord {
   /** How many times a runner claimed it (more than one: it resumes). */
   attempts: number;
   cancelRequested: boolean;
+  /** When the first cancel was asked for (Unix milliseconds; null: never): OpenAI batches show it as cancelling_at. */
+  cancelRequestedAt: number | null;
 }
 
 export interface JobEvent {
@@ -61,6 +65,15 @@ export interface ListRequest {
 export type JobOutcome = { state: 'succeeded' } | { state: 'cancelled' } | { state: 'failed'; error: { code: string; message: string } };
 
 /**
+ * The failure a job gets instead of another run when it was claimed `runs` times (jobs.attempts) and none of them
+ * finished: its process (or the whole worker) died each time, so running it again would only die again.
+ */
+export function runsExhausted(runs: number): { code: 'JOB_PROCESS_DIED'; message: string } {
+  const detail = `it stopped before finishing in each of its ${runs} run${runs === 1 ? '' : 's'} (jobs.attempts), so it is not run again`;
+  return { code: 'JOB_PROCESS_DIED', message: geulError('JOB_PROCESS_DIED', { detail }).message };
+}
+
+/**
  * Every call is asynchronous, so a networked backend (BullMQ/Redis) implements the same contract; writes for one job
  * are issued in order by its runner and must be applied in that order.
  */
@@ -84,8 +97,9 @@ export interface JobQueue {
   /** After a crash: jobs left running go back to the queue (they resume); returns how many. */
   requeueRunning(): Promise<number>;
   /**
-   * Optional: hands a job this process runs back to the queue at once (a graceful shutdown), so another worker resumes
-   * it; without it the job stays running and the next start re-queues it (embedded mode).
+   * A graceful shutdown stopped this process's run of the job: Redis hands it back to the queue at once, so another
+   * worker resumes it; SQLite (embedded) leaves it running for the next start to re-queue. Either way the run does not
+   * count against jobs.attempts.
    */
   release?(id: string): Promise<void>;
   /** Called after every change of a job (events, state): SSE streams wake up on it. */

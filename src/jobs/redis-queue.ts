@@ -5,7 +5,7 @@ import { ReplyError, type Redis } from 'ioredis';
 import { geulError, isGeulError } from '../core/errors.js';
 import type { GeulConfig } from '../core/config.js';
 import { openRedis, redactRedisUrl } from '../store/redis.js';
-import type { JobEvent, JobEventKind, JobOutcome, JobQueue, JobRecord, JobState, ListRequest, SubmitRequest } from './queue.js';
+import { runsExhausted, type JobEvent, type JobEventKind, type JobOutcome, type JobQueue, type JobRecord, type JobState, type ListRequest, type SubmitRequest } from './queue.js';
 import { APPEND_EVENT, CANCEL, CLAIM, FINISH, HEARTBEAT, PROGRESS, REQUEUE_STALE, SUBMIT } from './redis-scripts.js';
 import { randomId } from './sqlite-queue.js';
 
@@ -42,6 +42,7 @@ function toRecord(h: Fields): JobRecord {
     createdAt: Number(h.created_at), startedAt: num(h.started_at), finishedAt: num(h.finished_at),
     error: h.error_code ? { code: h.error_code, message: h.error_message ?? '' } : null,
     attempts: Number(h.attempts ?? 0), cancelRequested: h.cancel_requested === '1',
+    cancelRequestedAt: num(h.cancel_requested_at),
   };
 }
 
@@ -98,7 +99,7 @@ export class RedisJobQueue implements JobQueue {
       ? new Worker(BULL_QUEUE, null, {
         connection: connections[1], prefix: options.prefix, autorun: false, lockDuration: options.lockDurationMs,
         stalledInterval: options.stalledIntervalMs,
-        // A job whose worker died is re-queued and resumes; how often that may happen is ours to bound (attempts).
+        // A job whose worker died is re-queued and resumes; how often is ours to bound: CLAIM fails it after `attempts` runs.
         maxStalledCount: 1_000_000,
       })
       : undefined;
@@ -191,7 +192,7 @@ export class RedisJobQueue implements JobQueue {
         await job.moveToDelayed(this.now(), token);
         return undefined;
       }
-      const result = await this.run(CLAIM, id, worker, token, options.maxRunningPerOwner, this.now());
+      const result = await this.run(CLAIM, id, worker, token, options.maxRunningPerOwner, this.now(), this.options.attempts, runsExhausted(this.options.attempts).message);
       if (result === 'ok') {
         this.held.set(id, { job, token });
         return (await this.get(id))!;
@@ -317,7 +318,7 @@ export class RedisJobQueue implements JobQueue {
     const held = this.held.get(id);
     if (!held) return;
     this.held.delete(id);
-    await this.run(FINISH, id, held.token, 'queued', '', '', this.now(), 'the worker shut down: re-queued, it resumes');
+    await this.run(FINISH, id, held.token, 'queued', '', '', this.now(), 'the worker shut down: re-queued, it resumes', 1);
     await held.job.moveToWait(held.token);
   }
 

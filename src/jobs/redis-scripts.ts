@@ -49,28 +49,36 @@ return seq`;
 
 /**
  * A BullMQ delivery of the job to a worker, applied to the record. ARGV: base, id, worker, token, maxRunningPerOwner,
- * now → 'ok', 'missing', 'final' (cancelled before it ran: drop the delivery) or 'limited' (owner at its limit).
- * A record still 'running' is a redelivery after its worker died (BullMQ's stalled-job check): it resumes.
+ * now, maxRuns, exhausted message → 'ok', 'missing', 'final' (cancelled before it ran, or failed just now: drop the
+ * delivery) or 'limited' (owner at its limit). A record still 'running' is a redelivery after its worker died (BullMQ's
+ * stalled-job check): it resumes, unless it already ran maxRuns times without finishing (runs a graceful shutdown
+ * released do not count): then it fails with JOB_PROCESS_DIED, as BullMQ's own attempts are not counted for stalls.
  */
 export const CLAIM = `${COMMON}
-local id, worker, token, limit, now = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
+local id, worker, token, limit, now, maxRuns, exhausted = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7]), ARGV[8]
 local j = key('job:', id)
-local state, owner, cancel = unpack(redis.call('HMGET', j, 'state', 'owner', 'cancel_requested'))
+local state, owner, cancel, attempts, released = unpack(redis.call('HMGET', j, 'state', 'owner', 'cancel_requested', 'attempts', 'released'))
 if not state then return 'missing' end
 if final[state] then return 'final' end
 local stale = state == 'running'
+local runs = tonumber(attempts or '0') - tonumber(released or '0')
+local to = (stale and cancel == '1' and 'cancelled') or (runs >= maxRuns and 'failed') or 'queued'
 if stale then
   count('running', owner, -1)
-  event(id, 'log', { level = 'warning', message = 'the worker running the job stopped (its lock expired): re-queued, it resumes' }, now)
-  if cancel == '1' then
-    move(id, 'running', 'cancelled')
-    redis.call('HSET', j, 'finished_at', now)
-    redis.call('HDEL', j, 'worker', 'token')
-    count('pending', owner, -1)
-    stateEvent(id, now)
-    changed(id)
-    return 'final'
-  end
+  redis.call('HDEL', j, 'worker', 'token')
+  local outcome = to == 'queued' and 're-queued, it resumes' or to
+  event(id, 'log', { level = 'warning', message = 'the worker running the job stopped (its lock expired): ' .. outcome }, now)
+end
+if to ~= 'queued' then
+  move(id, state, to)
+  redis.call('HSET', j, 'finished_at', now)
+  if to == 'failed' then redis.call('HSET', j, 'error_code', 'JOB_PROCESS_DIED', 'error_message', exhausted) end
+  count('pending', owner, -1)
+  stateEvent(id, now)
+  changed(id)
+  return 'final'
+end
+if stale then
   move(id, 'running', 'queued')
   stateEvent(id, now)
 end
@@ -109,8 +117,9 @@ changed(id)
 return eid`;
 
 /**
- * ARGV: base, id, token ('' for any), state, error code, error message, now, retry message ('' when final) → the state
- * after it. Only the delivery holding the job finishes it; with a retry message it goes back to queued (BullMQ's backoff).
+ * ARGV: base, id, token ('' for any), state, error code, error message, now, retry message ('' when final), released
+ * ('1': a graceful shutdown handed it back, a run CLAIM does not count against maxRuns) → the state after it. Only the
+ * delivery holding the job finishes it; with a retry message it goes back to queued (BullMQ's backoff).
  */
 export const FINISH = `${COMMON}
 local id, token, to, code, msg, now, retry = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
@@ -120,6 +129,7 @@ if state ~= 'running' or (token ~= '' and holder ~= token) then return state or 
 count('running', owner, -1)
 redis.call('HDEL', j, 'worker', 'token')
 if retry ~= '' then
+  if ARGV[9] == '1' then redis.call('HINCRBY', j, 'released', 1) end
   event(id, 'log', { level = 'warning', message = retry }, now)
   move(id, 'running', 'queued')
 else
@@ -139,11 +149,12 @@ local state, owner = unpack(redis.call('HMGET', j, 'state', 'owner'))
 if not state then return '' end
 if state == 'queued' then
   move(id, 'queued', 'cancelled')
-  redis.call('HSET', j, 'finished_at', now, 'cancel_requested', 1)
+  redis.call('HSET', j, 'finished_at', now, 'cancel_requested', 1, 'cancel_requested_at', now)
   count('pending', owner, -1)
   stateEvent(id, now)
 elseif state == 'running' then
   redis.call('HSET', j, 'cancel_requested', 1)
+  redis.call('HSETNX', j, 'cancel_requested_at', now)
 end
 changed(id)
 return redis.call('HGET', j, 'state')`;

@@ -27,7 +27,7 @@ export class JobService {
   static async open(config: GeulConfig, options: { onError?: (err: unknown) => void; perOwnerLimit?: boolean; keys?: ApiKeyStore } = {}): Promise<JobService> {
     const processes = !config.redis || config.jobs.withWorker;
     const queue = config.redis ? await RedisJobQueue.open(redisQueueOptions(config, processes)) : undefined;
-    const sqlite = SqliteJobQueue.open(config.dataDir);
+    const sqlite = SqliteJobQueue.open(config.dataDir, { maxAttempts: config.jobs.attempts });
     // File records live where the job records do: in Redis every replica must know every upload.
     const filesDir = join(jobsDir(config), 'files');
     let files: FileStore;

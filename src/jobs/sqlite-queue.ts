@@ -5,12 +5,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { geulError } from '../core/errors.js';
-import type { JobEvent, JobEventKind, JobOutcome, JobQueue, JobRecord, JobState, ListRequest, SubmitRequest } from './queue.js';
+import { runsExhausted, type JobEvent, type JobEventKind, type JobOutcome, type JobQueue, type JobRecord, type JobState, type ListRequest, type SubmitRequest } from './queue.js';
 
 interface JobRow {
   seq: number; id: string; type: string; state: JobState; params: string; run_params: string; owner: string;
   step: number; total: number | null; created_at: number; started_at: number | null; finished_at: number | null;
-  error_code: string | null; error_message: string | null; attempts: number; cancel_requested: number;
+  error_code: string | null; error_message: string | null; attempts: number; cancel_requested: number; cancel_requested_at: number | null; released: number;
   worker: string | null; heartbeat_at: number | null;
 }
 
@@ -29,7 +29,7 @@ function toRecord(row: JobRow): JobRecord {
     runParams: JSON.parse(row.run_params) as Record<string, unknown>, owner: row.owner, step: row.step, total: row.total,
     createdAt: row.created_at, startedAt: row.started_at, finishedAt: row.finished_at,
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
-    attempts: row.attempts, cancelRequested: row.cancel_requested === 1,
+    attempts: row.attempts, cancelRequested: row.cancel_requested === 1, cancelRequestedAt: row.cancel_requested_at ?? null,
   };
 }
 
@@ -37,7 +37,13 @@ export class SqliteJobQueue implements JobQueue {
   readonly db: Database.Database;
   private readonly listeners = new Set<(jobId: string) => void>();
 
-  constructor(path: string, private readonly now: () => number = Date.now) {
+  private readonly now: () => number;
+  /** Runs a job gets (jobs.attempts); one claimed that often, none finished, fails at its next claim instead. */
+  private readonly maxAttempts: number;
+
+  constructor(path: string, options: { now?: () => number; maxAttempts?: number } = {}) {
+    this.now = options.now ?? Date.now;
+    this.maxAttempts = options.maxAttempts ?? Infinity;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
@@ -47,16 +53,21 @@ export class SqliteJobQueue implements JobQueue {
         seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, state TEXT NOT NULL,
         params TEXT NOT NULL, run_params TEXT NOT NULL, owner TEXT NOT NULL, step INTEGER NOT NULL DEFAULT 0, total INTEGER,
         created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER, error_code TEXT, error_message TEXT,
-        attempts INTEGER NOT NULL DEFAULT 0, cancel_requested INTEGER NOT NULL DEFAULT 0, worker TEXT, heartbeat_at INTEGER);
+        attempts INTEGER NOT NULL DEFAULT 0, cancel_requested INTEGER NOT NULL DEFAULT 0, worker TEXT, heartbeat_at INTEGER,
+        cancel_requested_at INTEGER, released INTEGER NOT NULL DEFAULT 0);
       CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, seq);
       CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner, seq);
       CREATE TABLE IF NOT EXISTS job_events (
         id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL, at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS job_events_job ON job_events (job_id, id);`);
+    // A jobs.sqlite from before these columns gets them (null: when its cancels were asked is unknown).
+    const columns = this.db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'cancel_requested_at')) this.db.exec('ALTER TABLE jobs ADD COLUMN cancel_requested_at INTEGER');
+    if (!columns.some((c) => c.name === 'released')) this.db.exec('ALTER TABLE jobs ADD COLUMN released INTEGER NOT NULL DEFAULT 0');
   }
 
-  static open(dataDir: string): SqliteJobQueue {
-    return new SqliteJobQueue(jobsDbPath(dataDir));
+  static open(dataDir: string, options: { maxAttempts?: number } = {}): SqliteJobQueue {
+    return new SqliteJobQueue(jobsDbPath(dataDir), options);
   }
 
   onChange(listener: (jobId: string) => void): () => void {
@@ -101,10 +112,20 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async claim(worker: string, options: { maxRunningPerOwner: number }): Promise<JobRecord | undefined> {
+    const exhausted: string[] = [];
     const row = this.db.transaction(() => {
-      const next = this.db.prepare(`SELECT id FROM jobs WHERE state = 'queued' AND owner NOT IN (
-          SELECT owner FROM jobs WHERE state = 'running' GROUP BY owner HAVING COUNT(*) >= ?) ORDER BY seq LIMIT 1`)
-        .get(options.maxRunningPerOwner) as { id: string } | undefined;
+      const nextQueued = this.db.prepare(`SELECT id, attempts - released AS attempts FROM jobs WHERE state = 'queued' AND owner NOT IN (
+          SELECT owner FROM jobs WHERE state = 'running' GROUP BY owner HAVING COUNT(*) >= ?) ORDER BY seq LIMIT 1`);
+      let next = nextQueued.get(options.maxRunningPerOwner) as { id: string; attempts: number } | undefined;
+      while (next && next.attempts >= this.maxAttempts) {
+        // Every earlier run of it ended with the server gone (requeueRunning put it back): fail it rather than loop.
+        const error = runsExhausted(next.attempts);
+        this.db.prepare("UPDATE jobs SET state = 'failed', finished_at = ?, error_code = ?, error_message = ?, worker = NULL WHERE id = ?")
+          .run(this.now(), error.code, error.message, next.id);
+        this.stateEvent(this.row(next.id)!);
+        exhausted.push(next.id);
+        next = nextQueued.get(options.maxRunningPerOwner) as { id: string; attempts: number } | undefined;
+      }
       if (!next) return undefined;
       const at = this.now();
       this.db.prepare("UPDATE jobs SET state = 'running', started_at = COALESCE(started_at, ?), attempts = attempts + 1, worker = ?, heartbeat_at = ? WHERE id = ?")
@@ -113,6 +134,7 @@ export class SqliteJobQueue implements JobQueue {
       this.stateEvent(claimed);
       return claimed;
     }).immediate();
+    for (const id of exhausted) this.changed(id);
     if (!row) return undefined;
     this.changed(row.id);
     return toRecord(row);
@@ -153,9 +175,12 @@ export class SqliteJobQueue implements JobQueue {
       const current = this.row(id);
       if (!current) return undefined;
       if (current.state === 'queued') {
-        this.db.prepare("UPDATE jobs SET state = 'cancelled', finished_at = ?, cancel_requested = 1 WHERE id = ?").run(this.now(), id);
+        const at = this.now();
+        this.db.prepare("UPDATE jobs SET state = 'cancelled', finished_at = ?, cancel_requested = 1, cancel_requested_at = ? WHERE id = ?").run(at, at, id);
         this.stateEvent(this.row(id)!);
-      } else if (current.state === 'running') this.db.prepare('UPDATE jobs SET cancel_requested = 1 WHERE id = ?').run(id);
+      } else if (current.state === 'running') {
+        this.db.prepare('UPDATE jobs SET cancel_requested = 1, cancel_requested_at = COALESCE(cancel_requested_at, ?) WHERE id = ?').run(this.now(), id);
+      }
       return this.row(id);
     }).immediate();
     if (row) this.changed(id);
@@ -198,6 +223,14 @@ export class SqliteJobQueue implements JobQueue {
     }).immediate();
     for (const id of ids) this.changed(id);
     return ids.length;
+  }
+
+  /**
+   * A graceful shutdown stopped this run: the job stays running (the next start re-queues it, as after a crash), but
+   * the run does not count against maxAttempts, so restarting a server never fails a job by itself.
+   */
+  async release(id: string): Promise<void> {
+    this.db.prepare("UPDATE jobs SET released = released + 1 WHERE id = ? AND state = 'running'").run(id);
   }
 
   async close(): Promise<void> {

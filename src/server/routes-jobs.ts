@@ -78,7 +78,8 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: ServerContext
   };
   const jobJson = async (job: JobRecord) => {
     const elapsed = job.startedAt !== null ? Date.now() - job.startedAt : 0;
-    const eta = job.state === 'running' && job.total && job.step > 0 ? Math.round((elapsed / 1000) * ((job.total - job.step) / job.step)) : null;
+    // Never negative: a step past an estimated total, or a worker's clock ahead of this server's, means "about done".
+    const eta = job.state === 'running' && job.total && job.step > 0 ? Math.max(0, Math.round((elapsed / 1000) * ((job.total - job.step) / job.step))) : null;
     const published = job.state === 'succeeded' || !artifacts.onlyPublished ? await artifacts.list(job.id) : [];
     return {
       id: job.id, object: 'job' as const, type: job.type, state: job.state, params: job.params,

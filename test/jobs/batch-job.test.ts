@@ -106,6 +106,7 @@ test('the batch object follows the job: ids, status, counts, timestamps', () => 
   const job: JobRecord = {
     id: JOB, type: 'batch', state: 'running', params: { input_file_id: 'file-x', endpoint: '/v1/embeddings', completion_window: '24h', total: 10 }, runParams: {},
     owner: 'local', step: 3, total: 10, createdAt: 1_000_000, startedAt: 2_000_000, finishedAt: null, error: null, attempts: 1, cancelRequested: false,
+    cancelRequestedAt: null,
   };
   const state = { lines: 3, outBytes: 1, errBytes: 0, completed: 2, failed: 1, total: 10, finalizingAt: null };
   const files = { output: null, errors: null };
@@ -116,7 +117,14 @@ test('the batch object follows the job: ids, status, counts, timestamps', () => 
   assert.deepEqual(running.request_counts, { total: 10, completed: 2, failed: 1 });
   assert.equal(running.in_progress_at, 2000);
   assert.equal(running.expires_at, 1000 + 86400);
-  assert.equal(batchObject({ ...job, cancelRequested: true }, state, files).status, 'cancelling');
+  assert.equal(running.cancelling_at, null);
+  const cancelling = batchObject({ ...job, cancelRequested: true, cancelRequestedAt: 2_500_000 }, state, files);
+  assert.equal(cancelling.status, 'cancelling');
+  assert.equal(cancelling.cancelling_at, 2500, 'when the cancel was asked for');
+  const cancelled = batchObject({ ...job, state: 'cancelled', cancelRequested: true, cancelRequestedAt: 2_500_000, finishedAt: 2_700_000 }, state, files);
+  assert.deepEqual([cancelled.status, cancelled.cancelling_at, cancelled.cancelled_at], ['cancelled', 2500, 2700]);
+  const lateCancel = batchObject({ ...job, state: 'succeeded', cancelRequested: true, cancelRequestedAt: 2_500_000, finishedAt: 2_700_000 }, state, files);
+  assert.equal(lateCancel.cancelling_at, null, 'a cancel that came too late leaves a completed batch without cancelling_at');
   assert.equal(batchObject(job, { ...state, finalizingAt: 3_000_000 }, files).status, 'finalizing');
   const failed = batchObject({ ...job, state: 'failed', finishedAt: 4_000_000, error: { code: 'JOB_PROCESS_DIED', message: 'gone' } }, state, files);
   assert.equal(failed.failed_at, 4000);

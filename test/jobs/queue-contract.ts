@@ -1,6 +1,7 @@
 // The JobQueue contract every backend must pass (run by each backend's test file, as hono runs one router suite
 // against every router): the state machine, owner limits at claim, cancel in each state, cursor pages,
-// increasing event ids, crash recovery (running → queued, a pending cancel honoured) and persistence across opens.
+// increasing event ids, crash recovery (running → queued, a pending cancel honoured), a job that dies in every run
+// failing after jobs.attempts runs, and persistence across opens.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JobQueue } from '../../src/jobs/queue.js';
@@ -12,6 +13,8 @@ export interface QueueHarness {
   open(t: TestContext): Promise<JobQueue | undefined>;
   /** The process owning `queue` dies (nothing finished, nothing closed cleanly); the same queue opened again. */
   reopenAfterCrash(queue: JobQueue): Promise<JobQueue>;
+  /** The runs the queues are opened with (jobs.attempts). */
+  attempts: number;
 }
 
 export function queueContract(name: string, harness: QueueHarness): void {
@@ -64,11 +67,16 @@ export function queueContract(name: string, harness: QueueHarness): void {
     const running = await submit(q);
     const queued = await submit(q);
     await q.claim('w', { maxRunningPerOwner: 5 });
-    assert.equal((await q.requestCancel(queued.id))!.state, 'cancelled');
+    const cancelledQueued = (await q.requestCancel(queued.id))!;
+    assert.equal(cancelledQueued.state, 'cancelled');
+    assert.equal(cancelledQueued.cancelRequestedAt, cancelledQueued.finishedAt, 'a queued job: asked and cancelled at once');
     assert.equal((await q.heartbeat(running.id, 'w')).cancelRequested, false);
+    assert.equal((await q.get(running.id))!.cancelRequestedAt, null);
     const asked = (await q.requestCancel(running.id))!;
     assert.equal(asked.state, 'running');
     assert.equal(asked.cancelRequested, true);
+    assert.equal(typeof asked.cancelRequestedAt, 'number', 'when the cancel was asked for');
+    assert.equal((await q.requestCancel(running.id))!.cancelRequestedAt, asked.cancelRequestedAt, 'a second cancel keeps the first time');
     assert.equal((await q.heartbeat(running.id, 'w')).cancelRequested, true);
     await q.finish(running.id, { state: 'cancelled' });
     assert.equal((await q.requestCancel(running.id))!.state, 'cancelled');
@@ -114,5 +122,48 @@ export function queueContract(name: string, harness: QueueHarness): void {
     assert.deepEqual(again.runParams, { n: 1, path: '/x' });
     assert.deepEqual((await reopened.events(resumes.id, 0)).filter((e) => e.kind === 'state').map((e) => e.data.state), ['queued', 'running', 'queued', 'running']);
     await reopened.close();
+  });
+
+  test(`${name}: a job whose worker dies in every run fails with JOB_PROCESS_DIED after jobs.attempts runs, not run again`, async (t) => {
+    const opened = await harness.open(t);
+    if (!opened) return;
+    let q: JobQueue = opened;
+    const doomed = await submit(q);
+    for (let run = 1; run <= harness.attempts; run++) {
+      const claimed = (await q.claim('w', { maxRunningPerOwner: 5 }))!;
+      assert.equal(claimed.id, doomed.id);
+      assert.equal(claimed.attempts, run);
+      q = await harness.reopenAfterCrash(q);
+      await q.requeueRunning();
+    }
+    const later = await submit(q);
+    assert.equal((await q.claim('w', { maxRunningPerOwner: 5 }))?.id, later.id, 'the exhausted job is skipped, the next one runs');
+    const failed = (await q.get(doomed.id))!;
+    assert.equal(failed.state, 'failed');
+    assert.equal(failed.error?.code, 'JOB_PROCESS_DIED');
+    assert.match(failed.error!.message, new RegExp(`each of its ${harness.attempts} runs`));
+    assert.ok(failed.finishedAt !== null);
+    assert.equal(failed.attempts, harness.attempts, 'no run beyond the limit');
+    assert.deepEqual((await q.events(doomed.id, 0)).filter((e) => e.kind === 'state').at(-1)!.data, { state: 'failed', error: failed.error });
+    assert.deepEqual((await q.list({ limit: 10, state: 'queued' })).data, []);
+    await q.close();
+  });
+
+  test(`${name}: runs a graceful shutdown released do not count against jobs.attempts`, async (t) => {
+    const opened = await harness.open(t);
+    if (!opened) return;
+    let q: JobQueue = opened;
+    const job = await submit(q);
+    for (let run = 1; run <= harness.attempts; run++) {
+      assert.equal((await q.claim('w', { maxRunningPerOwner: 5 }))?.id, job.id);
+      assert.ok(q.release, 'the queue can release a job');
+      await q.release(job.id);
+      q = await harness.reopenAfterCrash(q);
+      await q.requeueRunning();
+    }
+    const again = (await q.claim('w', { maxRunningPerOwner: 5 }))!;
+    assert.equal(again?.id, job.id, 'still runs after as many restarts as jobs.attempts');
+    assert.equal(again.attempts, harness.attempts + 1);
+    await q.close();
   });
 }

@@ -34,4 +34,5 @@ queueContract('redis', {
     await waitFor(async () => ((await reopened.bull.getActiveCount()) === 0 ? true : undefined), 'the stalled jobs back in wait', 500, 20);
     return reopened;
   },
+  attempts: 3,
 });

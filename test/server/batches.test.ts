@@ -149,8 +149,11 @@ describe('batches with auth off', () => {
     }, 'the batch to get going', 6000, 10);
     const cancelling = (await api.post(`/v1/batches/${batch.id}/cancel`)).json();
     assert.ok(['cancelling', 'cancelled'].includes(cancelling.status), cancelling.status);
+    assert.equal(typeof cancelling.cancelling_at, 'number', 'when the cancel was asked for');
     const done = await api.done(batch.id);
     assert.equal(done.status, 'cancelled');
+    assert.equal(done.cancelling_at, cancelling.cancelling_at);
+    assert.ok(done.cancelled_at >= done.cancelling_at);
     const output = jsonl((await api.get(`/v1/files/${done.output_file_id}/content`)).body);
     assert.equal(output.length, done.request_counts.completed);
     assert.ok(output.length < lines.length, 'it stopped early');

@@ -10,7 +10,7 @@ import { buildServer } from '../../src/server/app.js';
 import { fixturesDir } from '../helpers/fixtures.js';
 import { post, serverConfig } from '../helpers/server.js';
 import { parseSse, waitFor, writeTextsJsonl, writeToyTsv } from '../jobs/helpers.js';
-import type { ApiBody } from '../jobs/helpers.js';
+import type { ApiBody, JobBody } from '../jobs/helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'geul-jobs-api-'));
 let app: FastifyInstance;
@@ -148,11 +148,15 @@ test('cancel: a running training job stops after a checkpoint, the queued one be
   assert.equal(first.status, 201, first.body);
   const running = first.json() as { id: string };
   const queued = (await train(1)).json() as { id: string };
-  await waitFor(async () => {
-    const job = (await get(`/v1/jobs/${running.id}`)).json();
+  const underway = await waitFor(async () => {
+    const job = (await get(`/v1/jobs/${running.id}`)).json() as JobBody;
     assert.ok(job.progress, JSON.stringify(job));
-    return job.progress.step > 0 ? true : undefined;
+    return job.progress.step > 0 ? job : undefined;
   }, 'the first training steps');
+  assert.equal(underway.state, 'running');
+  assert.equal(typeof underway.progress.total, 'number', JSON.stringify(underway.progress));
+  const eta = underway.progress.eta_s;
+  assert.ok(typeof eta === 'number' && Number.isFinite(eta) && eta >= 0, `a running job with a total has an ETA: ${JSON.stringify(underway.progress)}`);
   assert.equal((await get('/health')).status, 200, 'the server answers while a job computes (in its child process)');
   const cancelledQueued = (await post(app, `/v1/jobs/${queued.id}/cancel`, {})).json();
   assert.equal(cancelledQueued.state, 'cancelled', 'a queued job is cancelled at once');
