@@ -1,16 +1,15 @@
 // The playground's sequence race: a plain RNN, an LSTM and a GRU learn "the class is the first token" side by side,
 // trained on the server (POST /v1/playground/sequence streams each cell's held-out loss and accuracy).
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { postStream } from '../api';
+import { useEffect, useState } from 'preact/hooks';
 import { CurveChart, type Curve } from '../components/curve-chart';
 import { ErrorBox } from '../components/error-box';
 import { readUrlState, writeUrlState } from '../url-state';
+import { useStreamRun } from '../use-stream-run';
 
 const CELLS = [['rnn', 'RNN'], ['lstm', 'LSTM'], ['gru', 'GRU']] as const;
 type CellName = (typeof CELLS)[number][0];
 interface Score { loss: number; accuracy: number }
 type Report = { step: number } & Record<CellName, Score>;
-type Phase = 'idle' | 'running' | 'done' | 'stopped' | 'failed';
 
 interface Settings { length: number; hidden: number; lr: number; steps: number; seed: number }
 const DEFAULTS: Settings = { length: 40, hidden: 16, lr: 0.01, steps: 300, seed: 1 };
@@ -31,46 +30,25 @@ export function SequenceRace() {
   // In the address under seq_…, beside the 2-D playground's settings.
   const [s, setS] = useState<Settings>(() => readUrlState(DEFAULTS, 'seq_'));
   const [reports, setReports] = useState<Report[]>([]);
-  const [phase, setPhase] = useState<Phase>('idle');
-  const [error, setError] = useState<unknown>(undefined);
-  const run = useRef<AbortController | null>(null);
+  const { phase, error, start, stop: abort } = useStreamRun();
   const set = <K extends keyof Settings>(key: K) => (e: Event) => {
     const v = (e.currentTarget as HTMLInputElement).valueAsNumber;
     if (Number.isFinite(v)) setS((old) => ({ ...old, [key]: v }));
   };
   useEffect(() => writeUrlState(s, DEFAULTS, 'seq_'), [s]);
-  useEffect(() => () => run.current?.abort(), []);
 
   const race = async () => {
-    run.current?.abort();
-    const controller = new AbortController();
-    run.current = controller;
-    setError(undefined);
     setReports([]);
-    setPhase('running');
     const seen: Report[] = [];
-    try {
-      // About 30 reports a run: each scores the three cells on 256 held-out sequences, several training steps' worth.
-      const body = { ...s, every: Math.max(1, Math.round(s.steps / 30)) };
-      for await (const event of postStream('/v1/playground/sequence', body, controller.signal)) {
-        if (event.done) setPhase('done');
-        else if (typeof event.step === 'number') {
-          seen.push(event as unknown as Report);
-          setReports([...seen]);
-        } else if (event.stopped) setPhase('stopped');
+    // About 30 reports a run: each scores the three cells on 256 held-out sequences, several training steps' worth.
+    const body = { ...s, every: Math.max(1, Math.round(s.steps / 30)) };
+    await start('/v1/playground/sequence', body, (event, setPhase) => {
+      if (event.done) setPhase('done');
+      else if (typeof event.step === 'number') {
+        seen.push(event as unknown as Report);
+        setReports([...seen]);
       }
-    } catch (err) {
-      if ((err as Error).name === 'AbortError') return;
-      setError(err);
-      setPhase('failed');
-    } finally {
-      if (run.current === controller) run.current = null;
-    }
-  };
-  const abort = () => {
-    run.current?.abort();
-    run.current = null;
-    setPhase('stopped');
+    });
   };
 
   const steps = reports.map((r) => r.step);

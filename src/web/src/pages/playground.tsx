@@ -1,12 +1,12 @@
 // Neural-network basics, after TensorFlow Playground: a perceptron or an MLP learns a 2-D toy set live, trained on the
 // server by geul's own engine (POST /v1/playground/train streams loss, accuracy and the decision boundary); below it,
 // the RNN / LSTM / GRU race on a sequence task.
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { postStream } from '../api';
+import { useEffect, useState } from 'preact/hooks';
 import { BoundaryPlot } from '../components/boundary-plot';
 import { ErrorBox } from '../components/error-box';
 import { LossChart, type Curve } from '../components/loss-chart';
 import { readUrlState, writeUrlState } from '../url-state';
+import { useStreamRun } from '../use-stream-run';
 import { SequenceRace } from './playground-sequence';
 
 interface Settings {
@@ -23,7 +23,6 @@ interface Settings {
 }
 
 interface Report { step: number; loss: number; accuracy: number; grid: number[] }
-type Phase = 'idle' | 'running' | 'done' | 'stopped' | 'failed';
 
 const DEFAULTS: Settings = { dataset: 'xor', model: 'mlp', layers: 2, width: 8, activation: 'tanh', lr: 0.03, batch_size: 32, noise: 0.05, steps: 1000, seed: 1 };
 /** Accuracy at which a boundary counts as solving the set. */
@@ -65,50 +64,28 @@ export function PlaygroundPage() {
   const [points, setPoints] = useState<{ x: number[]; y: number[] } | null>(null);
   const [report, setReport] = useState<Report | null>(null);
   const [curve, setCurve] = useState<Curve>(EMPTY);
-  const [phase, setPhase] = useState<Phase>('idle');
-  const [error, setError] = useState<unknown>(undefined);
-  const run = useRef<AbortController | null>(null);
+  const { phase, error, start: startStream, stop } = useStreamRun();
   const set = <K extends keyof Settings>(key: K) => (value: Settings[K]) => setS((old) => ({ ...old, [key]: value }));
 
   useEffect(() => writeUrlState(s, DEFAULTS), [s]);
-  // Leaving the page closes the stream, which stops the run on the server.
-  useEffect(() => () => run.current?.abort(), []);
 
   const start = async () => {
-    run.current?.abort();
-    const controller = new AbortController();
-    run.current = controller;
-    setError(undefined);
     setReport(null);
     setCurve(EMPTY);
-    setPhase('running');
     const body = { ...s, every: Math.max(1, Math.round(s.steps / 100)), grid: 40 };
     const history: Curve = { steps: [], loss: [], accuracy: [] };
-    try {
-      for await (const event of postStream('/v1/playground/train', body, controller.signal)) {
-        if (event.dataset) setPoints(event.dataset as { x: number[]; y: number[] });
-        else if (typeof event.step === 'number') {
-          const r = event as unknown as Report & { done?: boolean };
-          setReport(r);
-          if (r.done) { setPhase('done'); continue; }
-          history.steps.push(r.step);
-          history.loss.push(r.loss);
-          history.accuracy.push(r.accuracy);
-          setCurve({ ...history });
-        } else if (event.stopped) setPhase('stopped');
+    await startStream('/v1/playground/train', body, (event, setPhase) => {
+      if (event.dataset) setPoints(event.dataset as { x: number[]; y: number[] });
+      else if (typeof event.step === 'number') {
+        const r = event as unknown as Report & { done?: boolean };
+        setReport(r);
+        if (r.done) { setPhase('done'); return; }
+        history.steps.push(r.step);
+        history.loss.push(r.loss);
+        history.accuracy.push(r.accuracy);
+        setCurve({ ...history });
       }
-    } catch (err) {
-      if ((err as Error).name === 'AbortError') return;
-      setError(err);
-      setPhase('failed');
-    } finally {
-      if (run.current === controller) run.current = null;
-    }
-  };
-  const stop = () => {
-    run.current?.abort();
-    run.current = null;
-    setPhase('stopped');
+    });
   };
 
   const running = phase === 'running';
