@@ -142,7 +142,7 @@ const stopAll = (g: GraphBuilder, out: Value | Value[]): Value | Value[] => (Arr
 const PICK: Recipe = { key: 'pick', emit: () => { throw geulError('GRAPH_INVALID', { detail: 'pick nodes are emitted by the planner' }); } };
 
 /** A walk of the DAG: the graph's inputs, its emit steps and the structural key. */
-interface Plan {
+export interface Plan {
   key: string;
   leaves: Node[];
   steps: { node: Node; inputs: number[] }[];
@@ -151,7 +151,7 @@ interface Plan {
   outputNodes: Node[];
 }
 
-function plan(requested: readonly Node[]): Plan {
+export function plan(requested: readonly Node[]): Plan {
   const leaves: Node[] = [];
   const leafIds = new Map<Node, number>();
   const ids = new Map<Node, number>();
@@ -216,11 +216,10 @@ function plan(requested: readonly Node[]): Plan {
   return { key: parts.join(' '), leaves, steps, outputs, outputNodes };
 }
 
-function buildGraph(p: Plan): GraphBuilder {
-  const g = new GraphBuilder('tensors');
-  const inputs = p.leaves.map((n, i) => g.input(`in${i}`, n.dtype, n.shape));
+/** Emits a plan's steps into `g` over the given values of its leaves; returns the values of its outputs. */
+export function emitPlan(g: GraphBuilder, p: Plan, leafValues: readonly Value[]): Value[] {
   const values: (Value | Value[])[] = [];
-  const valueOf = (id: number): Value | Value[] => (id < 0 ? inputs[-id - 1] : values[id]);
+  const valueOf = (id: number): Value | Value[] => (id < 0 ? leafValues[-id - 1] : values[id]);
   for (const { node, inputs: ins } of p.steps) {
     const op = node.op as NonNullable<Node['op']>;
     if (node.pick !== undefined) {
@@ -229,7 +228,13 @@ function buildGraph(p: Plan): GraphBuilder {
     }
     values.push(g.scope(`s${values.length}`, () => op.recipe.emit(g, ins.map((id) => valueOf(id) as Value))));
   }
-  p.outputs.forEach((id, i) => g.output(valueOf(id) as Value, `out${i}`, { dtype: p.outputNodes[i].dtype }));
+  return p.outputs.map((id) => valueOf(id) as Value);
+}
+
+function buildGraph(p: Plan): GraphBuilder {
+  const g = new GraphBuilder('tensors');
+  const inputs = p.leaves.map((n, i) => g.input(`in${i}`, n.dtype, n.shape));
+  emitPlan(g, p, inputs).forEach((v, i) => g.output(v, `out${i}`, { dtype: p.outputNodes[i].dtype }));
   return g;
 }
 

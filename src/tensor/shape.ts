@@ -18,7 +18,10 @@ export function reshape(x: Node, shape: readonly number[]): Node {
   if (target.reduce((a, b) => a * b, 1) !== size || target.some((d) => !Number.isInteger(d))) {
     throw invalid(`reshape: shape ${shapeText(shape)} is invalid for a tensor of shape ${shapeText(x.shape)} (${size} elements)`);
   }
-  return record(`reshape[${target}]`, [x], (g, [v]) => g.reshape(v, target));
+  // Emitted with 0 (ONNX: keep the input's dim) where a dim stays in place and with the caller's -1, so an exported
+  // graph (nn.exportOnnx) keeps dynamic axes free; a literal 0 or an empty tensor is emitted as the plain target.
+  const spec = size === 0 || target.includes(0) ? target : target.map((d, i) => (shape[i] === -1 ? -1 : d === x.shape[i] ? 0 : d));
+  return record(`reshape[${spec}]`, [x], (g, [v]) => g.reshape(v, spec), () => [{ dtype: x.dtype, shape: target }]);
 }
 
 export function flatten(x: Node, startDim = 0, endDim = -1): Node {
