@@ -5,3 +5,4 @@ export { RNN, GRU, LSTM, type RecurrentOptions, type RecurrentOutput } from './r
 export { MultiheadAttention, type AttentionOptions, type AttentionCall } from './attention.js';
 export { crossEntropy, nll, mse, bce, bceWithLogits } from './losses.js';
 export { exportOnnx, type ExportOptions, type AxisNames } from '../export.js';
+export { exportClassifier, type ClassifierExportOptions, type TokenizerWriter } from '../export-classifier.js';
