@@ -155,8 +155,10 @@ export async function exportOnnx(module: Module, inputs: Tensor | readonly Tenso
   const leafValues = a.leaves.map((leaf, i): Value => {
     const role = ra[i];
     if (role.kind === 'input') return graphInputs[role.index];
-    if (leaf.dtype !== 'float32' && leaf.dtype !== 'int64' && leaf.dtype !== 'bool') throw invalid(`cannot store a ${leaf.dtype} tensor in the model`);
-    return role.kind === 'param' ? g.param(role.name, leaf.data as HostData, leaf.shape) : g.constant(leaf.data as HostData, leaf.shape);
+    if (role.kind === 'param') return g.param(role.name, leaf.data as HostData, leaf.shape);
+    // Host bool data is a Uint8Array, which the graph stores as uint8: cast it back.
+    const value = g.constant(leaf.data as HostData, leaf.shape);
+    return leaf.dtype === 'bool' ? g.cast(value, 'bool') : value;
   });
   const [result] = emitPlan(g, a, leafValues);
   // Output dims that changed with the inputs are symbolic: named as asked, else as the graph's shape rules named them.

@@ -1,7 +1,7 @@
 // Shape and indexing tensor ops over lazy nodes: reshape, permute, (un)squeeze, cat/stack/split, at/slice, gather.
 import { geulError } from '../core/errors.js';
 import { gatherElements } from '../graph/ops/shape-ops.js';
-import { castTo } from './elementwise.js';
+import { castTo, isFloat } from './elementwise.js';
 import { record, recordOp, type Node, type TensorDType } from './lazy.js';
 import { normDim } from './reduce.js';
 
@@ -71,7 +71,7 @@ export function expand(x: Node, shape: readonly number[]): Node {
 
 /** Every tensor as the common dtype of all (float32 > int64 > bool). */
 function promoted(xs: readonly Node[]): Node[] {
-  const dtype: TensorDType = xs.some((n) => n.dtype === 'float32') ? 'float32' : xs.some((n) => n.dtype === 'int64') ? 'int64' : 'bool';
+  const dtype: TensorDType = xs.some((n) => isFloat(n.dtype)) ? 'float32' : xs.some((n) => n.dtype === 'int64') ? 'int64' : 'bool';
   return xs.map((n) => castTo(n, dtype));
 }
 
