@@ -98,6 +98,18 @@ test('a forward that bakes in the example batch size is refused, naming the op',
   assert.ok(maxDiff(got.data as Float32Array, (await free.forward(x5).data()) as Float32Array) < 1e-5);
 });
 
+test('a size fixed where the op keys cannot see it is caught by running the export on longer inputs', async () => {
+  // scatter with a number source makes its updates with the index's shape, which its key does not name.
+  class Scatter extends nn.Module {
+    lin = new nn.Linear(3, 3);
+    forward(x: Tensor): Tensor { return this.lin.forward(x).scatter(1, x.gt(0).long(), 0); }
+  }
+  const x = randn([2, 3]);
+  await assert.rejects(nn.exportOnnx(new Scatter(), x, { dynamicAxes: { input_0: [0] } }), /on inputs of other sizes/);
+  const unchecked = await nn.exportOnnx(new Scatter(), x, { dynamicAxes: { input_0: [0] }, verify: false });
+  await assert.rejects(runOnnx(unchecked, { input_0: randn([3, 3]) }), 'what verify protects against: the model fails at another batch size');
+});
+
 test('bad arguments: input names count, axis out of range', async () => {
   const net = new nn.Linear(2, 2);
   await assert.rejects(nn.exportOnnx(net, [randn([1, 2])], { inputNames: ['a', 'b'] }), /2 input names for 1 inputs/);

@@ -94,7 +94,7 @@ export abstract class Module {
     const tensors = new Map<string, WeightTensor | HalfWeightTensor>();
     for (const [name, p] of this.namedParameters()) {
       const data = p.node.data as Float32Array;
-      tensors.set(name, { shape: p.shape, data: o.dtype === 'float16' ? Uint16Array.from(data, floatToHalf) : data });
+      tensors.set(name, o.dtype === 'float16' ? { shape: p.shape, data: Uint16Array.from(data, floatToHalf) } : { shape: p.shape, data });
     }
     writeSafetensors(path, tensors, { format: 'pt' });
   }
