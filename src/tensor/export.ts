@@ -8,10 +8,11 @@
 // (a reshape to the example's batch, an arange of its length) and the export says where. The first walk is emitted
 // with symbolic dims on the dynamic axes, parameters become initializers under their state-dict names, and the model
 // is then run by ONNX Runtime on the second inputs and checked against the module's own forward.
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { geulError } from '../core/errors.js';
+import { writeAtomic } from '../core/files.js';
 import { GraphBuilder, type Value } from '../graph/builder.js';
 import type { Dim } from '../graph/onnx-proto.js';
 import { createSession } from '../runtime/sessions.js';
@@ -111,14 +112,6 @@ function mismatch(actual: ArrayLike<number>, expected: ArrayLike<number>): numbe
   return actual.length === expected.length ? worst : Infinity;
 }
 
-/** Writes `bytes` through a temporary file and a rename, so readers never see half a model. */
-export async function writeModelFile(path: string, bytes: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, path);
-}
-
 /** Traces `module.forward(...inputs)` in eval mode into an ONNX model (bytes; also written to `path` when given). */
 export async function exportOnnx(module: Module, inputs: Tensor | readonly Tensor[], o: ExportOptions = {}): Promise<Uint8Array> {
   const examples = Array.isArray(inputs) ? [...(inputs as readonly Tensor[])] : [inputs as Tensor];
@@ -173,7 +166,10 @@ export async function exportOnnx(module: Module, inputs: Tensor | readonly Tenso
   const bytes = g.serialize({ docString: o.docString ?? `geul tensor module ${module.constructor.name}` });
 
   if (o.verify !== false) await verify(bytes, inputNames, longer, tracedLonger, outputName);
-  if (o.path) await writeModelFile(o.path, bytes);
+  if (o.path) {
+    await mkdir(dirname(o.path), { recursive: true });
+    await writeAtomic(o.path, bytes);
+  }
   return bytes;
 }
 
