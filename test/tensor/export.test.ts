@@ -110,6 +110,24 @@ test('a size fixed where the op keys cannot see it is caught by running the expo
   await assert.rejects(runOnnx(unchecked, { input_0: randn([3, 3]) }), 'what verify protects against: the model fails at another batch size');
 });
 
+test('tensors made inside forward (float32, bool and float16 constants) are stored in the model', async () => {
+  class Consts extends nn.Module {
+    lin = new nn.Linear(4, 4, { generator: new Generator(5) });
+    forward(x: Tensor): Tensor {
+      const keep = tensor([true, false, true, true]);
+      const scale = tensor([0.1, 2049, 3, -1], { dtype: 'float16' });
+      return this.lin.forward(x).mul(tensor([1, 2, 3, 4])).maskedFill(keep.logicalNot(), -5).mul(scale);
+    }
+  }
+  const net = new Consts();
+  const bytes = await nn.exportOnnx(net, randn([2, 4]), { dynamicAxes: { input_0: [0] } });
+  const x = randn([6, 4]);
+  const got = (await runOnnx(bytes, { input_0: x })).output.data as Float32Array;
+  const want = (await net.forward(x).data()) as Float32Array;
+  assert.ok(maxDiff(got, want) < 1e-5);
+  assert.equal(want[1], -5 * 2048, 'the masked column, scaled by the float16 2049 → 2048');
+});
+
 test('bad arguments: input names count, axis out of range', async () => {
   const net = new nn.Linear(2, 2);
   await assert.rejects(nn.exportOnnx(net, [randn([1, 2])], { inputNames: ['a', 'b'] }), /2 input names for 1 inputs/);
