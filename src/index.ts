@@ -23,6 +23,8 @@ export {
   Tensor, tensor, fromArray, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye, rand, randn, randint, cat, stack, where,
   manualSeed, Generator, noGrad, isGradEnabled, realize, tensorStats, nn, optim, type TensorDType, type SliceSpec,
 } from './tensor/index.js';
+// The word vocabulary `geul train` uses; a tensor-API classifier trained on its ids exports with it (nn.exportClassifier).
+export { WordVocab, tokenize, type VocabOptions } from './train/data/vocab.js';
 
 /** A task's full request, as its schema validates it. */
 export type TaskRequest<K extends TaskId> = Static<TaskTable[K]['request']>;

@@ -43,6 +43,15 @@ export const ENCODER_ONLY_TYPES = new Set([
   'bert', 'distilbert', 'roberta', 'xlm-roberta', 'albert', 'electra', 'deberta', 'deberta-v2', 'mpnet', 'camembert', 'modernbert', 'nomic_bert',
 ]);
 
+/** config.json's label fields for a classifier with these outputs (index i is `labels[i]`), as the tasks read them. */
+export function labelConfig(labels: readonly string[]): { num_labels: number; id2label: Record<string, string>; label2id: Record<string, number> } {
+  return {
+    num_labels: labels.length,
+    id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+    label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
+  };
+}
+
 /** The config.json fields that decide what a model can do. */
 export interface KindConfig {
   model_type?: string;

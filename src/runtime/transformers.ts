@@ -4,10 +4,14 @@ import * as hf from '@huggingface/transformers';
 let configured = false;
 
 /**
- * config.json model_type of the classifiers `geul train` exports ("geul-lstm" …). transformers.js picks a model class
+ * config.json model_type of the classifiers `geul train` exports ("geul-lstm" …) and of tensor-API modules ("geul-tensor"). transformers.js picks a model class
  * by model_type; these run through its generic encoder classifier, which feeds the inputs the ONNX graph declares.
  */
-export const GEUL_CLASSIFIER_TYPES = ['geul-bow', 'geul-mlp', 'geul-rnn', 'geul-gru', 'geul-bigru', 'geul-lstm', 'geul-bilstm', 'geul-transformer'] as const;
+export const GEUL_CLASSIFIER_TYPES = [
+  'geul-bow', 'geul-mlp', 'geul-rnn', 'geul-gru', 'geul-bigru', 'geul-lstm', 'geul-bilstm', 'geul-transformer',
+  // A user's own nn.Module exported by exportClassifier (src/tensor/export-classifier.ts).
+  'geul-tensor',
+] as const;
 /** The transformers.js class that runs them: any encoder-only sequence classifier over input_ids/attention_mask. */
 const GEUL_CLASSIFIER_CLASS = 'BertForSequenceClassification';
 

@@ -1,13 +1,14 @@
 // Creating tensors: from nested arrays or typed arrays, constant fills, ranges, and seeded random ones.
 import { geulError } from '../core/errors.js';
 import { Rng } from '../core/random.js';
+import { floatToHalf } from '../core/weights/tensor.js';
 import * as ew from './elementwise.js';
 import * as sh from './shape.js';
 import { dataNode, type HostData, type TensorDType } from './lazy.js';
 import { Tensor } from './tensor.js';
 
 export interface CreateOptions {
-  /** float32 (default for numbers), int64, or bool (default for booleans). */
+  /** float32 (default for numbers), int64, bool (default for booleans), or float16 (storage: ops read it as float32). */
   dtype?: TensorDType;
   requiresGrad?: boolean;
 }
@@ -47,6 +48,7 @@ function hostArray(dtype: TensorDType, values: readonly (number | boolean | bigi
     });
   }
   if (dtype === 'bool') return Uint8Array.from(values, (v) => (v ? 1 : 0));
+  if (dtype === 'float16') return Uint16Array.from(values, (v) => floatToHalf(Number(v)));
   return Float32Array.from(values, Number);
 }
 

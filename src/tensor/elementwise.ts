@@ -27,9 +27,12 @@ export function castTo(x: Node, dtype: TensorDType): Node {
 
 export const toFloat = (x: Node): Node => castTo(x, 'float32');
 
+/** float16 counts as float32 in promotion: it is storage, and ops compute on its float32 value. */
+export const isFloat = (d: TensorDType): boolean => d === 'float32' || d === 'float16';
+
 /** The common dtype of two operands (float32 > int64 > bool); `numeric` turns bool into int64. */
 function common(a: TensorDType, b: TensorDType, numeric: boolean): TensorDType {
-  if (a === 'float32' || b === 'float32') return 'float32';
+  if (isFloat(a) || isFloat(b)) return 'float32';
   if (a === 'int64' || b === 'int64') return 'int64';
   return numeric ? 'int64' : 'bool';
 }
@@ -45,7 +48,7 @@ export interface BinaryOptions {
 export function binary(name: string, a: Node, b: Node | number, emit: Emit2, o: BinaryOptions = {}): Node {
   if (typeof b === 'number') {
     const fractional = !Number.isInteger(b);
-    const target: TensorDType = o.float || fractional || a.dtype === 'float32' ? 'float32' : a.dtype === 'bool' && !o.keepBool ? 'int64' : a.dtype === 'bool' ? 'float32' : a.dtype;
+    const target: TensorDType = o.float || fractional || isFloat(a.dtype) ? 'float32' : a.dtype === 'bool' && !o.keepBool ? 'int64' : a.dtype === 'bool' ? 'float32' : a.dtype;
     const x = castTo(a, target);
     return record(`${name}:${b}`, [x], (g, [v]) => emit(g, v, b));
   }
@@ -99,7 +102,7 @@ export function where(cond: Node, a: Node | number, b: Node | number): Node {
   let shape = c.shape as number[];
   for (const n of nodes) shape = broadcastShape(shape, n.shape, 'where');
   const fractional = [a, b].some((v) => typeof v === 'number' && !Number.isInteger(v));
-  const target: TensorDType = nodes.length === 0 || fractional ? 'float32' : nodes.length === 2 ? common(nodes[0].dtype, nodes[1].dtype, false) : nodes[0].dtype;
+  const target: TensorDType = nodes.length === 0 || fractional ? 'float32' : nodes.length === 2 ? common(nodes[0].dtype, nodes[1].dtype, false) : isFloat(nodes[0].dtype) ? 'float32' : nodes[0].dtype;
   const cast = (v: Node | number) => (typeof v === 'number' ? v : castTo(v, target));
   const [x, y] = [cast(a), cast(b)];
   const key = `where:${typeof x === 'number' ? x : 't'}:${typeof y === 'number' ? y : 't'}`;

@@ -1,5 +1,6 @@
 // Host data as nested JS arrays and PyTorch-style printing (`tensor([[1., 2.], …])`).
 import { geulError } from '../core/errors.js';
+import { halfToFloat } from '../core/weights/tensor.js';
 import type { HostData, TensorDType } from './lazy.js';
 
 export type Nested<T> = T | Nested<T>[];
@@ -20,6 +21,7 @@ export function elementAt(data: HostData, dtype: TensorDType, i: number, o: Arra
     return Number(v);
   }
   if (dtype === 'bool') return (data as Uint8Array)[i] ? 1 : 0;
+  if (dtype === 'float16') return halfToFloat((data as Uint16Array)[i]);
   return (data as Float32Array)[i];
 }
 
@@ -37,7 +39,7 @@ export function toNested(data: HostData, dtype: TensorDType, shape: readonly num
 function elementStrings(data: HostData, dtype: TensorDType): string[] {
   if (dtype === 'bool') return Array.from(data as Uint8Array, (v) => (v ? 'True' : 'False'));
   if (dtype === 'int64') return Array.from(data as BigInt64Array, String);
-  const values = Array.from(data as Float32Array);
+  const values = dtype === 'float16' ? Array.from(data as Uint16Array, halfToFloat) : Array.from(data as Float32Array);
   const finite = values.filter((v) => Number.isFinite(v));
   const special = (v: number) => (Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf');
   if (finite.every((v) => Number.isInteger(v))) {

@@ -8,8 +8,10 @@ import { geulError } from '../core/errors.js';
 import { GraphBuilder, type Value } from '../graph/builder.js';
 import { createSession, type GraphSession } from '../runtime/sessions.js';
 
-export type TensorDType = 'float32' | 'int64' | 'bool';
-export type HostData = Float32Array | BigInt64Array | Uint8Array;
+/** float16 is storage only: ops other than casts read a float16 tensor as float32 (see recordOp and docs/tensors.md). */
+export type TensorDType = 'float32' | 'int64' | 'bool' | 'float16';
+/** Host values by dtype: Float32Array, BigInt64Array, Uint8Array (bool 0/1), Uint16Array (float16 bits). */
+export type HostData = Float32Array | BigInt64Array | Uint8Array | Uint16Array;
 
 /** How an op node becomes graph nodes; `key` names everything that changes the emitted graph (op, attributes, constants). */
 export interface Recipe {
@@ -93,7 +95,7 @@ function inferTypes(recipe: Recipe, inputs: readonly Node[]): OutputType[] {
     if (!v.dtype || !dims || dims.some((d) => typeof d !== 'number' || d < 0 || !Number.isInteger(d))) {
       throw geulError('GRAPH_INVALID', { detail: `tensor op ${recipe.key}: cannot infer the output type of ${v.name} (${v.dtype ?? '?'} [${dims?.join(', ') ?? '?'}])` });
     }
-    if (v.dtype !== 'float32' && v.dtype !== 'int64' && v.dtype !== 'bool') throw geulError('GRAPH_INVALID', { detail: `tensor op ${recipe.key}: unsupported dtype ${v.dtype}` });
+    if (v.dtype !== 'float32' && v.dtype !== 'int64' && v.dtype !== 'bool' && v.dtype !== 'float16') throw geulError('GRAPH_INVALID', { detail: `tensor op ${recipe.key}: unsupported dtype ${v.dtype}` });
     return { dtype: v.dtype as TensorDType, shape: dims as number[] };
   });
   if (probeCache.size > 4096) probeCache.clear();
@@ -111,13 +113,17 @@ export interface GradOwner {
  * its emit returns one Value and one node comes back. Gradients flow when an input needs them, unless `differentiable`
  * is false (the outputs are then constants to the autodiff).
  */
-export function recordOp(recipe: Recipe, inputs: readonly Node[], outputs?: number, differentiable = true): Node[] {
+export function recordOp(recipe: Recipe, given: readonly Node[], outputs?: number, differentiable = true): Node[] {
+  // float16 is storage: every op but a cast computes on the float32 value (ONNX Runtime's CPU kernels mostly lack
+  // float16, and one rule is easier to predict than a per-op list).
+  const inputs = recipe.key.startsWith('cast:') ? given : given.map(upcast);
   const types = inferTypes(recipe, inputs);
   const wantsGrad = differentiable && inputs.some((n) => n.requiresGrad);
   // Under noGrad, a value computed from tensors that need gradients is cut off from them (as if detached).
   const cut = wantsGrad && !isGradEnabled();
   const used: Recipe = cut ? { key: `${recipe.key}!`, emit: (g, xs) => stopAll(g, recipe.emit(g, xs)), infer: () => types } : recipe;
-  const grads = (t: OutputType) => wantsGrad && !cut && t.dtype === 'float32';
+  // Gradients flow through float16 values too (a cast there and back), though only float32 leaves receive them.
+  const grads = (t: OutputType) => wantsGrad && !cut && (t.dtype === 'float32' || t.dtype === 'float16');
   if (outputs === undefined) {
     const node = new Node(types[0].dtype, types[0].shape, grads(types[0]));
     node.op = { recipe: used, inputs: [...inputs] };
@@ -133,6 +139,8 @@ export function recordOp(recipe: Recipe, inputs: readonly Node[], outputs?: numb
   });
 }
 
+const upcast = (n: Node): Node => (n.dtype === 'float16' ? record('cast:float32', [n], (g, [v]) => g.cast(v, 'float32')) : n);
+
 /** Records a single-output op. */
 export const record = (key: string, inputs: readonly Node[], emit: (g: GraphBuilder, xs: Value[]) => Value, infer?: Recipe['infer']): Node =>
   recordOp({ key, emit, ...(infer && { infer }) }, inputs)[0];
@@ -142,7 +150,7 @@ const stopAll = (g: GraphBuilder, out: Value | Value[]): Value | Value[] => (Arr
 const PICK: Recipe = { key: 'pick', emit: () => { throw geulError('GRAPH_INVALID', { detail: 'pick nodes are emitted by the planner' }); } };
 
 /** A walk of the DAG: the graph's inputs, its emit steps and the structural key. */
-interface Plan {
+export interface Plan {
   key: string;
   leaves: Node[];
   steps: { node: Node; inputs: number[] }[];
@@ -151,7 +159,7 @@ interface Plan {
   outputNodes: Node[];
 }
 
-function plan(requested: readonly Node[]): Plan {
+export function plan(requested: readonly Node[]): Plan {
   const leaves: Node[] = [];
   const leafIds = new Map<Node, number>();
   const ids = new Map<Node, number>();
@@ -216,11 +224,10 @@ function plan(requested: readonly Node[]): Plan {
   return { key: parts.join(' '), leaves, steps, outputs, outputNodes };
 }
 
-function buildGraph(p: Plan): GraphBuilder {
-  const g = new GraphBuilder('tensors');
-  const inputs = p.leaves.map((n, i) => g.input(`in${i}`, n.dtype, n.shape));
+/** Emits a plan's steps into `g` over the given values of its leaves; returns the values of its outputs. */
+export function emitPlan(g: GraphBuilder, p: Plan, leafValues: readonly Value[]): Value[] {
   const values: (Value | Value[])[] = [];
-  const valueOf = (id: number): Value | Value[] => (id < 0 ? inputs[-id - 1] : values[id]);
+  const valueOf = (id: number): Value | Value[] => (id < 0 ? leafValues[-id - 1] : values[id]);
   for (const { node, inputs: ins } of p.steps) {
     const op = node.op as NonNullable<Node['op']>;
     if (node.pick !== undefined) {
@@ -229,7 +236,13 @@ function buildGraph(p: Plan): GraphBuilder {
     }
     values.push(g.scope(`s${values.length}`, () => op.recipe.emit(g, ins.map((id) => valueOf(id) as Value))));
   }
-  p.outputs.forEach((id, i) => g.output(valueOf(id) as Value, `out${i}`, { dtype: p.outputNodes[i].dtype }));
+  return p.outputs.map((id) => valueOf(id) as Value);
+}
+
+function buildGraph(p: Plan): GraphBuilder {
+  const g = new GraphBuilder('tensors');
+  const inputs = p.leaves.map((n, i) => g.input(`in${i}`, n.dtype, n.shape));
+  emitPlan(g, p, inputs).forEach((v, i) => g.output(v, `out${i}`, { dtype: p.outputNodes[i].dtype }));
   return g;
 }
 

@@ -1,7 +1,7 @@
 // Shape and indexing tensor ops over lazy nodes: reshape, permute, (un)squeeze, cat/stack/split, at/slice, gather.
 import { geulError } from '../core/errors.js';
 import { gatherElements } from '../graph/ops/shape-ops.js';
-import { castTo } from './elementwise.js';
+import { castTo, isFloat } from './elementwise.js';
 import { record, recordOp, type Node, type TensorDType } from './lazy.js';
 import { normDim } from './reduce.js';
 
@@ -18,7 +18,10 @@ export function reshape(x: Node, shape: readonly number[]): Node {
   if (target.reduce((a, b) => a * b, 1) !== size || target.some((d) => !Number.isInteger(d))) {
     throw invalid(`reshape: shape ${shapeText(shape)} is invalid for a tensor of shape ${shapeText(x.shape)} (${size} elements)`);
   }
-  return record(`reshape[${target}]`, [x], (g, [v]) => g.reshape(v, target));
+  // Emitted with 0 (ONNX: keep the input's dim) where a dim stays in place and with the caller's -1, so an exported
+  // graph (nn.exportOnnx) keeps dynamic axes free; a literal 0 or an empty tensor is emitted as the plain target.
+  const spec = size === 0 || target.includes(0) ? target : target.map((d, i) => (shape[i] === -1 ? -1 : d === x.shape[i] ? 0 : d));
+  return record(`reshape[${spec}]`, [x], (g, [v]) => g.reshape(v, spec), () => [{ dtype: x.dtype, shape: target }]);
 }
 
 export function flatten(x: Node, startDim = 0, endDim = -1): Node {
@@ -68,7 +71,7 @@ export function expand(x: Node, shape: readonly number[]): Node {
 
 /** Every tensor as the common dtype of all (float32 > int64 > bool). */
 function promoted(xs: readonly Node[]): Node[] {
-  const dtype: TensorDType = xs.some((n) => n.dtype === 'float32') ? 'float32' : xs.some((n) => n.dtype === 'int64') ? 'int64' : 'bool';
+  const dtype: TensorDType = xs.some((n) => isFloat(n.dtype)) ? 'float32' : xs.some((n) => n.dtype === 'int64') ? 'int64' : 'bool';
   return xs.map((n) => castTo(n, dtype));
 }
 

@@ -99,7 +99,7 @@ export class Tensor implements GradOwner {
     return elementAt(this.current.data as HostData, this.dtype, 0, o) as number;
   }
 
-  /** A copy of the flat data (Float32Array, BigInt64Array or Uint8Array for bool). */
+  /** A copy of the flat data (Float32Array, BigInt64Array, Uint8Array for bool, Uint16Array of binary16 bits for float16). */
   async data(): Promise<HostData> {
     await this.realize();
     return (this.current.data as HostData).slice();
@@ -108,7 +108,7 @@ export class Tensor implements GradOwner {
   /** PyTorch's repr once realised; `tensor(<pending>, shape=[…])` before. */
   toString(): string {
     const n = this.current;
-    const grad = n.requiresGrad ? ', requires_grad=True' : '';
+    const grad = (n.dtype === 'float16' ? ', dtype=torch.float16' : '') + (n.requiresGrad ? ', requires_grad=True' : '');
     if (n.data === undefined) return `tensor(<pending>, shape=[${n.shape.join(', ')}], dtype=${n.dtype}${grad})`;
     return formatTensor(n.data, n.dtype, n.shape, grad);
   }
@@ -149,6 +149,8 @@ export class Tensor implements GradOwner {
   // Types.
   to(dtype: TensorDType): Tensor { return this.wrap(ew.castTo(this.current, dtype)); }
   float(): Tensor { return this.to('float32'); }
+  /** float16 storage (values rounded to half precision; ops read it back as float32). */
+  half(): Tensor { return this.to('float16'); }
   long(): Tensor { return this.to('int64'); }
   bool(): Tensor { return this.to('bool'); }
 

@@ -5,9 +5,10 @@
 // epoch leaves the previous checkpoint whole. Sparse embedding tables are stored by their touched rows only (ids,
 // then those rows of the table and of each optimizer state): the others still hold their seeded initial values and
 // zero optimizer state, which a resume recreates.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { geulError } from '../core/errors.js';
+import { writeAtomic } from '../core/files.js';
 import type { TrainState } from './trainer.js';
 
 export interface CheckpointMeta {
@@ -23,12 +24,8 @@ export interface CheckpointMeta {
 const MAGIC = 'GEULCKPT';
 export const CHECKPOINT_FILE = 'checkpoint.bin';
 
-/** Writes `data` to `path` through a temporary file and a rename, so readers see the old or the new file, whole. */
-export async function writeAtomic(path: string, data: string | Uint8Array | readonly Uint8Array[]): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, Array.isArray(data) ? Buffer.concat(data as Uint8Array[]) : (data as string | Uint8Array));
-  await rename(tmp, path);
-}
+// Kept here too for the modules that import it from the checkpoint code; it lives in core so lower layers share it.
+export { writeAtomic };
 
 export async function saveCheckpoint(dir: string, state: TrainState, meta: Omit<CheckpointMeta, 'tensors' | 'step'>): Promise<void> {
   await mkdir(dir, { recursive: true });

@@ -1,9 +1,8 @@
 // The run folder: checked before anything is written (`--out` must be a folder or not exist yet), and the exported
 // model (onnx/model.onnx, config.json, tokenizer files) that geul's classification tasks load.
 import { mkdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { geulError } from '../core/errors.js';
-import { writeAtomic } from './checkpoint.js';
+import { writeClassifierFolder } from '../runtime/model-folder.js';
 import { exportedConfig } from './models/table.js';
 import type { TextModelName } from './spec.js';
 import type { TextVocab } from './text-data.js';
@@ -24,8 +23,9 @@ export async function prepareRunFolder(dir: string): Promise<void> {
 
 /** Writes onnx/model.onnx, config.json and the tokenizer files: a folder `geul sentiment --model` loads. */
 export async function exportModel(out: string, name: TextModelName, trainer: Trainer, vocab: TextVocab, labels: string[], maxLength: number): Promise<void> {
-  await mkdir(join(out, 'onnx'), { recursive: true });
-  await writeAtomic(join(out, 'onnx', 'model.onnx'), trainer.exportOnnx());
-  await writeAtomic(join(out, 'config.json'), JSON.stringify(exportedConfig(name, trainer.model, labels, vocab.size, maxLength), null, 2));
-  for (const [file, text] of Object.entries(vocab.tokenizerFiles(maxLength))) await writeAtomic(join(out, file), text);
+  await writeClassifierFolder(out, {
+    onnx: trainer.exportOnnx(),
+    config: exportedConfig(name, trainer.model, labels, vocab.size, maxLength),
+    tokenizerFiles: vocab.tokenizerFiles(maxLength),
+  });
 }

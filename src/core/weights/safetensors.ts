@@ -1,4 +1,4 @@
-// safetensors read and write, by hand per the spec (huggingface/safetensors): validated header, fd reads, atomic F32 writes.
+// safetensors read and write, by hand per the spec (huggingface/safetensors): validated header, fd reads, atomic F32/F16 writes.
 //
 // Why by hand: no maintained npm package reads tensors one at a time from a file descriptor while validating offsets,
 // sizes and header limits as required here (the few listed load the whole file into one buffer), and the format is small:
@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { geulError } from '../errors.js';
 import {
   DTYPE_BYTES, elementCount, isWeightDtype, readExactly, readFloats,
-  type TensorInfo, type WeightDtype, type WeightSource, type WeightTensor,
+  type HalfWeightTensor, type TensorInfo, type WeightDtype, type WeightSource, type WeightTensor,
 } from './tensor.js';
 
 /** The Rust reference implementation's limit; a larger header means a corrupt or hostile file. */
@@ -141,11 +141,11 @@ function isCount(value: unknown): value is number {
 }
 
 /**
- * Writes float32 tensors as safetensors: tensors in name order, header padded with spaces to a multiple of 8 (so the
+ * Writes float32 tensors (F32) and float16 ones (F16, Uint16Array bits) as safetensors: tensors in name order, header padded with spaces to a multiple of 8 (so the
  * data buffer is 8-byte aligned), `__metadata__` first. Written to a temporary file, synced, then renamed into place,
  * so a crash never leaves a half-written checkpoint under the final name.
  */
-export function writeSafetensors(path: string, tensors: ReadonlyMap<string, WeightTensor>, metadata: Record<string, string> = {}): void {
+export function writeSafetensors(path: string, tensors: ReadonlyMap<string, WeightTensor | HalfWeightTensor>, metadata: Record<string, string> = {}): void {
   const names = [...tensors.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header['__metadata__'] = metadata;
@@ -153,10 +153,11 @@ export function writeSafetensors(path: string, tensors: ReadonlyMap<string, Weig
   for (const name of names) {
     const tensor = tensors.get(name)!;
     const bytes = tensor.data.byteLength;
-    if (elementCount(tensor.shape) * 4 !== bytes) {
-      throw geulError('WEIGHTS_SHAPE_MISMATCH', { path, tensor: name, dtype: 'F32', shape: tensor.shape.join(', '), expected: elementCount(tensor.shape) * 4, actual: bytes });
+    const dtype: WeightDtype = tensor.data instanceof Uint16Array ? 'F16' : 'F32';
+    if (elementCount(tensor.shape) * DTYPE_BYTES[dtype] !== bytes) {
+      throw geulError('WEIGHTS_SHAPE_MISMATCH', { path, tensor: name, dtype, shape: tensor.shape.join(', '), expected: elementCount(tensor.shape) * DTYPE_BYTES[dtype], actual: bytes });
     }
-    header[name] = { dtype: 'F32', shape: tensor.shape, data_offsets: [offset, offset + bytes] };
+    header[name] = { dtype, shape: tensor.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
   let json = Buffer.from(JSON.stringify(header), 'utf8');

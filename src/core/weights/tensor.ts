@@ -76,6 +76,40 @@ export function readFloats(fd: number, position: number, count: number, dtype: W
   return out;
 }
 
+/** float16 weights as written (IEEE 754 binary16 bits, C order): what `writeSafetensors` stores as F16. */
+export interface HalfWeightTensor {
+  readonly shape: readonly number[];
+  readonly data: Uint16Array;
+}
+
+const f32 = new Float32Array(1);
+const f32Bits = new Uint32Array(f32.buffer);
+
+/**
+ * number → IEEE 754 binary16 bits, rounding to nearest even after rounding to float32 (as a float32 → float16 cast
+ * does, so host conversions match ONNX Runtime's Cast); overflow gives ±Infinity, NaN stays NaN.
+ */
+export function floatToHalf(value: number): number {
+  f32[0] = value;
+  const x = f32Bits[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exponent = (x >>> 23) & 0xff;
+  const mantissa = x & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
+  const e = exponent - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  // Keep the top bits (10 of the mantissa, fewer for subnormals) and round the rest to nearest, ties to even; a carry
+  // into the exponent is the correct next value (up to Infinity).
+  const full = mantissa | (e <= 0 ? 0x800000 : 0);
+  const shift = e <= 0 ? 14 - e : 13;
+  if (shift > 24) return sign;
+  let h = e <= 0 ? full >>> shift : (e << 10) | (full >>> shift);
+  const rest = full & ((1 << shift) - 1);
+  const halfway = 1 << (shift - 1);
+  if (rest > halfway || (rest === halfway && (h & 1) === 1)) h++;
+  return sign | h;
+}
+
 /** IEEE 754 binary16 → number, subnormals, infinities and NaN included. */
 export function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;

@@ -4,3 +4,5 @@ export { Linear, Embedding, LayerNorm, Dropout, Sequential, ReLU, Tanh, Sigmoid,
 export { RNN, GRU, LSTM, type RecurrentOptions, type RecurrentOutput } from './recurrent.js';
 export { MultiheadAttention, type AttentionOptions, type AttentionCall } from './attention.js';
 export { crossEntropy, nll, mse, bce, bceWithLogits } from './losses.js';
+export { exportOnnx, type ExportOptions, type AxisNames } from '../export.js';
+export { exportClassifier, type ClassifierExportOptions, type TokenizerWriter } from '../export-classifier.js';

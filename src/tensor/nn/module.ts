@@ -1,7 +1,7 @@
 // nn.Module: parameters and sub-modules found in fields (as torch's attribute registration), state dicts, safetensors.
 import { geulError } from '../../core/errors.js';
 import { readSafetensors, writeSafetensors } from '../../core/weights/safetensors.js';
-import type { WeightTensor } from '../../core/weights/tensor.js';
+import { floatToHalf, halfToFloat, type HalfWeightTensor, type WeightTensor } from '../../core/weights/tensor.js';
 import { dataNode } from '../lazy.js';
 import { Tensor } from '../tensor.js';
 
@@ -66,7 +66,10 @@ export abstract class Module {
     return new Map([...this.namedParameters()].map(([name, p]) => [name, p.detach()]));
   }
 
-  /** Copies values into the parameters; names and shapes must match (all of them unless `strict` is false). */
+  /**
+   * Copies values into the parameters; names and shapes must match (all of them unless `strict` is false). float16
+   * values (a state dict made with `.half()`) are widened: parameters stay float32 so they can train.
+   */
   loadStateDict(state: ReadonlyMap<string, Tensor> | Record<string, Tensor>, o: { strict?: boolean; source?: string } = {}): void {
     const entries = state instanceof Map ? state : new Map(Object.entries(state));
     const params = new Map(this.namedParameters());
@@ -81,19 +84,22 @@ export abstract class Module {
       if (!p) continue;
       if (value.shape.join() !== p.shape.join()) throw mismatch(`${name} has shape [${value.shape.join(', ')}], the model needs [${p.shape.join(', ')}]`);
       const data = value.node.data;
-      if (data === undefined || value.dtype !== 'float32') throw mismatch(`${name} must be a realised float32 tensor`);
-      p.assign(data);
+      if (data === undefined || (value.dtype !== 'float32' && value.dtype !== 'float16')) throw mismatch(`${name} must be a realised float32 or float16 tensor`);
+      p.assign(value.dtype === 'float16' ? Float32Array.from(data as Uint16Array, halfToFloat) : data);
     }
   }
 
-  /** Writes the parameters as a safetensors file (float32). */
-  save(path: string): void {
-    const tensors = new Map<string, WeightTensor>();
-    for (const [name, p] of this.namedParameters()) tensors.set(name, { shape: p.shape, data: p.node.data as Float32Array });
+  /** Writes the parameters as a safetensors file: F32, or F16 (half the size, values rounded) with `{ dtype: 'float16' }`. */
+  save(path: string, o: { dtype?: 'float32' | 'float16' } = {}): void {
+    const tensors = new Map<string, WeightTensor | HalfWeightTensor>();
+    for (const [name, p] of this.namedParameters()) {
+      const data = p.node.data as Float32Array;
+      tensors.set(name, o.dtype === 'float16' ? { shape: p.shape, data: Uint16Array.from(data, floatToHalf) } : { shape: p.shape, data });
+    }
     writeSafetensors(path, tensors, { format: 'pt' });
   }
 
-  /** Loads parameters saved by `save` (or any safetensors file with the same names and shapes). */
+  /** Loads parameters saved by `save` (or any safetensors file with the same names and shapes; F16/BF16 are widened). */
   load(path: string, o: { strict?: boolean } = {}): void {
     const { tensors } = readSafetensors(path);
     const state = new Map([...tensors].map(([name, t]) => [name, new Tensor(dataNode('float32', t.shape, t.data))]));

@@ -1,5 +1,6 @@
 // The text-model table: one entry per `--model` with its builder, default learning rate and clipping, and what its
 // exported config.json says it is. run.ts, the CLI help and the docs read it; nothing else special-cases a model.
+import { labelConfig } from '../../runtime/model-kinds.js';
 import type { GEUL_CLASSIFIER_TYPES } from '../../runtime/transformers.js';
 import type { ModelDef } from '../model.js';
 import type { TextModelName, TrainSpec } from '../spec.js';
@@ -78,9 +79,7 @@ export function exportedConfig(name: TextModelName, model: ModelDef, labels: str
   return {
     model_type: exportedModelType(name),
     architectures: [`Geul${name[0].toUpperCase()}${name.slice(1)}ForSequenceClassification`],
-    num_labels: labels.length,
-    id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
-    label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
+    ...labelConfig(labels),
     max_position_embeddings: maxLength,
     vocab_size: vocabSize,
     geul: { kind: model.kind, model: model.config },
