@@ -51,9 +51,12 @@ export class ModelContext {
       return made.value;
     }
     const size = shape.reduce((a, b) => a * b, 1);
+    const supplied = this.values.get(name);
     // Always drawn, so the initial values of later parameters do not depend on which ones a checkpoint supplied.
-    const fresh = initialise(this.rng, size, shape, init);
-    const data = this.values.get(name) ?? fresh;
+    // An adopted array is not drawn: when the current values replace it, it may be one the host optimizer's
+    // threads have since moved away (detached), and it is not read.
+    const fresh = supplied && typeof init === 'object' && 'adopt' in init ? supplied : initialise(this.rng, size, shape, init);
+    const data = supplied ?? fresh;
     let value: Value;
     if (this.frozen(name)) {
       this.frozenParams.push({ name, shape, data });
@@ -77,9 +80,12 @@ export class ModelContext {
     const declared = (v: Value) => (outShape ? g.withShape(v, outShape) : v);
     if (!this.train || !this.asInputs || this.denseEmbeddings || this.frozen(name)) return declared(g.gather(this.param(name, shape, init), ids));
     const size = shape[0] * shape[1];
+    const supplied = this.values.get(name);
     // Always drawn, so the initial values of later parameters do not depend on which ones a checkpoint supplied.
-    const fresh = initialise(this.rng, size, shape, init);
-    const data = this.values.get(name) ?? fresh;
+    // An adopted array is not drawn: when the current values replace it, it may be one the host optimizer's
+    // threads have since moved away (detached), and it is not read.
+    const fresh = supplied && typeof init === 'object' && 'adopt' in init ? supplied : initialise(this.rng, size, shape, init);
+    const data = supplied ?? fresh;
     const table = g.input(name, 'float32', shape);
     // Unique has no typed helper (four outputs: values, indices, inverse, counts).
     const [uniq, , inverse] = g.op('Unique', [g.reshape(ids, [-1])], { sorted: 1 }, { outputs: 4, dtype: 'int64' });

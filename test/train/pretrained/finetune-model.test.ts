@@ -184,3 +184,22 @@ test('a head the checkpoint lacks is newly initialised as HF does: normal(0, 0.0
   assert.equal((await trainer.predict(b.features)).length, 3 * 4);
   await trainer.release();
 });
+
+test('bert-cls: predictions after steps on two optimizer threads use the moved weights (no detached checkpoint array is read)', async (t) => {
+  const folder = sharedDataPath(t, 'reference-encoders', 'bert-cls');
+  if (!folder) return;
+  // The checkpoint's arrays are adopted as the parameters; the threads move some of them away each step.
+  const run = async (optimizerThreads: number) => {
+    const { trainer } = await trainerFor(folder, ADAMW, { optimizerThreads });
+    try {
+      for (let s = 0; s < 2; s++) await trainer.step(batch(folder, [0, 1]).features, batch(folder, [0, 1]).labels as BigInt64Array);
+      return await trainer.predict(batch(folder, [0, 1], false).features);
+    } finally {
+      await trainer.release();
+    }
+  };
+  const one = await run(1);
+  const two = await run(2);
+  assert.equal(two.length, one.length);
+  two.forEach((v, i) => assert.ok(Math.abs(v - one[i]!) < 1e-6, `logit ${i}: ${v} vs ${one[i]}`));
+});
