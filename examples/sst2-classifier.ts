@@ -37,7 +37,7 @@ export interface BowOptions {
   seed?: number;
 }
 
-const DEFAULTS: Required<BowOptions> = { dim: 64, buckets: 1 << 14, vocabSize: 30000, maxLength: 256, epochs: 1, batchSize: 32, lr: 0.005, seed: 42 };
+export const DEFAULTS: Required<BowOptions> = { dim: 64, buckets: 1 << 14, vocabSize: 30000, maxLength: 256, epochs: 1, batchSize: 32, lr: 0.005, seed: 42 };
 
 /** The same bigram hash as the built-in bow (src/train/models/text.ts), so both see the same features. */
 const BIGRAM_PRIME = 1000003;
@@ -81,6 +81,15 @@ export function batchIds(rows: readonly number[][]): Tensor {
   return fromArray(ids, [rows.length, length]);
 }
 
+/** One training step on a batch: loss, gradients and the update in one session run; returns the batch's mean loss. */
+export async function trainStep(model: nn.Module, opt: optim.Optimizer, ids: Tensor, labels: Tensor): Promise<number> {
+  opt.zeroGrad();
+  const loss = nn.crossEntropy(model.forward(ids), labels);
+  loss.backward();
+  await opt.step();
+  return loss.item(); // computed by the step's run already
+}
+
 export interface Trained {
   model: BagOfWords;
   vocab: WordVocab;
@@ -109,13 +118,8 @@ export async function trainBagOfWords(train: readonly Example[], options: BowOpt
     let total = 0;
     for (let start = 0; start < order.length; start += o.batchSize) {
       const rows = order.slice(start, start + o.batchSize);
-      const ids = batchIds(rows.map((r) => encoded[r]));
       const labels = fromArray(BigInt64Array.from(rows, (r) => BigInt(train[r].label)));
-      opt.zeroGrad();
-      const loss = nn.crossEntropy(model.forward(ids), labels);
-      loss.backward();
-      await opt.step(); // forward, backward and the Adam update: one session run
-      total += (await loss.item()) * rows.length; // computed by that run already
+      total += (await trainStep(model, opt, batchIds(rows.map((r) => encoded[r])), labels)) * rows.length;
     }
     losses.push(total / order.length);
   }
