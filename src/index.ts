@@ -18,6 +18,8 @@ export { WordVectors, type Scored, type SimilarOptions, type AnalogyMethod } fro
 export { readVectors, writeVectors, type ReadOptions, type WriteOptions } from './words/formats.js';
 export { trainWord2Vec, type Word2VecOptions } from './words/train.js';
 export { evaluateAnalogies, evaluateSimilarity, type AnalogyReport, type SimilarityReport } from './words/evaluate.js';
+// The word tokenizer and vocabulary of geul's from-scratch text models (token ids for models written with the tensor API).
+export { WordCounter, WordVocab, tokenize, type VocabOptions } from './train/data/vocab.js';
 // Tensors with autograd, lazily compiled to ONNX (PyTorch's names): `tensor`, creation functions, `nn`, `optim`.
 export {
   Tensor, tensor, fromArray, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye, rand, randn, randint, cat, stack, where,

@@ -95,7 +95,10 @@ function checkShape(shape: readonly number[], what: string): number {
 export function full(shape: readonly number[], value: number | boolean, o: CreateOptions = {}): Tensor {
   const size = checkShape(shape, 'full');
   const dtype = o.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
-  return fromHost(hostArray(dtype, new Array<number | boolean>(size).fill(value)), dtype, shape, o.requiresGrad);
+  // Filled typed arrays, not a JS array of `size` values: optimizer states of an embedding table are millions long.
+  if (dtype === 'int64' && typeof value === 'number' && !Number.isInteger(value)) throw geulError('INVALID_INPUT', { detail: `int64 tensor from non-integer ${value}` });
+  const data = dtype === 'int64' ? new BigInt64Array(size).fill(BigInt(value)) : dtype === 'bool' ? new Uint8Array(size).fill(value ? 1 : 0) : new Float32Array(size).fill(Number(value));
+  return fromHost(data, dtype, shape, o.requiresGrad);
 }
 
 export const zeros = (shape: readonly number[], o: CreateOptions = {}): Tensor => full(shape, 0, o);

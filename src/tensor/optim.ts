@@ -134,6 +134,31 @@ export class AdamW extends Adam {
   }
 }
 
+export interface SparseAdamOptions { lr?: number; betas?: [number, number]; eps?: number }
+
+/**
+ * torch.optim.SparseAdam for embedding tables: Adam on the rows (along dimension 0) that have a gradient this step,
+ * moments included; the other rows keep their values and moments. The gradient here is dense (zero in the rows the
+ * batch did not look up), so a row counts as having one when any of its entries is non-zero. Why not plain Adam:
+ * its moments keep moving a row for many steps after each lookup, so rare words and bigrams move about ten times as
+ * far per occurrence; this is the "lazy" update geul's built-in text models make (src/train/host-optim.ts).
+ * Bias corrections count every step, as torch's do.
+ */
+export class SparseAdam extends Adam {
+  constructor(params: Iterable<Tensor>, o: SparseAdamOptions = {}) {
+    super(params, o);
+  }
+
+  protected override update(p: Tensor, grad: Tensor, state: Record<string, Tensor>): { param: Tensor } & Record<string, Tensor> {
+    const dense = super.update(p, grad, state);
+    const rest = grad.shape.map((_, i) => i).slice(1);
+    const touched = rest.length ? grad.abs().sum(rest, true).gt(0) : grad.ne(0);
+    const m = state.m ?? zerosLike(p);
+    const v = state.v ?? zerosLike(p);
+    return { param: dense.param.where(touched, p), m: dense.m.where(touched, m), v: dense.v.where(touched, v) };
+  }
+}
+
 /** Multiplies the learning rate by gamma every `stepSize` calls of step() (torch's StepLR, stepped per epoch). */
 export class StepLR {
   private epoch = 0;
