@@ -18,15 +18,14 @@ export { WordVectors, type Scored, type SimilarOptions, type AnalogyMethod } fro
 export { readVectors, writeVectors, type ReadOptions, type WriteOptions } from './words/formats.js';
 export { trainWord2Vec, type Word2VecOptions } from './words/train.js';
 export { evaluateAnalogies, evaluateSimilarity, type AnalogyReport, type SimilarityReport } from './words/evaluate.js';
-// The word tokenizer and vocabulary of geul's from-scratch text models (token ids for models written with the tensor API).
+// The word tokenizer and vocabulary of geul's from-scratch text models: token ids for models written with the tensor
+// API, and the tokenizer a tensor-API classifier exports with (nn.exportClassifier).
 export { WordCounter, WordVocab, tokenize, type VocabOptions } from './train/data/vocab.js';
 // Tensors with autograd, lazily compiled to ONNX (PyTorch's names): `tensor`, creation functions, `nn`, `optim`.
 export {
   Tensor, tensor, fromArray, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye, rand, randn, randint, cat, stack, where,
   manualSeed, Generator, noGrad, isGradEnabled, realize, tensorStats, nn, optim, type TensorDType, type SliceSpec,
 } from './tensor/index.js';
-// The word vocabulary `geul train` uses; a tensor-API classifier trained on its ids exports with it (nn.exportClassifier).
-export { WordVocab, tokenize, type VocabOptions } from './train/data/vocab.js';
 
 /** A task's full request, as its schema validates it. */
 export type TaskRequest<K extends TaskId> = Static<TaskTable[K]['request']>;
