@@ -9,7 +9,7 @@ import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { geulError } from '../core/errors.js';
 import { Type } from '../core/schema.js';
-import { writeAtomic } from '../train/checkpoint.js';
+import { writeAtomic } from '../core/files.js';
 import { detectFormat, lines, rowReader, type RawRow } from '../train/data/formats.js';
 import type { JobRunContext } from './job-type.js';
 

@@ -10,7 +10,7 @@ import type { GeulConfig } from '../core/config.js';
 import { geulError, isGeulError, toGeulError } from '../core/errors.js';
 import { Type } from '../core/schema.js';
 import { ModelStore } from '../runtime/models.js';
-import { writeAtomic } from '../train/checkpoint.js';
+import { writeAtomic } from '../core/files.js';
 import { countTokens } from '../tasks/chat.js';
 import type { GenerateResult } from '../tasks/generate.js';
 import { completionObject, embeddingList, toOpenAIError } from '../tasks/openai.js';

@@ -24,9 +24,6 @@ export interface CheckpointMeta {
 const MAGIC = 'GEULCKPT';
 export const CHECKPOINT_FILE = 'checkpoint.bin';
 
-// Kept here too for the modules that import it from the checkpoint code; it lives in core so lower layers share it.
-export { writeAtomic };
-
 export async function saveCheckpoint(dir: string, state: TrainState, meta: Omit<CheckpointMeta, 'tensors' | 'step'>): Promise<void> {
   await mkdir(dir, { recursive: true });
   const tensors: CheckpointMeta['tensors'] = [];

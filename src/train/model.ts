@@ -43,6 +43,17 @@ export class ModelContext {
     private readonly denseEmbeddings = false,
   ) {}
 
+  /** The current values of `name` when given, else its initial ones. */
+  private initialValues(name: string, size: number, shape: number[], init: Init): Float32Array {
+    const supplied = this.values.get(name);
+    // An adopted array is not drawn: the current values replace it, and it may be one the host optimizer's threads
+    // have since moved away (detached). Every other init is drawn, so the initial values of later parameters do not
+    // depend on which ones a checkpoint supplied.
+    if (supplied && typeof init === 'object' && 'adopt' in init) return supplied;
+    const fresh = initialise(this.rng, size, shape, init);
+    return supplied ?? fresh;
+  }
+
   /** The parameter `name`; asking again for a name already made returns the same one (tied weights). */
   param(name: string, shape: number[], init: Init): Value {
     const made = this.byName.get(name);
@@ -51,12 +62,7 @@ export class ModelContext {
       return made.value;
     }
     const size = shape.reduce((a, b) => a * b, 1);
-    const supplied = this.values.get(name);
-    // Always drawn, so the initial values of later parameters do not depend on which ones a checkpoint supplied.
-    // An adopted array is not drawn: when the current values replace it, it may be one the host optimizer's
-    // threads have since moved away (detached), and it is not read.
-    const fresh = supplied && typeof init === 'object' && 'adopt' in init ? supplied : initialise(this.rng, size, shape, init);
-    const data = supplied ?? fresh;
+    const data = this.initialValues(name, size, shape, init);
     let value: Value;
     if (this.frozen(name)) {
       this.frozenParams.push({ name, shape, data });
@@ -80,12 +86,7 @@ export class ModelContext {
     const declared = (v: Value) => (outShape ? g.withShape(v, outShape) : v);
     if (!this.train || !this.asInputs || this.denseEmbeddings || this.frozen(name)) return declared(g.gather(this.param(name, shape, init), ids));
     const size = shape[0] * shape[1];
-    const supplied = this.values.get(name);
-    // Always drawn, so the initial values of later parameters do not depend on which ones a checkpoint supplied.
-    // An adopted array is not drawn: when the current values replace it, it may be one the host optimizer's
-    // threads have since moved away (detached), and it is not read.
-    const fresh = supplied && typeof init === 'object' && 'adopt' in init ? supplied : initialise(this.rng, size, shape, init);
-    const data = supplied ?? fresh;
+    const data = this.initialValues(name, size, shape, init);
     const table = g.input(name, 'float32', shape);
     // Unique has no typed helper (four outputs: values, indices, inverse, counts).
     const [uniq, , inverse] = g.op('Unique', [g.reshape(ids, [-1])], { sorted: 1 }, { outputs: 4, dtype: 'int64' });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { writeSafetensors } from '../../core/weights/safetensors.js';
 import type { WeightTensor } from '../../core/weights/tensor.js';
-import { writeAtomic } from '../checkpoint.js';
+import { writeAtomic } from '../../core/files.js';
 import type { Trainer } from '../trainer.js';
 import type { EncoderConfig } from './config.js';
 import { maskBatch, stepRng, type MaskingOptions, type PackedSequences } from './mlm-data.js';
