@@ -9,6 +9,7 @@ import { openRedis } from '../../src/store/redis.js';
 import { RedisKeyStore, USAGE_TTL_S } from '../../src/store/redis-keys.js';
 import { redisUrl, uniqueRedisPrefix } from '../helpers/redis.js';
 import { keyStoreContract } from './key-store-contract.js';
+import { keySecret } from '../helpers/keys.js';
 
 async function dropPrefix(url: string, prefix: string): Promise<void> {
   const redis = await openRedis(url);
@@ -46,7 +47,7 @@ test('redis: the secret is never stored, every key sits under the prefix, usage 
     const names = await raw.keys(`${pair.prefix}:*`);
     assert.deepEqual(names.map((n) => n.slice(pair.prefix.length)).sort(),
       [':keys:all', `:keys:key:${info.id}`, ':keys:name:x', `:keys:rate:${info.id}`, `:keys:usage:${info.id}:2026-01-01`].sort());
-    const secret = key.split('_')[2];
+    const secret = keySecret(key);
     for (const name of names) {
       const type = await raw.type(name);
       const values = type === 'hash' ? Object.values(await raw.hgetall(name)) : type === 'zset' ? await raw.zrange(name, '0', '-1') : [await raw.get(name) ?? ''];
