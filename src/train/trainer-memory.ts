@@ -21,6 +21,19 @@ export async function runGuarded(session: GraphSession, feeds: Record<string, or
   }
 }
 
+/**
+ * Builds a training session (or anything sized by the model and batch) with `create`; an allocation failure becomes
+ * TRAINING_OUT_OF_MEMORY naming the batch size, so a run too big for the machine says what to lower instead of crashing.
+ */
+export async function createGuarded<T>(create: () => Promise<T>, batch: number): Promise<T> {
+  try {
+    return await create();
+  } catch (err) {
+    if (isAllocationFailure(err)) throw geulError('TRAINING_OUT_OF_MEMORY', { batch, detail: `building the training session: ${allocationDetail((err as Error).message)}` });
+    throw err;
+  }
+}
+
 /** The useful part of an allocation failure message (ORT's carries a source path and the node's name first). */
 function allocationDetail(message: string): string {
   const size = /requested buffer of size (\d+)/.exec(message);

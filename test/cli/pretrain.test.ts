@@ -35,6 +35,13 @@ test('geul pretrain trains a tiny encoder, prints its held-out scores as JSON, a
   const tuned = await runCli(['finetune', '--base', out, '--data', join(work, 'labelled.jsonl'), '--epochs', '1', '--batch-size', '8', '--out', join(work, 'tuned'), '--json'], { env, timeoutMs: 120_000 });
   assert.equal(tuned.code, 0, tuned.stderr);
   assert.ok(existsSync(join(work, 'tuned', 'model.safetensors')));
+  // docs/fine-tuning.md "Export": a pretrain folder exports for fill-mask, a finetune folder for classify.
+  for (const [model, task] of [[out, 'fill-mask'], [join(work, 'tuned'), 'classify']] as const) {
+    const dir = join(work, `exported-${task}`);
+    const exported = await runCli(['export', '--model', model, '--task', task, '--out', dir], { env, timeoutMs: 120_000 });
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.ok(existsSync(join(dir, 'onnx', 'model.onnx')) && existsSync(join(dir, 'tokenizer.json')), task);
+  }
 });
 
 test('geul pretrain --help documents the options; bad values name the flag', async () => {

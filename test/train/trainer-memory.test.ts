@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../../src/graph/builder.js';
 import { createSession } from '../../src/runtime/sessions.js';
-import { isAllocationFailure, runGuarded } from '../../src/train/trainer-memory.js';
+import { createGuarded, isAllocationFailure, runGuarded } from '../../src/train/trainer-memory.js';
 
 test('ORT and V8 allocation failures are recognised; other errors are not', () => {
   assert.ok(isAllocationFailure(new Error('Failed to allocate memory for requested buffer of size 1073741824')));
@@ -36,4 +36,15 @@ test('runGuarded: a real failed ORT allocation (a 4 TiB tensor, refused at once)
   } finally {
     await session.release();
   }
+});
+
+test('createGuarded: an allocation refused while building (a 32 TiB buffer) becomes TRAINING_OUT_OF_MEMORY; other errors pass', async () => {
+  await assert.rejects(createGuarded(async () => new ArrayBuffer(2 ** 45), 32), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'TRAINING_OUT_OF_MEMORY');
+    assert.match(err.message, /32 rows .*building the training session: Array buffer allocation failed/);
+    assert.match(err.message, /--grad-accum/);
+    return true;
+  });
+  await assert.rejects(createGuarded(async () => { throw new Error('graph invalid'); }, 32), /^Error: graph invalid$/);
+  assert.equal(await createGuarded(async () => 7, 1), 7);
 });

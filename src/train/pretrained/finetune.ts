@@ -18,7 +18,7 @@ import { prepareRunFolder } from '../run-folder.js';
 import type { TrainContext } from '../run.js';
 import { hfNoDecay, scheduledLr, type OptimizerConfig } from '../optim.js';
 import { Trainer } from '../trainer.js';
-import { isAllocationFailure } from '../trainer-memory.js';
+import { createGuarded } from '../trainer-memory.js';
 import { encoderBatch, epochBatches, evaluateEncoder, readFinetuneData } from './finetune-data.js';
 import { saveFinetunedModel } from './finetune-output.js';
 import { parseFinetuneSpec, warmupSteps, type FinetuneSpec, type FinetuneSpecInput } from './finetune-spec.js';
@@ -143,10 +143,9 @@ export async function finetuneEncoder(input: FinetuneSpecInput | FinetuneSpec, c
   let checkpointStep = resumed?.meta.step;
   let trainer: Trainer;
   try {
-    trainer = await Trainer.create(model, optimizer, { seed, dropoutSeed: seed * 1009 + 1, totalSteps, threads: spec.run.threads, frozen, gradAccum }, resumed?.state);
+    trainer = await createGuarded(() => Trainer.create(model, optimizer, { seed, dropoutSeed: seed * 1009 + 1, totalSteps, threads: spec.run.threads, frozen, gradAccum }, resumed?.state), batchSize);
   } catch (err) {
     await discardIfEmpty();
-    if (isAllocationFailure(err)) throw geulError('TRAINING_OUT_OF_MEMORY', { batch: batchSize, detail: `building the training session: ${(err as Error).message.split('\n')[0].slice(0, 160)}` });
     throw err;
   }
   const pad = config.padTokenId;

@@ -14,6 +14,7 @@ import { loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { hfNoDecay, scheduledLr, type OptimizerConfig } from '../optim.js';
 import { prepareRunFolder } from '../run-folder.js';
 import { Trainer } from '../trainer.js';
+import { createGuarded } from '../trainer-memory.js';
 import { parseEncoderConfig, type EncoderConfig } from './config.js';
 import { loadPretrainedEncoder } from './load.js';
 import { corpusFiles, readCorpus } from './mlm-corpus.js';
@@ -137,7 +138,12 @@ export async function pretrainEncoder(input: PretrainSpecInput | PretrainSpec, c
   const optimizer: OptimizerConfig = {
     name: 'adamw', lr: spec.optim.lr, weightDecay: spec.optim.weightDecay, clipNorm: spec.optim.clipNorm, schedule: 'linear', warmup: warmupSteps(spec), noDecay: hfNoDecay,
   };
-  const trainer = await Trainer.create(model, optimizer, { seed, dropoutSeed: seed * 1009 + 1, totalSteps: steps, threads: spec.run.threads, fetchLogits: false }, resumed?.state);
+  const trainer = await createGuarded(() => Trainer.create(model, optimizer, { seed, dropoutSeed: seed * 1009 + 1, totalSteps: steps, threads: spec.run.threads, fetchLogits: false }, resumed?.state), batchSize)
+    .catch(async (err: unknown) => {
+      // Nothing but this run's tokenizer files is in a folder it made: it goes again.
+      if (!resumed && !existing) await rm(out, { recursive: true, force: true });
+      throw err;
+    });
   const saved = resumed?.meta.run as Partial<RunState> | undefined;
   const state: RunState = { history: saved?.history ?? [], seconds: saved?.seconds ?? 0, tokens: saved?.tokens ?? 0 };
   const evalEvery = spec.run.evalEvery ?? Math.max(1, Math.ceil(steps / 10));
