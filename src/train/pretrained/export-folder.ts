@@ -70,7 +70,7 @@ function largestTokenId(tokenizer: unknown): number | undefined {
   return ids.length > 0 ? Math.max(...ids) : undefined;
 }
 
-/** MODEL_INVALID when the tokenizer can produce ids the word embeddings do not have. */
+/** TOKENIZER_VOCAB_MISMATCH (as fine-tuning and pre-training say it) when the tokenizer can produce ids the word embeddings do not have. */
 async function checkTokenizer(model: string, folder: string, config: EncoderConfig): Promise<void> {
   const text = await readFile(join(folder, 'tokenizer.json'), 'utf8').catch(() => undefined);
   if (text === undefined) return;
@@ -82,7 +82,7 @@ async function checkTokenizer(model: string, folder: string, config: EncoderConf
   }
   const largest = largestTokenId(parsed);
   if (largest !== undefined && largest >= config.vocabSize) {
-    throw geulError('MODEL_INVALID', { model, detail: `tokenizer.json has token ids up to ${largest} but the word embeddings have ${config.vocabSize} rows (vocab_size)` });
+    throw geulError('TOKENIZER_VOCAB_MISMATCH', { model, tokens: largest, rows: config.vocabSize });
   }
 }
 
