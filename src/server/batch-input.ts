@@ -13,6 +13,7 @@ import { TASKS } from '../tasks/registry.js';
 import type { Task } from '../tasks/types.js';
 import { prepareTask } from './admit.js';
 import type { ServerContext } from './context.js';
+import type { Viewer } from './models.js';
 
 /** OpenAI's limit on requests per batch. */
 export const BATCH_MAX_LINES = 50_000;
@@ -27,8 +28,8 @@ const asRecord = (v: unknown): Record<string, unknown> | undefined => (v && type
 const faceOf = (url: string, body: Record<string, unknown>): BatchFace => (url === '/v1/completions' ? 'openai-completions'
   : url === '/v1/embeddings' && 'input' in body && !('inputs' in body) ? 'openai-embeddings' : 'native');
 
-/** One line's request as its route admits it; throws the error that route would answer. */
-function prepareLine(ctx: ServerContext, url: string, body: Record<string, unknown>, face: BatchFace) {
+/** One line's request as its route admits it for `viewer` (whose job-made models it may name); throws the error that route would answer. */
+function prepareLine(ctx: ServerContext, url: string, body: Record<string, unknown>, face: BatchFace, viewer: Viewer) {
   const task = TASK_OF[url];
   const catalog = ctx.inference.catalog;
   let raw = body;
@@ -39,13 +40,16 @@ function prepareLine(ctx: ServerContext, url: string, body: Record<string, unkno
     Object.assign(shape, parsed.dimensions !== undefined && { dimensions: parsed.dimensions }, parsed.encoding_format !== undefined && { encoding_format: parsed.encoding_format });
   } else if (face === 'openai-completions') raw = completionsTaskRequest(body);
   if (body.stream === true) throw geulError('INVALID_INPUT', { detail: 'body.stream: a batch line cannot stream' });
-  const prepared = prepareTask(ctx, task, raw);
+  const prepared = prepareTask(ctx, task, raw, viewer);
   const model = typeof raw.model === 'string' ? raw.model : catalog.publicName(catalog.defaultName(task));
   return { prepared, model, shape, task };
 }
 
-/** Reads `input` (JSONL), writes one prepared line per request line to `output`; what the valid lines cost, for the quota. */
-export async function prepareBatchInput(ctx: ServerContext, input: string, endpoint: string, output: string): Promise<PreparedBatch> {
+/**
+ * Reads `input` (JSONL), writes one prepared line per request line to `output`; what the valid lines cost, for the quota.
+ * Lines may name the models `viewer`'s own jobs made, as that key's requests to the routes may.
+ */
+export async function prepareBatchInput(ctx: ServerContext, input: string, endpoint: string, output: string, viewer: Viewer): Promise<PreparedBatch> {
   await mkdir(dirname(output), { recursive: true });
   const out = createWriteStream(output);
   const write = async (line: PreparedLine) => {
@@ -79,7 +83,7 @@ export async function prepareBatchInput(ctx: ServerContext, input: string, endpo
         const body = asRecord(request.body);
         if (!body) throw geulError('INVALID_INPUT', { detail: 'body: must be a JSON object (the request of the url)' });
         face = faceOf(endpoint, body);
-        const { prepared, model, shape, task } = prepareLine(ctx, endpoint, body, face);
+        const { prepared, model, shape, task } = prepareLine(ctx, endpoint, body, face, viewer);
         result.chars += prepared.chars;
         result.tokens += prepared.tokens;
         await write({ line, custom_id: customId, run: { task: task.id, face, items: prepared.items, single: prepared.single, options: prepared.options, model, shape }, cost: { chars: prepared.chars, tokens: prepared.tokens } });

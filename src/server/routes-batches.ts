@@ -86,7 +86,7 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: ServerContext, se
     }
     if (input.purpose !== 'batch') throw geulError('INVALID_INPUT', { detail: `input_file_id: the file's purpose is "${input.purpose}", not "batch"` });
     const prepared = join(jobsDir(ctx.config), 'batches', `${randomId('input_')}.jsonl`);
-    const counted = await prepareBatchInput(ctx, input.path, body.endpoint, prepared);
+    const counted = await prepareBatchInput(ctx, input.path, body.endpoint, prepared, callerOf(ctx, request));
     const discard = () => rm(prepared, { force: true });
     if (counted.total === 0) {
       await discard();

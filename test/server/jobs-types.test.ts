@@ -1,5 +1,6 @@
 // GET /v1/jobs/types (each type's params JSON Schema), the server.datasets allow-list (GET /v1/datasets, "dataset:NAME"
-// in a file field, never a path), and a succeeded training job's model in /v1/models and the task routes for its owner.
+// in a file field, never a path), and a succeeded training job's model in /v1/models, the task routes and Batch API
+// lines for its owner.
 /* eslint-disable @typescript-eslint/no-explicit-any -- answers are read loosely, then checked field by field */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/server/app.js';
 import { KeyStore } from '../../src/store/keys.js';
 import { post, serverConfig } from '../helpers/server.js';
-import { waitFor, writeToyTsv } from '../jobs/helpers.js';
+import { multipartBody, waitFor, writeToyTsv } from '../jobs/helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'geul-jobs-types-'));
 const keys = new KeyStore(':memory:');
@@ -90,6 +91,32 @@ test('a succeeded train job on an allowed dataset: its model is in /v1/models an
   const refused = await post(app, '/v1/classify', { inputs: 'a wonderful film', model: id }, auth(bob));
   assert.equal(refused.status, 404, refused.body);
   assert.equal(refused.json().error!.code, 'MODEL_NOT_FOUND');
+
+  // A Batch API line may name it too, for its owner only (another key's line is an error line, as its request would be).
+  const batchOf = async (key: string) => {
+    const content = JSON.stringify({ custom_id: 'c1', method: 'POST', url: '/v1/classify', body: { inputs: 'a wonderful film', model: id } });
+    const { payload, contentType } = multipartBody({ purpose: 'batch' }, { name: 'lines.jsonl', content });
+    const file = await app.inject({ method: 'POST', url: '/v1/files', payload, headers: { ...auth(key), 'content-type': contentType } });
+    assert.equal(file.statusCode, 200, file.body);
+    const created = await post(app, '/v1/batches', { input_file_id: JSON.parse(file.body).id, endpoint: '/v1/classify', completion_window: '24h' }, auth(key));
+    assert.equal(created.status, 200, created.body);
+    return waitFor(async () => {
+      const b = (await get(`/v1/batches/${created.json().id as string}`, key)).json();
+      return ['completed', 'failed', 'cancelled'].includes(b.status) ? b : undefined;
+    }, 'the batch to finish');
+  };
+  const lines = async (key: string, fileId: string) => (await get(`/v1/files/${fileId}/content`, key)).body.trim().split('\n').map((l) => JSON.parse(l));
+  const own = await batchOf(alice);
+  assert.equal(own.status, 'completed', JSON.stringify(own));
+  assert.deepEqual(own.request_counts, { total: 1, completed: 1, failed: 0 });
+  const [answer] = await lines(alice, own.output_file_id);
+  assert.equal(answer.response.status_code, 200, JSON.stringify(answer));
+  assert.deepEqual((answer.response.body as { label: string }[]).map((l) => l.label).sort(), ['negative', 'positive']);
+  const foreign = await batchOf(bob);
+  assert.deepEqual(foreign.request_counts, { total: 1, completed: 0, failed: 1 }, JSON.stringify(foreign));
+  const [error] = await lines(bob, foreign.error_file_id);
+  assert.equal(error.response.status_code, 404, JSON.stringify(error));
+  assert.equal(error.error.code, 'MODEL_NOT_FOUND');
 
   // A server started later on the same data folder (another replica, a restart) lists it from the queue.
   const later = await buildServer({ ...config, jobs: { ...config.jobs, concurrency: 0 } }, { keys });
