@@ -7,6 +7,7 @@
 // changing the learning rate never recompiles. See docs/tensors.md ("Parameters").
 import { geulError } from '../core/errors.js';
 import { realizeNodes } from './lazy.js';
+import { WasmAdam } from './adam-wasm.js';
 import { adamUpdate, sgdUpdate, type AdamScalars } from './optim-kernels.js';
 import type { Tensor } from './tensor.js';
 
@@ -47,7 +48,7 @@ export abstract class Optimizer {
       const state = this.state.get(index) ?? {};
       this.state.set(index, state);
       const next = new Float32Array(p.length);
-      this.update(param, p, g, next, state, fresh);
+      this.update(index, param, p, g, next, state, fresh);
       param.assign(next);
     }
   }
@@ -56,10 +57,10 @@ export abstract class Optimizer {
   protected begin(): void {}
 
   /**
-   * Writes the new values of parameter `param` (values `p`, gradient `g`) into `out` and updates its `state` in place;
-   * `fresh` on its first update (state is then empty: create what it needs).
+   * Writes the new values of parameter `param` (number `index`; values `p`, gradient `g`) into `out` and updates its
+   * `state` in place; `fresh` on its first update (state is then empty: create what it needs).
    */
-  protected abstract update(param: Tensor, p: Float32Array, g: Float32Array, out: Float32Array, state: Record<string, Float32Array>, fresh: boolean): void;
+  protected abstract update(index: number, param: Tensor, p: Float32Array, g: Float32Array, out: Float32Array, state: Record<string, Float32Array>, fresh: boolean): void;
 }
 
 export interface SGDOptions { lr: number; momentum?: number; dampening?: number; weightDecay?: number; nesterov?: boolean }
@@ -70,7 +71,7 @@ export class SGD extends Optimizer {
     super(params, o.lr);
   }
 
-  protected update(_param: Tensor, p: Float32Array, g: Float32Array, out: Float32Array, state: Record<string, Float32Array>, fresh: boolean): void {
+  protected update(_index: number, _param: Tensor, p: Float32Array, g: Float32Array, out: Float32Array, state: Record<string, Float32Array>, fresh: boolean): void {
     const { momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = this.o;
     if (momentum && fresh) state.buf = new Float32Array(p.length);
     sgdUpdate(p, g, out, momentum ? state.buf : undefined, fresh, { lr: this.lr, momentum, dampening, weightDecay, nesterov });
@@ -85,6 +86,8 @@ export class Adam extends Optimizer {
   protected readonly eps: number;
   protected readonly weightDecay: number;
   private scalars?: AdamScalars;
+  /** The SIMD kernel holding dense parameters' moments (created on the first step); null: the JavaScript loop. */
+  private kernel?: WasmAdam | null;
 
   constructor(params: Iterable<Tensor>, o: AdamOptions = {}, defaultDecay = 0) {
     super(params, o.lr ?? 1e-3);
@@ -116,12 +119,20 @@ export class Adam extends Optimizer {
     };
   }
 
-  protected update(param: Tensor, p: Float32Array, g: Float32Array, out: Float32Array, state: Record<string, Float32Array>, fresh: boolean): void {
+  protected update(index: number, param: Tensor, p: Float32Array, g: Float32Array, out: Float32Array, state: Record<string, Float32Array>, fresh: boolean): void {
+    const rowWidth = this.rowWidth(param);
+    if (rowWidth === undefined) {
+      if (this.kernel === undefined) this.kernel = WasmAdam.create(this.params.map((t) => t.numel())) ?? null;
+      if (this.kernel) {
+        if (fresh) this.kernel.reset(index);
+        return this.kernel.update(index, p, g, out, this.scalars as AdamScalars);
+      }
+    }
     if (fresh) {
       state.m = new Float32Array(p.length);
       state.v = new Float32Array(p.length);
     }
-    adamUpdate(p, g, out, state.m, state.v, this.scalars as AdamScalars, this.rowWidth(param));
+    adamUpdate(p, g, out, state.m, state.v, this.scalars as AdamScalars, rowWidth);
   }
 }
 
