@@ -290,16 +290,6 @@ async function sessionFor(p: Plan): Promise<GraphSession> {
   return created;
 }
 
-/** A zeroed host array of `size` elements for `dtype`. */
-export function hostArray(dtype: TensorDType, size: number): HostData {
-  switch (dtype) {
-    case 'float32': return new Float32Array(size);
-    case 'int64': return new BigInt64Array(size);
-    case 'bool': return new Uint8Array(size);
-    case 'float16': return new Uint16Array(size);
-  }
-}
-
 export const ortTensor = (n: Node): ort.Tensor => new ort.Tensor(n.dtype, n.data as HostData, n.shape as number[]);
 
 /** Computes every pending node in `nodes` with one session run; afterwards each holds its data. */
@@ -310,19 +300,16 @@ export async function realizeNodes(nodes: readonly Node[]): Promise<void> {
   const session = await sessionFor(p);
   const feeds: Record<string, ort.Tensor> = {};
   p.leaves.forEach((n, i) => (feeds[`in${i}`] = ortTensor(n)));
-  // Outputs are written into new host arrays passed as fetches (their shapes are known from recording): ONNX Runtime
-  // then fills them directly, rather than into its own buffer that the binding copies into a new array.
-  const fetches: Record<string, ort.Tensor> = {};
-  const outputs = p.outputNodes.map((node, i) => (fetches[`out${i}`] = new ort.Tensor(node.dtype, hostArray(node.dtype, node.size), node.shape as number[])));
   stats.runs++;
+  let results: ort.InferenceSession.OnnxValueMapType;
   try {
-    await session.run(feeds, fetches);
+    results = await session.run(feeds);
   } catch (err) {
     // Values only known at run time (gather/indexSelect indices out of range, …) fail here rather than where recorded.
     throw geulError('INVALID_INPUT', { detail: `computing the tensors failed: ${(err as Error).message}` }, err);
   }
   p.outputNodes.forEach((node, i) => {
-    node.data = outputs[i].data as HostData;
+    node.data = results[`out${i}`].data as HostData;
     // The recipe stays only where a later backward() may still need to pass through this node.
     if (!node.requiresGrad) node.op = undefined;
   });
