@@ -1,22 +1,21 @@
-// Optimizers (SGD with momentum, Adam, AdamW) whose update is recorded with tensor ops and run with the step's graph.
+// Optimizers (SGD with momentum, Adam, AdamW, SparseAdam): the step's graph computes the gradients, the update runs
+// on the host.
 //
-// step() records every parameter's update under noGrad, then realises new parameters, optimizer state and gradients
-// in one session run (the pending forward and backward included), and points each parameter at its new data.
-// Numbers that change between steps (learning rate, bias corrections) are fed as 0-d tensors: no recompiles.
+// step() realises every gradient in one session run (the pending forward and backward included, and the loss along
+// with them), then one fused loop per parameter (optim-kernels.ts) writes its new values into a new array and updates
+// its moments in place; each parameter is pointed at its new data. Nothing about the update is in the graph, so
+// changing the learning rate never recompiles. See docs/tensors.md ("Parameters").
 import { geulError } from '../core/errors.js';
-import { fromHost, zerosLike } from './create.js';
-import { noGrad, realizeNodes, type HostData } from './lazy.js';
-import { Tensor } from './tensor.js';
-
-const scalar = (v: number): Tensor => fromHost(Float32Array.of(v), 'float32', []);
+import { realizeNodes } from './lazy.js';
+import { WasmAdam } from './adam-wasm.js';
+import { adamUpdate, sgdUpdate, type AdamScalars } from './optim-kernels.js';
+import type { Tensor } from './tensor.js';
 
 export abstract class Optimizer {
   readonly params: Tensor[];
-  /** Per-parameter state tensors (momentum buffers, moments), by parameter index. */
-  protected readonly state = new Map<number, Record<string, Tensor>>();
+  /** Per-parameter state arrays (momentum buffers, moments), by parameter index; created on its first update. */
+  protected readonly state = new Map<number, Record<string, Float32Array>>();
   protected steps = 0;
-  /** This step's fed numbers by role: every parameter's update reads the same few graph inputs. */
-  private feeds = new Map<string, Tensor>();
 
   constructor(params: Iterable<Tensor>, public lr: number) {
     this.params = [...params];
@@ -35,58 +34,47 @@ export abstract class Optimizer {
   /** One update of every parameter that has a gradient; resolves once the new values are computed. */
   async step(): Promise<void> {
     this.steps++;
-    this.feeds = new Map();
-    const updates: { target: Tensor; next: Tensor }[] = [];
-    const grads: Tensor[] = [];
-    noGrad(() => {
-      this.params.forEach((p, i) => {
-        const grad = p.gradOrNull;
-        if (!grad) return;
-        grads.push(grad);
-        const state = this.state.get(i) ?? {};
-        const { param, ...nextState } = this.update(p, grad, state);
-        updates.push({ target: p, next: param });
-        for (const [name, value] of Object.entries(nextState)) {
-          if (!state[name]) state[name] = zerosLike(p);
-          updates.push({ target: state[name], next: value });
-        }
-        this.state.set(i, state);
-      });
+    const work: { index: number; param: Tensor; grad: Tensor }[] = [];
+    this.params.forEach((param, index) => {
+      const grad = param.gradOrNull;
+      if (grad) work.push({ index, param, grad });
     });
-    await realizeNodes([...updates.map((u) => u.next.node), ...grads.map((g) => g.node)]);
-    for (const { target, next } of updates) target.assign(next.node.data as HostData);
+    await realizeNodes(work.map((w) => w.grad.node));
+    this.begin();
+    for (const { index, param, grad } of work) {
+      const p = param.node.data as Float32Array;
+      const g = grad.node.data as Float32Array;
+      const fresh = !this.state.has(index);
+      const state = this.state.get(index) ?? {};
+      this.state.set(index, state);
+      const next = new Float32Array(p.length);
+      this.update(index, param, p, g, next, state, fresh);
+      param.assign(next);
+    }
   }
 
-  /** The new parameter value and new state tensors (same names as in `state`, which starts empty). */
-  protected abstract update(p: Tensor, grad: Tensor, state: Record<string, Tensor>): { param: Tensor } & Record<string, Tensor>;
+  /** Computes this step's numbers (bias corrections, …) once, before the parameters' updates. */
+  protected begin(): void {}
 
-  /** A number of this step fed as data (one input per role), so a changing value does not change the compiled graph. */
-  protected fed(role: string, v: number): Tensor {
-    let t = this.feeds.get(role);
-    if (!t) this.feeds.set(role, (t = scalar(v)));
-    return t;
-  }
+  /**
+   * Writes the new values of parameter `param` (number `index`; values `p`, gradient `g`) into `out` and updates its
+   * `state` in place; `fresh` on its first update (state is then empty: create what it needs).
+   */
+  protected abstract update(index: number, param: Tensor, p: Float32Array, g: Float32Array, out: Float32Array, state: Record<string, Float32Array>, fresh: boolean): void;
 }
 
 export interface SGDOptions { lr: number; momentum?: number; dampening?: number; weightDecay?: number; nesterov?: boolean }
 
-/** torch.optim.SGD: p -= lr·g with optional momentum (buffer starts as the first gradient), Nesterov and L2 decay. */
+/** torch.optim.SGD: p -= lr·g with optional momentum (the buffer starts as the first gradient), Nesterov and L2 decay. */
 export class SGD extends Optimizer {
   constructor(params: Iterable<Tensor>, private readonly o: SGDOptions) {
     super(params, o.lr);
   }
 
-  protected update(p: Tensor, grad: Tensor, state: Record<string, Tensor>): { param: Tensor } & Record<string, Tensor> {
+  protected update(_index: number, _param: Tensor, p: Float32Array, g: Float32Array, out: Float32Array, state: Record<string, Float32Array>, fresh: boolean): void {
     const { momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = this.o;
-    let g = weightDecay ? grad.add(p.mul(weightDecay)) : grad;
-    const lr = this.fed('lr', this.lr);
-    if (!momentum) return { param: p.sub(g.mul(lr)) };
-    // First step: the buffer is the gradient itself (torch), i.e. 0·momentum + 1·g with the scale fed.
-    const scale = this.fed('scale', this.steps === 1 ? 1 : 1 - dampening);
-    const previous = state.buf ?? zerosLike(p);
-    const buf = previous.mul(momentum).add(g.mul(scale));
-    g = nesterov ? g.add(buf.mul(momentum)) : buf;
-    return { param: p.sub(g.mul(lr)), buf };
+    if (momentum && fresh) state.buf = new Float32Array(p.length);
+    sgdUpdate(p, g, out, momentum ? state.buf : undefined, fresh, { lr: this.lr, momentum, dampening, weightDecay, nesterov });
   }
 }
 
@@ -97,6 +85,9 @@ export class Adam extends Optimizer {
   protected readonly betas: [number, number];
   protected readonly eps: number;
   protected readonly weightDecay: number;
+  private scalars?: AdamScalars;
+  /** The SIMD kernel holding dense parameters' moments (created on the first step); null: the JavaScript loop. */
+  private kernel?: WasmAdam | null;
 
   constructor(params: Iterable<Tensor>, o: AdamOptions = {}, defaultDecay = 0) {
     super(params, o.lr ?? 1e-3);
@@ -109,17 +100,39 @@ export class Adam extends Optimizer {
     return false;
   }
 
-  protected update(p: Tensor, grad: Tensor, state: Record<string, Tensor>): { param: Tensor } & Record<string, Tensor> {
+  /** Rows of `param` that move only when they have a gradient (SparseAdam), as a row width; undefined: all move. */
+  protected rowWidth(_param: Tensor): number | undefined {
+    return undefined;
+  }
+
+  protected override begin(): void {
     const [b1, b2] = this.betas;
     const t = this.steps;
-    const decayed = this.weightDecay && this.decoupled() ? p.mul(this.fed('decay', 1 - this.lr * this.weightDecay)) : p;
-    const g = this.weightDecay && !this.decoupled() ? grad.add(p.mul(this.weightDecay)) : grad;
-    const m = (state.m ?? zerosLike(p)).mul(b1).add(g.mul(1 - b1));
-    const v = (state.v ?? zerosLike(p)).mul(b2).add(g.mul(g).mul(1 - b2));
-    // p -= lr/(1-b1^t) · m / (√v/√(1-b2^t) + eps), the bias corrections fed as numbers of this step.
-    const stepSize = this.fed('stepSize', this.lr / (1 - b1 ** t));
-    const denom = v.sqrt().mul(this.fed('correction2', 1 / Math.sqrt(1 - b2 ** t))).add(this.eps);
-    return { param: decayed.sub(m.div(denom).mul(stepSize)), m, v };
+    const decoupled = this.decoupled();
+    // p -= lr/(1-b1^t) · m / (√v/√(1-b2^t) + eps): torch's form of the bias corrections.
+    this.scalars = {
+      b1, b2, eps: this.eps,
+      stepSize: this.lr / (1 - b1 ** t),
+      correction2: 1 / Math.sqrt(1 - b2 ** t),
+      l2: decoupled ? 0 : this.weightDecay,
+      decay: decoupled ? 1 - this.lr * this.weightDecay : 1,
+    };
+  }
+
+  protected update(index: number, param: Tensor, p: Float32Array, g: Float32Array, out: Float32Array, state: Record<string, Float32Array>, fresh: boolean): void {
+    const rowWidth = this.rowWidth(param);
+    if (rowWidth === undefined) {
+      if (this.kernel === undefined) this.kernel = WasmAdam.create(this.params.map((t) => t.numel())) ?? null;
+      if (this.kernel) {
+        if (fresh) this.kernel.reset(index);
+        return this.kernel.update(index, p, g, out, this.scalars as AdamScalars);
+      }
+    }
+    if (fresh) {
+      state.m = new Float32Array(p.length);
+      state.v = new Float32Array(p.length);
+    }
+    adamUpdate(p, g, out, state.m, state.v, this.scalars as AdamScalars, rowWidth);
   }
 }
 
@@ -149,13 +162,9 @@ export class SparseAdam extends Adam {
     super(params, o);
   }
 
-  protected override update(p: Tensor, grad: Tensor, state: Record<string, Tensor>): { param: Tensor } & Record<string, Tensor> {
-    const dense = super.update(p, grad, state);
-    const rest = grad.shape.map((_, i) => i).slice(1);
-    const touched = rest.length ? grad.abs().sum(rest, true).gt(0) : grad.ne(0);
-    const m = state.m ?? zerosLike(p);
-    const v = state.v ?? zerosLike(p);
-    return { param: dense.param.where(touched, p), m: dense.m.where(touched, m), v: dense.v.where(touched, v) };
+  protected override rowWidth(param: Tensor): number {
+    // A row is dimension 0's slice; a 0-d or 1-d parameter's rows are its elements.
+    return param.ndim > 1 ? param.numel() / param.shape[0] : 1;
   }
 }
 

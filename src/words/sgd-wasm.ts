@@ -4,7 +4,7 @@
 // "Hogwild" updates when threads share the weights), but four floats per instruction. Rows are padded to a multiple
 // of 8 floats (the padding stays zero), so the vector loops need no tail. Each thread instantiates the module on the
 // shared memory with its own globals (random state, scratch rows, sentence buffer).
-import { Fn, assemble, wasm, type Label, type WasmMemory, type WasmModule } from './wasm.js';
+import { Fn, assemble, wasm, type Label, type WasmMemory, type WasmModule } from '../core/wasm.js';
 
 export const MAX_EXP = 6;
 export const EXP_TABLE_SIZE = 1000;

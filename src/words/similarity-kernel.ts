@@ -1,5 +1,5 @@
 // Cosine scores of query vectors against every unit-length word vector: WebAssembly SIMD, up to four queries per matrix pass.
-import { Fn, assemble, wasm, wasmSimdAvailable, type WasmMemory } from './wasm.js';
+import { Fn, assemble, wasm, wasmSimdAvailable, type WasmMemory } from '../core/wasm.js';
 
 const PAGE = 65536;
 const MAX_BYTES = 65536 * PAGE;

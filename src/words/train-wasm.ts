@@ -1,6 +1,6 @@
 // Word2Vec on the WebAssembly kernel: lays out the shared memory (weights, tables) and feeds one thread's corpus share.
 import { EXP_TABLE_SIZE, MAX_EXP, MAX_SENTENCE, WasmKernel, kernelModule, planLayout, type Layout } from './sgd-wasm.js';
-import { wasm, wasmSimdAvailable, type WasmMemory, type WasmModule } from './wasm.js';
+import { wasm, wasmSimdAvailable, type WasmMemory, type WasmModule } from '../core/wasm.js';
 import { decayedAlpha, type FastRandom, type TrainParams } from './sgd.js';
 import type { Huffman } from './vocab.js';
 

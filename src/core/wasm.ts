@@ -1,7 +1,8 @@
 // A minimal WebAssembly binary writer (functions, globals, shared memory import, control flow, i32/i64/f32/SIMD ops).
 //
-// geul's Word2Vec and similarity kernels are written with it in TypeScript, so no toolchain or wasm file is needed:
-// the module bytes are built at start-up in well under a millisecond and validated by the engine.
+// geul's Word2Vec and similarity kernels and the tensor optimizers' Adam kernel are written with it in TypeScript, so
+// no toolchain or wasm file is needed: the module bytes are built at start-up in well under a millisecond and validated
+// by the engine. It lives in core because both src/words and src/tensor (below words) use it.
 
 /** The engine's WebAssembly API, typed here because Node's type definitions for Node 20 do not declare it. */
 export interface WasmModule { readonly __wasmModule?: never }
@@ -34,7 +35,7 @@ const SIMPLE: Record<string, number> = {
 
 /** SIMD opcodes (0xfd prefix) without immediates. */
 const SIMD: Record<string, number> = {
-  'f32x4.splat': 0x13, 'f32x4.add': 0xe4, 'f32x4.sub': 0xe5, 'f32x4.mul': 0xe6, 'f32x4.div': 0xe7, 'f32x4.max': 0xe9,
+  'f32x4.splat': 0x13, 'f32x4.sqrt': 0xe3, 'f32x4.add': 0xe4, 'f32x4.sub': 0xe5, 'f32x4.mul': 0xe6, 'f32x4.div': 0xe7, 'f32x4.max': 0xe9,
 };
 
 /** Natural alignment (log2 bytes) of each memory access. */
