@@ -1,7 +1,8 @@
 // Redis mode as deployed behind a load balancer: two `geul serve --redis` API replicas (own data dirs, one Redis
 // prefix) and real `geul worker`s. A job submitted on replica A is watched live through replica B, B's stream is
 // resumed with Last-Event-ID, and a cancel sent to B reaches the worker, which stops the job's process; both replicas
-// then read it cancelled.
+// then read it cancelled. With a second worker, a training job whose worker is SIGKILLed after a checkpoint resumes
+// on the other worker from that checkpoint (not from step 0) and succeeds with every epoch once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,13 +11,14 @@ import { join } from 'node:path';
 import { fixturesDir } from '../helpers/fixtures.js';
 import { dropRedisPrefix, redisUrl, uniqueRedisPrefix } from '../helpers/redis.js';
 import {
-  alive, eventsUntil, killAll, parseSse, runnerPids, SERVING, spawnGeul, waitFor, WORKER_READY, writeTextsJsonl,
+  alive, eventsUntil, killAll, parseSse, runnerPids, SERVING, spawnGeul, waitFor, WORKER_READY, writeTextsJsonl, writeToyTsv,
   type GeulProcess, type JobBody,
 } from './helpers.js';
 
 const LOCK_MS = 4000;
+const FINAL = ['succeeded', 'failed', 'cancelled'];
 
-test('Redis mode with two API replicas: watch and cancel through the other replica', { timeout: 400_000 }, async (t) => {
+test('Redis mode with two API replicas: watch and cancel through the other replica; a training job resumes on another worker', { timeout: 400_000 }, async (t) => {
   const url = await redisUrl(t);
   if (!url) return;
   const dir = mkdtempSync(join(tmpdir(), 'geul-redis-replicas-'));
@@ -82,5 +84,40 @@ test('Redis mode with two API replicas: watch and cancel through the other repli
       assert.ok(job.finished_at !== null);
     }
     assert.equal(firstWorker.child.exitCode, null, 'the worker itself keeps running');
+  });
+
+  await t.test('a training job whose worker is SIGKILLed after a checkpoint resumes from it on the other worker', async () => {
+    procs.push(await worker(2));
+    const workers = procs.slice(2);
+    writeToyTsv(join(dir, 'toy.tsv'));
+    // 128 training rows in batches of 8: 16 steps an epoch, a checkpoint at each epoch's end; past step 40 the one of epoch 2 exists.
+    const spec = { data: { source: join(dir, 'toy.tsv'), maxLength: 10, vocabSize: 50 }, model: { name: 'lstm', dim: 8, hidden: 8 }, optim: { lr: 0.02 }, run: { epochs: 8, batchSize: 8, seed: 5, threads: 1 } };
+    const id = await submit({ type: 'train', params: spec });
+    await waitFor(async () => {
+      const job = await getJob(b, id);
+      assert.ok(!FINAL.includes(job.state), `the job ended before the kill: ${JSON.stringify(job)}`);
+      return job.state === 'running' && job.progress.step > 40 ? job : undefined;
+    }, 'the training to get past step 40', 6000, 10);
+    const events = await eventsUntil(b, id, 3);
+    const [victimPid] = runnerPids(events);
+    const childPid = events.find((e) => typeof e.data.pid === 'number')!.data.pid as number;
+    const victim = workers.find((w) => Number(w.match[1]) === victimPid)!;
+    const survivor = workers.find((w) => w !== victim)!;
+    const exited = new Promise((resolve) => victim.child.once('exit', resolve));
+    victim.child.kill('SIGKILL');
+    await exited;
+    await waitFor(async () => (alive(childPid) ? undefined : true), `the job's process ${childPid} to die with its worker`, 500, 20);
+
+    const job = await waitFor(async () => { const j = await getJob(a, id); return FINAL.includes(j.state) ? j : undefined; }, 'the resumed job to finish', 6000, 50);
+    assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+    const after = await allEvents(b, id);
+    assert.deepEqual(after.filter((e) => e.event === 'state').map((e) => e.data.state), ['queued', 'running', 'queued', 'running', 'succeeded']);
+    assert.deepEqual(runnerPids(after), [victimPid, Number(survivor.match[1])], 'the second attempt ran on the other worker');
+    const second = after.findIndex((e) => e.event === 'log' && /attempt 2/.test(String(e.data.message)));
+    assert.ok(after.slice(second).some((e) => e.event === 'log' && e.data.message === 'resuming from the last checkpoint'));
+    const resumedAt = after.slice(second).find((e) => e.event === 'progress')?.data.step as number;
+    assert.ok(resumedAt >= 16, `resumed at step ${resumedAt}: from a checkpoint, not from scratch`);
+    const metrics = JSON.parse(await (await fetch(`${b}/v1/jobs/${id}/artifacts/run/metrics.json`)).text()) as { history: { epoch: number }[] };
+    assert.deepEqual(metrics.history.map((h) => h.epoch), [1, 2, 3, 4, 5, 6, 7, 8], 'every epoch once');
   });
 });
