@@ -18,7 +18,7 @@ import {
 const LOCK_MS = 4000;
 const FINAL = ['succeeded', 'failed', 'cancelled'];
 
-test('Redis mode with two API replicas: watch and cancel through the other replica; a training job resumes on another worker', { timeout: 400_000 }, async (t) => {
+test('Redis mode with two API replicas: watch and cancel through the other replica; a training job resumes on another worker', { timeout: 600_000 }, async (t) => {
   const url = await redisUrl(t);
   if (!url) return;
   const dir = mkdtempSync(join(tmpdir(), 'geul-redis-replicas-'));
