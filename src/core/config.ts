@@ -74,7 +74,7 @@ export const ConfigSchema = Type.Object({
     // Redis mode (config.redis) only: BullMQ's delivery settings.
     withWorker: Type.Boolean({ default: false, description: 'Redis mode: this server also processes jobs (geul serve --with-worker); without it it only enqueues' }),
     lockDurationMs: Type.Integer({ minimum: 100, default: 30_000, description: 'Redis mode: a claimed job\'s lock; the heartbeat renews it, and a worker that stops renewing loses the job to another' }),
-    stalledIntervalMs: Type.Integer({ minimum: 50, default: 30_000, description: 'Redis mode: how often workers look for jobs whose lock expired (their worker died) and re-queue them' }),
+    stalledIntervalMs: Type.Integer({ minimum: 50, default: 30_000, description: 'Redis mode: how often workers look for jobs whose lock expired (their worker died) and re-queue them, and how often every process (API replicas too) corrects such jobs\' records to queued, cancelled or failed' }),
     attempts: Type.Integer({ minimum: 1, default: 3, description: 'Runs of a job before it fails with JOB_PROCESS_DIED: in Redis mode a died process is retried until then; in either mode a job whose server or worker died in each of its runs is not run again; other failures are final' }),
     backoffMs: Type.Integer({ minimum: 0, default: 5000, description: 'Redis mode: first retry delay after a died process (exponential)' }),
   }, { default: {} }),

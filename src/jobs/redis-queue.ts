@@ -6,7 +6,7 @@ import { geulError, isGeulError } from '../core/errors.js';
 import type { GeulConfig } from '../core/config.js';
 import { openRedis, redactRedisUrl } from '../store/redis.js';
 import { runsExhausted, type JobEvent, type JobEventKind, type JobOutcome, type JobQueue, type JobRecord, type JobState, type ListRequest, type SubmitRequest } from './queue.js';
-import { APPEND_EVENT, CANCEL, CLAIM, FINISH, HEARTBEAT, PROGRESS, REQUEUE_STALE, SUBMIT } from './redis-scripts.js';
+import { APPEND_EVENT, CANCEL, CLAIM, FINISH, HEARTBEAT, PROGRESS, SUBMIT, SWEEP } from './redis-scripts.js';
 import { randomId } from './sqlite-queue.js';
 
 /** The BullMQ queue name (its keys are `<redisPrefix>:jobs:…`); the records live under `<redisPrefix>:jobdb:`. */
@@ -23,6 +23,11 @@ export interface RedisQueueOptions {
   backoffMs: number;
   /** Takes jobs (a worker, or a server with --with-worker): runs BullMQ's stalled-job check. */
   consumer: boolean;
+  /**
+   * How often this process sweeps the running records whose lock expired back to queued or final (sweep()); consumer
+   * or not (default: stalledIntervalMs; 0: no timer, the caller sweeps, as the queue contract's crash tests do).
+   */
+  sweepIntervalMs?: number;
   now?: () => number;
 }
 
@@ -53,6 +58,7 @@ export class RedisJobQueue implements JobQueue {
   private readonly held = new Map<string, { job: Job; token: string }>();
   private readonly now: () => number;
   private closed = false;
+  private sweeper?: NodeJS.Timeout;
 
   private constructor(
     private readonly redis: Redis,
@@ -115,7 +121,33 @@ export class RedisJobQueue implements JobQueue {
       await worker.waitUntilReady();
       void worker.startStalledCheckTimer();
     }
+    queue.startSweeping(options.sweepIntervalMs ?? options.stalledIntervalMs);
     return queue;
+  }
+
+  /**
+   * BullMQ's stalled check runs only in consumers; with API replicas alone (every worker dead) nothing else would ever
+   * correct a dead worker's `running` record, so every process sweeps. A failed sweep (Redis away) is retried at the
+   * next tick: the calls clients make report REDIS_UNREACHABLE themselves.
+   */
+  private startSweeping(everyMs: number): void {
+    if (everyMs <= 0) return;
+    let sweeping = false;
+    this.sweeper = setInterval(() => {
+      if (sweeping) return;
+      sweeping = true;
+      this.sweep().catch(() => {}).finally(() => { sweeping = false; });
+    }, everyMs);
+    this.sweeper.unref();
+  }
+
+  /**
+   * Running records whose BullMQ lock is gone become queued (a consumer resumes them), cancelled (a cancel was
+   * pending) or failed (JOB_PROCESS_DIED, out of jobs.attempts); a record whose lock is held is left alone. Atomic,
+   * so concurrent sweeps change each record once. Returns how many it changed.
+   */
+  async sweep(): Promise<number> {
+    return Number(await this.run(SWEEP, this.bull.toKey(''), this.now(), this.options.attempts, runsExhausted(this.options.attempts).message));
   }
 
   onChange(listener: (jobId: string) => void): () => void {
@@ -290,20 +322,17 @@ export class RedisJobQueue implements JobQueue {
   }
 
   /**
-   * Jobs whose worker stopped (no heartbeat for a lock duration) are shown as queued again, or cancelled when a cancel
-   * was pending; BullMQ's stalled-job check hands them to a worker. Queued records are (re)delivered, which is a no-op
-   * for those BullMQ already holds, so a submit cut short between record and delivery is not lost. Returns how many.
+   * At start: jobs whose worker stopped (their lock expired) are swept (queued again, or final, as sweep());
+   * BullMQ's stalled-job check hands the queued ones to a worker. Queued records are (re)delivered, which is a no-op
+   * for those BullMQ already holds, so a submit cut short between record and delivery is not lost. Returns how many
+   * records the sweep changed.
    */
   requeueRunning(): Promise<number> {
     return this.guard(() => this.requeue());
   }
 
   private async requeue(): Promise<number> {
-    const now = this.now();
-    let changed = 0;
-    for (const id of await this.redis.zrange(`${this.base}state:running`, '0', '-1')) {
-      changed += Number(await this.run(REQUEUE_STALE, id, now, now - this.options.lockDurationMs));
-    }
+    const changed = await this.sweep();
     for (const id of await this.redis.zrange(`${this.base}state:queued`, '0', '-1')) {
       if ((await this.bull.getJobState(id)) === 'unknown') await this.deliver(id);
     }
@@ -325,6 +354,7 @@ export class RedisJobQueue implements JobQueue {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.sweeper);
     await this.worker?.close();
     await this.bull.close();
     // QUIT when connected; with Redis away, just drop the connection rather than wait for it to come back.
@@ -334,6 +364,7 @@ export class RedisJobQueue implements JobQueue {
   /** For crash tests: drops every connection without releasing anything, as a SIGKILLed process would. */
   crash(): void {
     this.closed = true;
+    clearInterval(this.sweeper);
     for (const client of [this.redis, this.subscriber, ...this.connections]) client.disconnect();
     void this.worker?.close(true).catch(() => {});
     void this.bull.close().catch(() => {});

@@ -30,6 +30,27 @@ local function count(name, owner, by)
 end
 local function changed(id) redis.call('PUBLISH', key('changed'), id) end
 local final = { succeeded = true, failed = true, cancelled = true }
+-- A running record whose worker stopped (its BullMQ lock expired) becomes what it is now: queued again to resume, or
+-- final: cancelled when a cancel was pending, failed with JOB_PROCESS_DIED when it already ran maxRuns times (runs a
+-- graceful shutdown released do not count: BullMQ does not count stalls as attempts, so the record does). Returns the new state.
+local function takeBack(id, now, maxRuns, exhausted)
+  local j = key('job:', id)
+  local owner, cancel, attempts, released = unpack(redis.call('HMGET', j, 'owner', 'cancel_requested', 'attempts', 'released'))
+  local runs = tonumber(attempts or '0') - tonumber(released or '0')
+  local to = (cancel == '1' and 'cancelled') or (runs >= maxRuns and 'failed') or 'queued'
+  count('running', owner, -1)
+  redis.call('HDEL', j, 'worker', 'token')
+  local outcome = to == 'queued' and 're-queued, it resumes' or to
+  event(id, 'log', { level = 'warning', message = 'the worker running the job stopped (its lock expired): ' .. outcome }, now)
+  move(id, 'running', to)
+  if to ~= 'queued' then
+    redis.call('HSET', j, 'finished_at', now)
+    if to == 'failed' then redis.call('HSET', j, 'error_code', 'JOB_PROCESS_DIED', 'error_message', exhausted) end
+    count('pending', owner, -1)
+  end
+  stateEvent(id, now)
+  return to
+end
 `;
 
 /** ARGV: base, id, type, params, runParams, owner, now, maxPending (-1: none) → seq, or 0 when over maxPending. */
@@ -51,36 +72,28 @@ return seq`;
  * A BullMQ delivery of the job to a worker, applied to the record. ARGV: base, id, worker, token, maxRunningPerOwner,
  * now, maxRuns, exhausted message → 'ok', 'missing', 'final' (cancelled before it ran, or failed just now: drop the
  * delivery) or 'limited' (owner at its limit). A record still 'running' is a redelivery after its worker died (BullMQ's
- * stalled-job check): it resumes, unless it already ran maxRuns times without finishing (runs a graceful shutdown
- * released do not count): then it fails with JOB_PROCESS_DIED, as BullMQ's own attempts are not counted for stalls.
+ * stalled-job check) that no SWEEP has seen yet: taken back as SWEEP does, it resumes unless it is final now. A queued
+ * record that already ran maxRuns times (each ended by a died process, retried) fails with JOB_PROCESS_DIED.
  */
 export const CLAIM = `${COMMON}
 local id, worker, token, limit, now, maxRuns, exhausted = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7]), ARGV[8]
 local j = key('job:', id)
-local state, owner, cancel, attempts, released = unpack(redis.call('HMGET', j, 'state', 'owner', 'cancel_requested', 'attempts', 'released'))
+local state, owner = unpack(redis.call('HMGET', j, 'state', 'owner'))
 if not state then return 'missing' end
 if final[state] then return 'final' end
 local stale = state == 'running'
-local runs = tonumber(attempts or '0') - tonumber(released or '0')
-local to = (stale and cancel == '1' and 'cancelled') or (runs >= maxRuns and 'failed') or 'queued'
-if stale then
-  count('running', owner, -1)
-  redis.call('HDEL', j, 'worker', 'token')
-  local outcome = to == 'queued' and 're-queued, it resumes' or to
-  event(id, 'log', { level = 'warning', message = 'the worker running the job stopped (its lock expired): ' .. outcome }, now)
+if stale and takeBack(id, now, maxRuns, exhausted) ~= 'queued' then
+  changed(id)
+  return 'final'
 end
-if to ~= 'queued' then
-  move(id, state, to)
-  redis.call('HSET', j, 'finished_at', now)
-  if to == 'failed' then redis.call('HSET', j, 'error_code', 'JOB_PROCESS_DIED', 'error_message', exhausted) end
+local attempts, released = unpack(redis.call('HMGET', j, 'attempts', 'released'))
+if tonumber(attempts or '0') - tonumber(released or '0') >= maxRuns then
+  move(id, 'queued', 'failed')
+  redis.call('HSET', j, 'finished_at', now, 'error_code', 'JOB_PROCESS_DIED', 'error_message', exhausted)
   count('pending', owner, -1)
   stateEvent(id, now)
   changed(id)
   return 'final'
-end
-if stale then
-  move(id, 'running', 'queued')
-  stateEvent(id, now)
 end
 -- 'local' owns every job when API keys are off: as in embedded mode, only the workers' concurrency limits it.
 if owner ~= 'local' and tonumber(redis.call('HGET', key('running'), owner) or '0') >= limit then
@@ -160,25 +173,20 @@ changed(id)
 return redis.call('HGET', j, 'state')`;
 
 /**
- * A running job whose worker stopped heartbeating before ARGV[4] (its lock has expired) is shown as what it is:
- * queued again (BullMQ redelivers it) or, with a cancel pending, cancelled. ARGV: base, id, now, staleBefore → 1 if changed.
+ * Every Redis-queue process (API replicas too) runs this on a timer, and at start: each running record whose BullMQ
+ * lock key is gone (its worker died or was cut off past jobs.lockDurationMs) is taken back (takeBack), so its state is
+ * truthful even when no consumer is alive to redeliver it. A job whose lock is held (a worker renews it while the job
+ * computes, however long) is left alone. One script for all of them, so replicas sweeping at once change each record
+ * once. ARGV: base, BullMQ key prefix (`<redisPrefix>:jobs:`), now, maxRuns, exhausted message → how many it changed.
  */
-export const REQUEUE_STALE = `${COMMON}
-local id, now, before = ARGV[2], ARGV[3], tonumber(ARGV[4])
-local j = key('job:', id)
-local state, owner, cancel, beat = unpack(redis.call('HMGET', j, 'state', 'owner', 'cancel_requested', 'heartbeat_at'))
-if state ~= 'running' or tonumber(beat or '0') > before then return 0 end
-count('running', owner, -1)
-redis.call('HDEL', j, 'worker', 'token')
-if cancel == '1' then
-  event(id, 'log', { level = 'warning', message = 'the worker stopped while the job was being cancelled' }, now)
-  move(id, 'running', 'cancelled')
-  redis.call('HSET', j, 'finished_at', now)
-  count('pending', owner, -1)
-else
-  event(id, 'log', { level = 'warning', message = 'the worker stopped while the job ran: re-queued, it resumes' }, now)
-  move(id, 'running', 'queued')
+export const SWEEP = `${COMMON}
+local bull, now, maxRuns, exhausted = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local n = 0
+for _, id in ipairs(redis.call('ZRANGE', key('state:running'), 0, -1)) do
+  if redis.call('EXISTS', bull .. id .. ':lock') == 0 then
+    takeBack(id, now, maxRuns, exhausted)
+    changed(id)
+    n = n + 1
+  end
 end
-stateEvent(id, now)
-changed(id)
-return 1`;
+return n`;

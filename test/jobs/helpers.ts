@@ -1,4 +1,6 @@
-// Job test helpers: a tiny labelled TSV and a JSONL of texts, multipart bodies, SSE parsing, bounded polling.
+// Job test helpers: a tiny labelled TSV and a JSONL of texts, multipart bodies, SSE parsing (a whole stream or its
+// first events), bounded polling, and real `geul serve`/`geul worker` processes for the multi-process tests.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 
 /** A separable two-class TSV (the data of test/train/cancel.test.ts). */
@@ -60,3 +62,69 @@ export interface JobBody {
 }
 /** What the routes answer, loosely typed for assertions: a job, a list of jobs, a file, or an error. */
 export type ApiBody = Omit<JobBody, 'error'> & { error: { code: string; message: string }; data: JobBody[]; has_more: boolean; bytes: number; purpose: string };
+
+/** The first `n` events of the job's stream (the stream is left open by the server; the client hangs up). */
+export async function eventsUntil(base: string, id: string, n: number, headers: Record<string, string> = {}): Promise<SseEvent[]> {
+  const controller = new AbortController();
+  const res = await fetch(`${base}/v1/jobs/${id}/events`, { signal: controller.signal, headers });
+  const reader = res.body!.getReader();
+  let text = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the stream ended early: ${text}`);
+    text += Buffer.from(value).toString();
+    const events = parseSse(text.slice(0, text.lastIndexOf('\n\n') + 2));
+    if (events.length >= n) {
+      controller.abort();
+      return events.slice(0, n);
+    }
+  }
+}
+
+export interface GeulProcess { child: ChildProcess; stderr: () => string; match: RegExpExecArray }
+
+/**
+ * Starts `geul …` from source and resolves once its stderr matches `ready` (`match` holds the groups, e.g. the URL of
+ * `serving on (…)` or the pid of `worker taking jobs … pid (…)`); rejects if it exits first. Push it to a list that
+ * killAll() ends when the test is over.
+ */
+export function spawnGeul(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<GeulProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const match = ready.exec(stderr);
+      if (match) resolve({ child, stderr: () => stderr, match });
+    });
+    child.on('exit', (code) => reject(new Error(`geul ${args[0]} exited early (${code}): ${stderr}`)));
+  });
+}
+
+/** `geul serve` is up: its URL. */
+export const SERVING = /serving on (http:\/\/[^\s]+)/;
+/** `geul worker` is up: its pid. */
+export const WORKER_READY = /worker taking jobs .*pid (\d+)\)/;
+
+/** SIGKILLs every process still running and waits until each has exited (so nothing outlives the test). */
+export async function killAll(procs: GeulProcess[]): Promise<void> {
+  await Promise.all(procs.map(({ child }) => new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  })));
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Which runner process ran each attempt of a job, in order (from the runner's "attempt N started" log events). */
+export function runnerPids(events: SseEvent[]): number[] {
+  return events.filter((e) => e.event === 'log' && typeof e.data.runnerPid === 'number').map((e) => e.data.runnerPid as number);
+}

@@ -25,7 +25,9 @@ queueContract('redis', {
     if (!url) return undefined;
     const prefix = uniqueRedisPrefix();
     used.push({ url, prefix });
-    return open({ url, prefix, lockDurationMs: 1500, stalledIntervalMs: 200, attempts: 3, backoffMs: 10, consumer: true });
+    // No sweep timer: the contract's crash tests call requeueRunning() themselves and count what it changed (the
+    // timer's sweep has its own tests in redis-sweep.test.ts).
+    return open({ url, prefix, lockDurationMs: 1500, stalledIntervalMs: 200, attempts: 3, backoffMs: 10, consumer: true, sweepIntervalMs: 0 });
   },
   async reopenAfterCrash(queue) {
     (queue as RedisJobQueue).crash();

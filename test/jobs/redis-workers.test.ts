@@ -5,42 +5,16 @@
 // worker stopped with SIGTERM hands its job back at once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisJobQueue } from '../../src/jobs/redis-queue.js';
 import { fixturesDir } from '../helpers/fixtures.js';
 import { dropRedisPrefix, redisUrl, uniqueRedisPrefix } from '../helpers/redis.js';
-import { parseSse, waitFor, writeTextsJsonl, type JobBody, type SseEvent } from './helpers.js';
+import { alive, eventsUntil, killAll, parseSse, runnerPids, SERVING, spawnGeul, waitFor, WORKER_READY, writeTextsJsonl, type GeulProcess, type JobBody } from './helpers.js';
 
 const LOCK_MS = 4000;
 const FINAL = ['succeeded', 'failed', 'cancelled'];
-
-interface Proc { child: ChildProcess; stderr: () => string; match: RegExpExecArray }
-
-/** Starts `geul …` and resolves once its stderr matches `ready` (the process is killed when the test ends). */
-function geul(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const match = ready.exec(stderr);
-      if (match) resolve({ child, stderr: () => stderr, match });
-    });
-    child.on('exit', (code) => reject(new Error(`geul ${args[0]} exited early (${code}): ${stderr}`)));
-  });
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test('Redis mode: two workers share the jobs, survive a SIGKILLed worker, keep long locks; SSE and cancel through the API', { timeout: 300_000 }, async (t) => {
   const url = await redisUrl(t);
@@ -54,21 +28,21 @@ test('Redis mode: two workers share the jobs, survive a SIGKILLed worker, keep l
   writeFileSync(config, JSON.stringify({ jobs: { dir: shared, heartbeatMs: 100, lockDurationMs: LOCK_MS, stalledIntervalMs: 300, backoffMs: 100 } }));
   const prefix = uniqueRedisPrefix();
   const env = { ...process.env, GEUL_CONFIG: config, GEUL_REDIS_PREFIX: prefix };
-  const procs: Proc[] = [];
+  const procs: GeulProcess[] = [];
   const inspect = await RedisJobQueue.open({ url, prefix, lockDurationMs: LOCK_MS, stalledIntervalMs: 300, attempts: 3, backoffMs: 100, consumer: false });
   t.after(async () => {
-    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    await killAll(procs);
     await inspect.close();
     await dropRedisPrefix(url, prefix);
   });
 
   // Finished jobs publish into their own folder (worker --artifacts, GEUL_ARTIFACTS on the API), apart from the job folders.
   const artifacts = join(dir, 'artifacts');
-  const api = await geul(['serve', '--port', '0', '--workers', '1', '--redis', url, '--data-dir', join(dir, 'api'), '--log-level', 'warn',
-    '--default', `embeddings=${join(fixtures, 'tiny-bert-embed')}`], { ...env, GEUL_ARTIFACTS: artifacts }, /serving on (http:\/\/[^\s]+)/);
+  const api = await spawnGeul(['serve', '--port', '0', '--workers', '1', '--redis', url, '--data-dir', join(dir, 'api'), '--log-level', 'warn',
+    '--default', `embeddings=${join(fixtures, 'tiny-bert-embed')}`], { ...env, GEUL_ARTIFACTS: artifacts }, SERVING);
   procs.push(api);
   const base = api.match[1];
-  const worker = (n: number) => geul(['worker', '--redis', url, '--data-dir', join(dir, `worker${n}`), '--jobs-dir', shared, '--artifacts', artifacts, '--concurrency', '1'], env, /worker taking jobs .*pid (\d+)\)/);
+  const worker = (n: number) => spawnGeul(['worker', '--redis', url, '--data-dir', join(dir, `worker${n}`), '--jobs-dir', shared, '--artifacts', artifacts, '--concurrency', '1'], env, WORKER_READY);
   const workers = await Promise.all([worker(1), worker(2)]);
   procs.push(...workers);
   const workerPids = workers.map((w) => Number(w.match[1]));
@@ -82,8 +56,6 @@ test('Redis mode: two workers share the jobs, survive a SIGKILLed worker, keep l
   const getJob = async (id: string) => (await (await fetch(`${base}/v1/jobs/${id}`)).json()) as JobBody;
   const finished = (id: string) => waitFor(async () => { const j = await getJob(id); return FINAL.includes(j.state) ? j : undefined; }, `job ${id} to finish`, 6000, 50);
   const allEvents = async (id: string) => parseSse(await (await fetch(`${base}/v1/jobs/${id}/events`)).text());
-  /** Which worker process ran each attempt (from the runner's "attempt N started" log). */
-  const runners = (events: SseEvent[]) => events.filter((e) => e.event === 'log' && typeof e.data.runnerPid === 'number').map((e) => e.data.runnerPid as number);
   const rowsOf = async (job: JobBody) => {
     const artifact = job.artifacts.find((a) => a.name === 'embeddings.jsonl')!;
     return (await (await fetch(`${base}${artifact.url}`)).text()).trim().split('\n').map((l) => JSON.parse(l) as { index: number; id: string; embedding: number[] });
@@ -97,7 +69,7 @@ test('Redis mode: two workers share the jobs, survive a SIGKILLed worker, keep l
       assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
       assert.equal((await rowsOf(job)).length, 300);
       assert.ok(existsSync(join(artifacts, id, 'embeddings.jsonl')), 'published into the --artifacts folder');
-      const pids = runners(await allEvents(id));
+      const pids = runnerPids(await allEvents(id));
       assert.equal(pids.length, 1, 'one attempt each');
       assert.ok(workerPids.includes(pids[0]), 'run by a worker, not by the API server');
       used.add(pids[0]);
@@ -114,8 +86,8 @@ test('Redis mode: two workers share the jobs, survive a SIGKILLed worker, keep l
       return job.progress.step >= 200 ? job : undefined;
     }, 'the job to get past row 200', 6000, 10);
     assert.equal(started.state, 'running');
-    const events = await allEventsUntil(base, id, 3); // queued, running, the "attempt 1 started" log
-    const victim = runners(events)[0];
+    const events = await eventsUntil(base, id, 3); // queued, running, the "attempt 1 started" log
+    const victim = runnerPids(events)[0];
     const childPid = events.find((e) => e.data.runnerPid === victim)!.data.pid as number;
     const dead = workers.find((w) => Number(w.match[1]) === victim)!;
     const exited = new Promise((resolve) => dead.child.once('exit', resolve));
@@ -128,7 +100,7 @@ test('Redis mode: two workers share the jobs, survive a SIGKILLed worker, keep l
     const after = await allEvents(id);
     assert.deepEqual(after.filter((e) => e.event === 'state').map((e) => e.data.state), ['queued', 'running', 'queued', 'running', 'succeeded']);
     assert.ok(after.some((e) => e.event === 'log' && /lock expired/.test(String(e.data.message))));
-    const pids = runners(after);
+    const pids = runnerPids(after);
     assert.deepEqual(pids, [victim, workerPids.find((p) => p !== victim)], 'the second attempt ran on the other worker');
     const restartAt = after.findIndex((e) => e.event === 'log' && /attempt 2/.test(String(e.data.message)));
     const resumedFrom = after.slice(restartAt).find((e) => e.event === 'progress')?.data.step as number;
@@ -149,9 +121,9 @@ test('Redis mode: two workers share the jobs, survive a SIGKILLed worker, keep l
     assert.equal(now.state, 'running', JSON.stringify(now.error));
     assert.ok(now.progress.step > running.progress.step);
     assert.equal(await inspect.bull.getJobState(id), 'active', 'BullMQ still holds it active under its renewed lock');
-    const events = await allEventsUntil(base, id, 4);
+    const events = await eventsUntil(base, id, 4);
     assert.equal(events.filter((e) => e.event === 'state').length, 2, 'queued, running: never taken for stalled');
-    assert.equal(runners(events).length, 1, 'one attempt');
+    assert.equal(runnerPids(events).length, 1, 'one attempt');
 
     // Reconnect after the 4th event: exactly what came after it, through to the final state after the cancel.
     const rest = fetch(`${base}/v1/jobs/${id}/events`, { headers: { 'last-event-id': String(events[3].id) } }).then(async (r) => parseSse(await r.text()));
@@ -177,7 +149,7 @@ test('Redis mode: two workers share the jobs, survive a SIGKILLed worker, keep l
       assert.ok(!FINAL.includes(job.state), `the job ended before the SIGTERM: ${JSON.stringify(job)}`);
       return job.progress.step >= 200 ? job : undefined;
     }, 'the job to get past row 200', 6000, 10);
-    const first = runners(await allEventsUntil(base, id, 3))[0];
+    const first = runnerPids(await eventsUntil(base, id, 3))[0];
     const leaving = [...workers, third].find((w) => Number(w.match[1]) === first)!;
     const code = new Promise((resolve) => leaving.child.once('exit', resolve));
     leaving.child.kill('SIGTERM');
@@ -188,25 +160,7 @@ test('Redis mode: two workers share the jobs, survive a SIGKILLed worker, keep l
     assert.deepEqual(after.filter((e) => e.event === 'state').map((e) => e.data.state), ['queued', 'running', 'queued', 'running', 'succeeded']);
     assert.ok(after.some((e) => e.event === 'log' && /worker shut down/.test(String(e.data.message))), 'handed back, not left to its lock expiring');
     assert.ok(!after.some((e) => e.event === 'log' && /lock expired/.test(String(e.data.message))));
-    assert.notEqual(runners(after)[1], first);
+    assert.notEqual(runnerPids(after)[1], first);
     assert.deepEqual((await rowsOf(job)).map((l) => l.index), Array.from({ length: rows }, (_, i) => i));
   });
 });
-
-/** The first `n` events of the job's stream (the stream is left open by the server; the client hangs up). */
-async function allEventsUntil(base: string, id: string, n: number): Promise<SseEvent[]> {
-  const controller = new AbortController();
-  const res = await fetch(`${base}/v1/jobs/${id}/events`, { signal: controller.signal });
-  const reader = res.body!.getReader();
-  let text = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the stream ended early: ${text}`);
-    text += Buffer.from(value).toString();
-    const events = parseSse(text.slice(0, text.lastIndexOf('\n\n') + 2));
-    if (events.length >= n) {
-      controller.abort();
-      return events.slice(0, n);
-    }
-  }
-}

@@ -1,5 +1,6 @@
 // The child-process runner: jobs.concurrency children at once; jobs.maxRunningPerKey per owner when keys are on (with
-// auth off every job is "local" and only the concurrency limits them); closing leaves the jobs running to resume.
+// auth off every job is "local" and only the concurrency limits them); closing leaves the jobs running to resume; a
+// job whose process dies while its server lives (embedded mode) is failed at once, not left running until a restart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -42,4 +43,28 @@ test('per-key limit: one running job per owner, the other waits queued', { timeo
   const { running, queued } = await runTwo(true);
   assert.equal(running, 1);
   assert.equal(queued, 1);
+});
+
+test('embedded: a job whose process dies (the OOM killer, say) fails with JOB_PROCESS_DIED at once; the next job runs', { timeout: 120_000 }, async () => {
+  const config = loadConfig({ offline: true, dataDir: join(work, 'data-died'), cacheDir: join(work, 'cache'), logLevel: 'silent', jobs: { concurrency: 1, heartbeatMs: 20 } }, { skipFile: true, env: {} });
+  const queue = new SqliteJobQueue(':memory:');
+  const runner = new JobRunner(queue, config, (err) => { throw err; }, false);
+  const doomed = await queue.submit({ type: 'train', params, runParams: params, owner: 'local' });
+  const next = await queue.submit({ type: 'train', params, runParams: params, owner: 'local' });
+  runner.start();
+  try {
+    const pid = await waitFor(async () => (await queue.events(doomed.id, 0)).find((e) => typeof e.data.pid === 'number')?.data.pid as number | undefined, 'the job\'s process to start');
+    process.kill(pid, 'SIGKILL');
+    const failed = await waitFor(async () => { const j = await queue.get(doomed.id); return j?.state === 'failed' ? j : undefined; }, 'the job to be failed');
+    assert.equal(failed.error?.code, 'JOB_PROCESS_DIED');
+    assert.match(failed.error!.message, /exited unexpectedly \(signal SIGKILL\)/);
+    assert.equal(failed.attempts, 1);
+    assert.ok(failed.finishedAt !== null);
+    assert.deepEqual((await queue.events(doomed.id, 0)).filter((e) => e.kind === 'state').map((e) => e.data.state), ['queued', 'running', 'failed']);
+    // The runner's slot is free again: the next queued job starts without a restart.
+    await waitFor(async () => ((await queue.get(next.id))?.state === 'running' ? true : undefined), 'the next job to start');
+  } finally {
+    await runner.close(5000);
+    await queue.close();
+  }
 });
