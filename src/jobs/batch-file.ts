@@ -1,7 +1,7 @@
 // The chunked file runner behind the batch jobs (embed, classify, translate): input rows of a JSONL/CSV/TSV/Parquet
-// or plain text file → one JSONL line per row, in input order, appended chunk by chunk; each chunk is committed (append,
-// fsync, then an atomically replaced state file), so a rerun after a crash cuts off what came after the last commit
-// and continues from there: the published output holds every input row exactly once.
+// or plain text file → one JSONL line per row, in input order, appended a window (of whole chunks) at a time; each window
+// is committed (append, fsync, then an atomically replaced state file), so a rerun after a crash cuts off what came after
+// the last commit and continues from there: the published output holds every input row exactly once.
 import { existsSync } from 'node:fs';
 import { open, readFile, rename, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
@@ -12,6 +12,7 @@ import { Type } from '../core/schema.js';
 import { writeAtomic } from '../core/files.js';
 import { detectFormat, lines, rowReader, type RawRow } from '../train/data/formats.js';
 import type { JobRunContext } from './job-type.js';
+import { JobTrace } from './trace.js';
 
 /** Input formats of a batch job; `text` is one row per line (the line is the row's text). */
 export const BATCH_FORMATS = ['jsonl', 'csv', 'tsv', 'parquet', 'text'] as const;
@@ -23,8 +24,8 @@ export const BatchInputFields = {
   format: Type.Optional(Type.Enum(BATCH_FORMATS, { description: 'Input format (default: from the file name; .txt is read line by line)' })),
   text: Type.String({ minLength: 1, default: 'text', description: 'Column (JSONL field) holding the text' }),
   id: Type.Optional(Type.String({ minLength: 1, description: 'Column copied to each output line as "id" (text files: "line" is the line number)' })),
-  chunkSize: Type.Integer({ minimum: 1, maximum: 4096, default: 64, description: 'Rows per chunk: the unit of progress, output and resume' }),
-  window: Type.Integer({ minimum: 1, maximum: 16_384, default: 1024, description: 'Rows computed together (whole chunks): the model sees them sorted by length, so mixed lengths pad little; output stays in input order, committed chunk by chunk' }),
+  chunkSize: Type.Integer({ minimum: 1, maximum: 4096, default: 64, description: 'Rows per chunk: a window is whole chunks, so every commit (and a resume) falls on a chunk boundary' }),
+  window: Type.Integer({ minimum: 1, maximum: 16_384, default: 1024, description: 'Rows computed together (whole chunks): the model sees them sorted by length, so mixed lengths pad little; output stays in input order, committed (appended, fsynced, progress counted) a window at a time: the unit a resume restarts from' }),
 };
 
 /** One input row as a job's `process` sees it. */
@@ -40,7 +41,7 @@ export interface BatchFileJob {
   text: string;
   id?: string;
   chunkSize: number;
-  /** Rows handed to `process` at once, rounded up to whole chunks (default: one chunk); committed chunk by chunk after. */
+  /** Rows handed to `process` at once, rounded up to whole chunks (default: one chunk); committed together after. */
   window?: number;
   /** The published output's file name in the job's folder (an artifact once every row is in). */
   output: string;
@@ -86,6 +87,16 @@ async function readState(path: string): Promise<BatchState | undefined> {
   }
 }
 
+/** A window's output lines as one buffer: "index" (and "id") first, then the job's fields, one JSON line per row. */
+function serialise(rows: (BatchRow & { id?: unknown })[], results: Record<string, unknown>[], withId: boolean): Buffer {
+  const lines = new Array<string>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    lines[i] = `${JSON.stringify({ index: r.index, ...(withId && { id: r.id }), ...results[i] })}\n`;
+  }
+  return Buffer.from(lines.join(''));
+}
+
 async function countRows(path: string, format: BatchFormat, column: string): Promise<number> {
   let n = 0;
   for await (const _row of batchRows(path, format, column)) n++;
@@ -93,11 +104,12 @@ async function countRows(path: string, format: BatchFormat, column: string): Pro
 }
 
 /**
- * Runs (or resumes) a batch file job in `workDir`. Rows are computed a window (of whole chunks) at a time and committed
- * chunk by chunk in input order. Progress events count committed rows; an abort stops between chunks with CANCELLED,
- * leaving the committed chunks for a later resume. A finished output is left alone by a rerun.
+ * Runs (or resumes) a batch file job in `workDir`. Rows are computed and committed a window (of whole chunks) at a
+ * time, in input order. Progress events count committed rows; an abort stops between windows with CANCELLED, leaving
+ * the committed windows for a later resume. A finished output is left alone by a rerun.
  */
-export async function runBatchFile(job: BatchFileJob, { signal, emit, workDir, resume }: Pick<JobRunContext, 'signal' | 'emit' | 'workDir' | 'resume'>): Promise<void> {
+export async function runBatchFile(job: BatchFileJob, { signal, emit, workDir, resume, trace = new JobTrace(false) }: Pick<JobRunContext, 'signal' | 'emit' | 'workDir' | 'resume' | 'trace'>): Promise<void> {
+  const started = trace.mark();
   const format = job.format ?? (await detectBatchFormat(job.input));
   const partial = join(workDir, partialName(job.output));
   const statePath = join(workDir, stateName(job.output));
@@ -113,42 +125,44 @@ export async function runBatchFile(job: BatchFileJob, { signal, emit, workDir, r
   const state: BatchState = previous ?? { rows: 0, bytes: 0, total: await countRows(job.input, format, job.text), input };
   if (!previous) await writeAtomic(statePath, JSON.stringify(state));
   emit({ kind: 'progress', step: state.rows, total: state.total });
-  // Whatever an interrupted attempt appended after its last committed chunk is cut off here, then written again.
+  // Whatever an interrupted attempt appended after its last commit is cut off here, then written again.
   const out = await open(partial, previous ? 'r+' : 'w');
   // Rows per window: whole chunks, so a resume (which starts at a chunk boundary) sees the same chunks.
   const windowRows = Math.max(1, Math.ceil((job.window ?? job.chunkSize) / job.chunkSize)) * job.chunkSize;
-  // Window N's commits (write, fsync, state per chunk) run while window N+1 computes; commits stay in order.
+  // Window N's commit (write, fsync, state) runs while window N+1 computes; commits stay in order.
   let committing: Promise<void> = Promise.resolve();
+  let chunks = 0;
   try {
     await out.truncate(state.bytes);
     let index = 0;
     let chunk: (BatchRow & { id?: unknown })[] = [];
+    // One commit per window (one append, one fsync, one state file), not per chunk: each await of a commit needs the
+    // event loop, which the model's synchronous runs hold while the next window computes, so per-chunk commits fell
+    // behind and the next window waited for them (GEUL_JOB_TRACE showed it as "wait for commits").
     const commit = async (rows: typeof chunk, results: Record<string, unknown>[]) => {
-      const text = rows.map((r, i) => `${JSON.stringify({ index: r.index, ...(job.id !== undefined && { id: r.id }), ...results[i] })}\n`).join('');
-      const bytes = Buffer.from(text);
-      await out.write(bytes, 0, bytes.length, state.bytes);
-      await out.sync();
+      // A cancel stops before a window computed meanwhile is written.
+      if (signal.aborted) throw geulError('CANCELLED');
+      const bytes = trace.span('serialise', () => serialise(rows, results, job.id !== undefined));
+      await trace.span('append', () => out.write(bytes, 0, bytes.length, state.bytes));
+      await trace.span('fsync', () => out.sync());
       state.rows += rows.length;
       state.bytes += bytes.length;
-      await writeAtomic(statePath, JSON.stringify(state));
-      emit({ kind: 'progress', step: state.rows, total: state.total });
+      chunks += Math.ceil(rows.length / job.chunkSize);
+      await trace.span('state file', () => writeAtomic(statePath, JSON.stringify(state)));
+      trace.span('progress emit', () => emit({ kind: 'progress', step: state.rows, total: state.total }));
     };
-    const commitChunks = async (rows: typeof chunk, results: Record<string, unknown>[]) => {
-      for (let at = 0; at < rows.length; at += job.chunkSize) {
-        // A cancel stops after the chunk whose commit saw it: what computed meanwhile is not written.
-        if (signal.aborted) throw geulError('CANCELLED');
-        await commit(rows.slice(at, at + job.chunkSize), results.slice(at, at + job.chunkSize));
-      }
-    };
+    let reading = trace.mark();
     const flush = async () => {
+      trace.since('read + check rows', reading);
       const rows = chunk;
       chunk = [];
       if (signal.aborted) throw geulError('CANCELLED');
-      const results = await job.process(rows.map(({ index: i, text }) => ({ index: i, text })), signal);
+      const results = await trace.span('task call', () => job.process(rows.map(({ index: i, text }) => ({ index: i, text })), signal));
       if (results.length !== rows.length) throw geulError('INTERNAL', { detail: `a window of ${rows.length} rows gave ${results.length} results` });
-      await committing;
-      committing = commitChunks(rows, results);
+      await trace.span('wait for commits', () => committing);
+      committing = commit(rows, results);
       committing.catch(() => {}); // awaited before the next commit and at the end; not an unhandled rejection meanwhile
+      reading = trace.mark();
     };
     for await (const row of batchRows(job.input, format, job.text)) {
       const at = index++;
@@ -173,4 +187,8 @@ export async function runBatchFile(job: BatchFileJob, { signal, emit, workDir, r
     await out.close();
   }
   await rename(partial, join(workDir, job.output));
+  if (trace.enabled) {
+    trace.since('whole run', started);
+    emit({ kind: 'log', level: 'info', message: trace.summary(`batch ${job.output}, ${state.total} rows, chunkSize ${job.chunkSize}, window ${windowRows}`, chunks) });
+  }
 }

@@ -6,6 +6,7 @@ import { parseJobParams } from './params.js';
 import { getJobType } from './table.js';
 import type { JobRunEvent } from './job-type.js';
 import type { ChildMessage, ParentMessage } from './protocol.js';
+import { JobTrace } from './trace.js';
 
 const parentPid = process.ppid;
 const controller = new AbortController();
@@ -28,8 +29,14 @@ async function run(message: Extract<ParentMessage, { type: 'run' }>): Promise<vo
   try {
     const type = getJobType(message.jobType);
     const params = parseJobParams(type, message.params);
-    const emit = (event: JobRunEvent) => void send({ type: 'event', event });
-    await type.run(params as never, { signal: controller.signal, emit, workDir: message.workDir, resume: message.resume, config: message.config });
+    const trace = new JobTrace();
+    const emit = (event: JobRunEvent) => {
+      if (!trace.enabled) return void send({ type: 'event', event });
+      // From the send to its callback: the message is written to the IPC channel.
+      const start = trace.mark();
+      void send({ type: 'event', event }).then(() => trace.since(`${event.kind} IPC send`, start));
+    };
+    await type.run(params as never, { signal: controller.signal, emit, workDir: message.workDir, resume: message.resume, config: message.config, trace });
     await publish(message, emit);
     await send({ type: 'finished', outcome: { state: 'succeeded' } });
   } catch (err) {

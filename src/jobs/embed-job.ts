@@ -1,5 +1,5 @@
 // The batch `embed` job: a JSONL/CSV/TSV/Parquet/text file of texts → embeddings.jsonl, one line per input row in
-// input order, written in chunks by the batch file runner; after a crash it resumes after the last finished chunk.
+// input order, committed a window at a time by the batch file runner, which resumes after the last commit.
 // With vectorFormat bin/txt it also writes vectors.bin/.txt, keyed by row id, a file `geul serve --vectors` loads.
 import { createReadStream } from 'node:fs';
 import { rename } from 'node:fs/promises';

@@ -3,6 +3,7 @@
 import type { GeulConfig } from '../core/config.js';
 import type { TObject } from 'typebox';
 import { Type, type Static } from '../core/schema.js';
+import type { JobTrace } from './trace.js';
 
 /** Progress of a job: `step` of `total` units (training steps, rows, words). */
 export interface JobProgressEvent { kind: 'progress'; step: number; total: number }
@@ -23,9 +24,11 @@ export interface JobRunContext {
   emit(event: JobRunEvent): void;
   /** The job's own folder: everything it writes lives here; files not starting with "." are its artifacts. */
   workDir: string;
-  /** True when an earlier attempt ran (crash or restart): continue from its checkpoint or last finished chunk. */
+  /** True when an earlier attempt ran (crash or restart): continue from its checkpoint or last committed window. */
   resume: boolean;
   config: GeulConfig;
+  /** GEUL_JOB_TRACE=1: where the job's per-chunk spans are recorded (summarised into its log at the end). */
+  trace?: JobTrace;
 }
 
 export interface JobType<P extends TObject = TObject> {

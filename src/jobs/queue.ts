@@ -88,6 +88,11 @@ export interface JobQueue {
   heartbeat(id: string, worker: string): Promise<{ cancelRequested: boolean; lost?: boolean }>;
   progress(id: string, step: number, total: number | null): Promise<void>;
   appendEvent(id: string, kind: JobEventKind, data: Record<string, unknown>): Promise<number>;
+  /**
+   * `progress` and its `progress` event ({step, total}) in one write (one SQLite transaction, one Redis script): what a
+   * runner records per progress event, so it costs one call and no reader sees the record and the events disagree.
+   */
+  progressEvent(id: string, step: number, total: number): Promise<number>;
   finish(id: string, outcome: JobOutcome): Promise<JobRecord | undefined>;
   /** Queued → cancelled at once; running → cancel requested (the runner aborts it); final → unchanged. */
   requestCancel(id: string): Promise<JobRecord | undefined>;

@@ -6,7 +6,7 @@ import { geulError, isGeulError } from '../core/errors.js';
 import type { GeulConfig } from '../core/config.js';
 import { openRedis, redactRedisUrl } from '../store/redis.js';
 import { runsExhausted, type JobEvent, type JobEventKind, type JobOutcome, type JobQueue, type JobRecord, type JobState, type ListRequest, type SubmitRequest } from './queue.js';
-import { APPEND_EVENT, CANCEL, CLAIM, FINISH, HEARTBEAT, PROGRESS, SUBMIT, SWEEP } from './redis-scripts.js';
+import { APPEND_EVENT, CANCEL, CLAIM, FINISH, HEARTBEAT, PROGRESS, PROGRESS_EVENT, SUBMIT, SWEEP } from './redis-scripts.js';
 import { randomId } from './sqlite-queue.js';
 
 /** The BullMQ queue name (its keys are `<redisPrefix>:jobs:…`); the records live under `<redisPrefix>:jobdb:`. */
@@ -250,6 +250,10 @@ export class RedisJobQueue implements JobQueue {
 
   async progress(id: string, step: number, total: number | null): Promise<void> {
     await this.run(PROGRESS, id, step, total ?? '');
+  }
+
+  async progressEvent(id: string, step: number, total: number): Promise<number> {
+    return Number(await this.run(PROGRESS_EVENT, id, step, total, this.now()));
   }
 
   async appendEvent(id: string, kind: JobEventKind, data: Record<string, unknown>): Promise<number> {

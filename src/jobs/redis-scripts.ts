@@ -129,6 +129,15 @@ redis.call('ZADD', key('events:', id), eid, eid .. ' {"kind":' .. cjson.encode(A
 changed(id)
 return eid`;
 
+/** ARGV: base, id, step, total, now → the progress event's id: PROGRESS and its event ({step, total}) in one script. */
+export const PROGRESS_EVENT = `${COMMON}
+local id, step, total, now = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local j = key('job:', id)
+if redis.call('HGET', j, 'state') == 'running' then redis.call('HSET', j, 'step', step, 'total', total) end
+local eid = event(id, 'progress', { step = step, total = total }, now)
+changed(id)
+return eid`;
+
 /**
  * ARGV: base, id, token ('' for any), state, error code, error message, now, retry message ('' when final), released
  * ('1': a graceful shutdown handed it back, a run CLAIM does not count against maxRuns) → the state after it. Only the

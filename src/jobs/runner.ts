@@ -10,6 +10,7 @@ import type { JobRunEvent } from './job-type.js';
 import type { ChildMessage, ParentMessage } from './protocol.js';
 import type { JobOutcome, JobQueue, JobRecord } from './queue.js';
 import { randomId } from './sqlite-queue.js';
+import { JobTrace, type Mark } from './trace.js';
 
 export function jobsDir(config: GeulConfig): string {
   return config.jobs.dir ?? join(config.dataDir, 'jobs');
@@ -31,6 +32,9 @@ interface Running {
   cancelSent: boolean;
   /** The queue gave the job to another worker (its lock expired): this copy is stopped and records nothing more. */
   lost?: boolean;
+  /** GEUL_JOB_TRACE=1: this runner's side of the job (event handling, queue writes), logged when the child exits. */
+  trace: JobTrace;
+  launched: Mark;
 }
 
 export class JobRunner {
@@ -131,7 +135,8 @@ export class JobRunner {
     const { filename, execArgv } = siblingWorker(import.meta.url, 'child');
     const workDir = jobWorkDir(this.config, job.id);
     const child = fork(filename, [], { execArgv: [...process.execArgv.filter((a) => !a.startsWith('--inspect')), ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const r: Running = { job, child, writes: Promise.resolve(), lastStep: -Infinity, lastMetricsStep: -Infinity, cancelSent: false };
+    const trace = new JobTrace();
+    const r: Running = { job, child, writes: Promise.resolve(), lastStep: -Infinity, lastMetricsStep: -Infinity, cancelSent: false, trace, launched: trace.mark() };
     this.running.set(job.id, r);
     this.write(r, () => this.queue.appendEvent(job.id, 'log', { level: 'info', message: `attempt ${job.attempts} started in process ${child.pid} (runner ${this.worker} on ${hostname()}, pid ${process.pid})`, pid: child.pid, attempt: job.attempts, runner: this.worker, runnerPid: process.pid }));
     child.on('message', (message: ChildMessage) => {
@@ -142,7 +147,7 @@ export class JobRunner {
           child.send({ type: 'run', jobId: job.id, jobType: job.type, params: job.runParams, workDir, resume: job.attempts > 1, config: this.config } satisfies ParentMessage);
           if (job.cancelRequested) this.cancel(job.id);
         }, this.onError);
-      } else if (message.type === 'event') this.record(r, message.event);
+      } else if (message.type === 'event') r.trace.span(`${message.event.kind} event handled`, () => this.record(r, message.event));
       else r.finished = message.outcome;
     });
     child.on('error', this.onError);
@@ -161,6 +166,7 @@ export class JobRunner {
       }
       const outcome: JobOutcome = r.finished ?? { state: 'failed', error: { code: 'JOB_PROCESS_DIED', message: `The job process exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})` } };
       if (outcome.state === 'succeeded' && r.job.total !== null) this.write(r, () => this.queue.progress(job.id, r.job.total!, r.job.total));
+      if (r.trace.enabled) this.write(r, () => this.queue.appendEvent(job.id, 'log', { level: 'info', message: this.traceSummary(r) }));
       this.write(r, () => this.queue.finish(job.id, outcome));
       if (this.onFinished) this.write(r, () => this.onFinished!(r.job, outcome));
       void r.writes.then(() => {
@@ -170,10 +176,18 @@ export class JobRunner {
     });
   }
 
+  /** The runner's trace per chunk of a batch job (chunkSize rows of its total), else per progress event received. */
+  private traceSummary(r: Running): string {
+    r.trace.since('runner process, whole job', r.launched);
+    const chunkSize = Number(r.job.runParams.chunkSize);
+    const per = r.job.total && chunkSize > 0 ? Math.ceil(r.job.total / chunkSize) : r.lastStep;
+    return r.trace.summary(`runner ${this.worker}, queue writes and event handling`, per);
+  }
+
   private record(r: Running, event: JobRunEvent): void {
     const id = r.job.id;
     if (event.kind === 'log') {
-      this.write(r, () => this.queue.appendEvent(id, 'log', { level: event.level, message: event.message }));
+      this.write(r, () => r.trace.span('log write', () => this.queue.appendEvent(id, 'log', { level: event.level, message: event.message })));
       return;
     }
     const total = event.kind === 'progress' ? event.total : r.job.total ?? 0;
@@ -183,14 +197,11 @@ export class JobRunner {
       if (event.step - r.lastStep < stride && event.step !== event.total) return;
       r.lastStep = event.step;
       r.job.step = event.step;
-      this.write(r, async () => {
-        await this.queue.progress(id, event.step, event.total);
-        await this.queue.appendEvent(id, 'progress', { step: event.step, total: event.total });
-      });
+      this.write(r, () => r.trace.span('progress write', () => this.queue.progressEvent(id, event.step, event.total)));
     } else {
       if (event.step >= 0 && event.step - r.lastMetricsStep < stride) return;
       if (event.step >= 0) r.lastMetricsStep = event.step;
-      this.write(r, () => this.queue.appendEvent(id, 'metrics', { ...(event.step >= 0 && { step: event.step }), ...event.values }));
+      this.write(r, () => r.trace.span('metrics write', () => this.queue.appendEvent(id, 'metrics', { ...(event.step >= 0 && { step: event.step }), ...event.values })));
     }
   }
 

@@ -149,6 +149,15 @@ export class SqliteJobQueue implements JobQueue {
     this.db.prepare("UPDATE jobs SET step = ?, total = ? WHERE id = ? AND state = 'running'").run(step, total, id);
   }
 
+  async progressEvent(id: string, step: number, total: number): Promise<number> {
+    const eventId = this.db.transaction(() => {
+      this.db.prepare("UPDATE jobs SET step = ?, total = ? WHERE id = ? AND state = 'running'").run(step, total, id);
+      return this.insertEvent(id, 'progress', { step, total });
+    })();
+    this.changed(id);
+    return eventId;
+  }
+
   async appendEvent(id: string, kind: JobEventKind, data: Record<string, unknown>): Promise<number> {
     const eventId = this.insertEvent(id, kind, data);
     this.changed(id);

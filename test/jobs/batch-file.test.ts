@@ -91,7 +91,7 @@ test('a chunk with the wrong number of results fails and publishes nothing; empt
   assert.deepEqual(strict.calls, []);
 });
 
-test('a window of whole chunks goes to process at once, its chunks committed one by one; a cancel mid-window keeps whole chunks', async () => {
+test('a window of whole chunks goes to process at once and is committed at once; a cancel keeps whole windows', async () => {
   const input = join(work, 'window.jsonl');
   writeFileSync(input, Array.from({ length: 20 }, (_, i) => JSON.stringify({ text: `w${i}` })).join('\n'));
   const dir = join(work, 'window');
@@ -102,15 +102,40 @@ test('a window of whole chunks goes to process at once, its chunks committed one
   mkdirSync(dir, { recursive: true });
   await assert.rejects(runBatchFile({ ...windowed, async process(rows, signal) { seen.push(rows.length); return windowed.process(rows, signal); } }, {
     signal: controller.signal, workDir: dir, resume: false,
-    emit: (e) => { if (e.kind === 'progress') { steps.push(e.step); if (e.step === 12) controller.abort(); } },
+    emit: (e) => { if (e.kind === 'progress') { steps.push(e.step); if (e.step === 9) controller.abort(); } },
   }), (err: Error & { code?: string }) => err.code === 'CANCELLED');
-  // The last window (rows 18–19) may already compute while the second one commits: it is never written.
-  assert.deepEqual(windowed.calls.slice(0, 2), [0, 9], 'windows start at rows 0 and 9');
-  assert.deepEqual(seen.slice(0, 2), [9, 9]);
-  assert.deepEqual(steps, [0, 3, 6, 9, 12], 'committed chunk by chunk; the cancel stops after the chunk that saw it');
-  assert.equal(stateOf(dir).rows, 12);
+  // The second window (rows 9–17) may already compute while the first one commits: it is never written.
+  assert.equal(windowed.calls[0], 0);
+  assert.equal(seen[0], 9);
+  assert.deepEqual(steps, [0, 9], 'one commit (and one progress event) per window; the cancel stops before the next');
+  assert.equal(stateOf(dir).rows, 9);
+  assert.equal(lines(join(dir, partialName(OUTPUT))).length, 9, 'nothing after the committed window');
   const resumed = job(input, { window: 7 });
-  await run(dir, resumed, true);
-  assert.deepEqual(resumed.calls, [12], 'the resume starts at the committed chunk boundary');
+  const resumedSteps: number[] = [];
+  mkdirSync(dir, { recursive: true });
+  await runBatchFile(resumed, { signal: new AbortController().signal, workDir: dir, resume: true, emit: (e) => { if (e.kind === 'progress') resumedSteps.push(e.step); } });
+  assert.deepEqual(resumed.calls, [9, 18], 'the resume starts at the committed window boundary');
+  assert.deepEqual(resumedSteps, [9, 18, 20]);
   assert.deepEqual(lines(join(dir, OUTPUT)).map((l) => [l.index, l.upper]), Array.from({ length: 20 }, (_, i) => [i, `W${i}`]));
+});
+
+test('a crash between window commits (a window appended, its state not written): every row exactly once on resume', async () => {
+  const input = join(work, 'crash.jsonl');
+  writeFileSync(input, Array.from({ length: 20 }, (_, i) => JSON.stringify({ text: `c${i}` })).join('\n'));
+  const whole = join(work, 'crash-whole');
+  await run(whole, job(input, { window: 6 }));
+  const dir = join(work, 'crash');
+  const first = job(input, { window: 6 });
+  // The run stops dead right after committing window 1 (its progress event throws, so nothing more is written); then,
+  // as if it had lived on into window 2's commit and died after the append, window 2's lines and a torn line follow.
+  mkdirSync(dir, { recursive: true });
+  const died = new Error('killed');
+  await assert.rejects(runBatchFile(first, { signal: new AbortController().signal, workDir: dir, resume: false, emit: (e) => { if (e.kind === 'progress' && e.step === 6) throw died; } }), (err) => err === died);
+  assert.equal(stateOf(dir).rows, 6, 'the first window is committed');
+  const full = readFileSync(join(whole, OUTPUT), 'utf8').split('\n');
+  writeFileSync(join(dir, partialName(OUTPUT)), `${full.slice(0, 12).join('\n')}\n{"index": 12, "upp`); // window 2 and a torn line of window 3
+  const again = job(input, { window: 6 });
+  await run(dir, again, true);
+  assert.deepEqual(again.calls, [6, 12, 18], 'everything after the last committed window runs again');
+  assert.equal(readFileSync(join(dir, OUTPUT), 'utf8'), readFileSync(join(whole, OUTPUT), 'utf8'), 'every row exactly once, in input order');
 });

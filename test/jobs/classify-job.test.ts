@@ -42,7 +42,7 @@ async function run(dir: string, params: Record<string, unknown>, options: { resu
 
 test('labels per row in input order, equal to the classify task run on the same texts; progress counts rows', async () => {
   const dir = join(work, 'plain');
-  const events = await run(dir, { input: join(work, 'texts.jsonl'), id: 'id', chunkSize: 10, top_k: 1 });
+  const events = await run(dir, { input: join(work, 'texts.jsonl'), id: 'id', chunkSize: 10, window: 10, top_k: 1 });
   const rows = rowsOf(dir);
   assert.deepEqual(rows.map((r) => r.index), Array.from({ length: 45 }, (_, i) => i));
   assert.deepEqual(rows.map((r) => r.id), Array.from({ length: 45 }, (_, i) => `r${i}`));
@@ -69,7 +69,7 @@ test('a .txt file is read line by line (empty lines are rows too), "line" as the
 test('cancel between chunks, resume after a torn write: every row exactly once, equal to one uninterrupted run', async () => {
   const dir = join(work, 'resumed');
   const controller = new AbortController();
-  const params = { input: join(work, 'texts.jsonl'), id: 'id', chunkSize: 10, top_k: 1 };
+  const params = { input: join(work, 'texts.jsonl'), id: 'id', chunkSize: 10, window: 10, top_k: 1 };
   await assert.rejects(run(dir, params, {
     signal: controller.signal,
     onEvent: (e) => { if (e.kind === 'progress' && e.step === 20) controller.abort(); },

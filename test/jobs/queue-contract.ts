@@ -45,6 +45,30 @@ export function queueContract(name: string, harness: QueueHarness): void {
     await q.close();
   });
 
+  test(`${name}: progressEvent records the step and its progress event in one call, wakes listeners, and leaves a final job's step alone`, async (t) => {
+    const q = await harness.open(t);
+    if (!q) return;
+    const job = await submit(q);
+    await q.claim('w1', { maxRunningPerOwner: 1 });
+    const woken: string[] = [];
+    const stop = q.onChange((id) => woken.push(id));
+    const first = await q.progressEvent(job.id, 64, 1000);
+    const second = await q.progressEvent(job.id, 1000, 1000);
+    assert.ok(second > first, 'event ids increase');
+    const running = (await q.get(job.id))!;
+    assert.deepEqual([running.step, running.total], [1000, 1000]);
+    const progress = (await q.events(job.id, 0)).filter((e) => e.kind === 'progress');
+    assert.deepEqual(progress.map((e) => [e.id, e.data]), [[first, { step: 64, total: 1000 }], [second, { step: 1000, total: 1000 }]]);
+    // Redis delivers change notifications through its pub/sub connection: wait for them, bounded by tries.
+    for (let i = 0; i < 500 && woken.filter((id) => id === job.id).length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(woken.filter((id) => id === job.id).length >= 2, 'each progressEvent is a change SSE streams wake up on');
+    stop();
+    await q.finish(job.id, { state: 'succeeded' });
+    await q.progressEvent(job.id, 5, 1000);
+    assert.equal((await q.get(job.id))!.step, 1000, 'a final job keeps its step');
+    await q.close();
+  });
+
   test(`${name}: a failure keeps its catalog code and message; claims respect the per-owner running limit, oldest first`, async (t) => {
     const q = await harness.open(t);
     if (!q) return;

@@ -49,7 +49,8 @@ test('Redis mode: two workers share the jobs, survive a SIGKILLed worker, keep l
 
   const submit = async (rows: number, name: string): Promise<string> => {
     writeTextsJsonl(join(dir, name), rows);
-    const res = await fetch(`${base}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'embed', params: { input: join(dir, name), id: 'id', chunkSize: 10 } }) });
+    // Windows of 100 rows: a commit (and a progress event) every 100 rows, so the kill and lock checks below see progress early.
+    const res = await fetch(`${base}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'embed', params: { input: join(dir, name), id: 'id', chunkSize: 10, window: 100 } }) });
     assert.equal(res.status, 201, await res.clone().text());
     return ((await res.json()) as JobBody).id;
   };

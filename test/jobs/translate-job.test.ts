@@ -39,7 +39,7 @@ async function run(dir: string, params: Record<string, unknown>, options: { resu
 
 test('a text file line by line: one translation per line, in order, equal to the translate task', async () => {
   const dir = join(work, 'plain');
-  await run(dir, { input: join(work, 'doc.txt'), chunkSize: 3 });
+  await run(dir, { input: join(work, 'doc.txt'), chunkSize: 3, window: 3 });
   const rows = rowsOf(dir);
   assert.deepEqual(rows.map((r) => r.index), LINES.map((_, i) => i));
   const direct = await runTask(translateTask, { model, inputs: LINES, from: 'en', to: 'fr', max_new_tokens: 3 }, { models: new ModelStore(config) }) as { text: string }[];
@@ -59,12 +59,12 @@ test('options reach the task: alternatives; no target language for a multilingua
 test('cancelled after the first chunk, resumed: every line exactly once, equal to one uninterrupted run', async () => {
   const dir = join(work, 'resumed');
   const controller = new AbortController();
-  await assert.rejects(run(dir, { input: join(work, 'doc.txt'), chunkSize: 3 }, {
+  await assert.rejects(run(dir, { input: join(work, 'doc.txt'), chunkSize: 3, window: 3 }, {
     signal: controller.signal,
     onEvent: (e) => { if (e.kind === 'progress' && e.step === 3) controller.abort(); },
   }), (err: Error & { code?: string }) => err.code === 'CANCELLED');
   const steps: number[] = [];
-  await run(dir, { input: join(work, 'doc.txt'), chunkSize: 3 }, { resume: true, onEvent: (e) => { if (e.kind === 'progress') steps.push(e.step); } });
+  await run(dir, { input: join(work, 'doc.txt'), chunkSize: 3, window: 3 }, { resume: true, onEvent: (e) => { if (e.kind === 'progress') steps.push(e.step); } });
   assert.deepEqual(steps, [3, 6, 7]);
   assert.deepEqual(rowsOf(dir), rowsOf(join(work, 'plain')));
 });
