@@ -1,7 +1,12 @@
 // Job test helpers: a tiny labelled TSV and a JSONL of texts, multipart bodies, SSE parsing (a whole stream or its
 // first events), bounded polling, and real `geul serve`/`geul worker` processes for the multi-process tests.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { fixturesDir } from '../helpers/fixtures.js';
+import { dropRedisPrefix, uniqueRedisPrefix } from '../helpers/redis.js';
 
 /** A separable two-class TSV (the data of test/train/cancel.test.ts). */
 export function writeToyTsv(path: string, rows = 160): void {
@@ -127,4 +132,31 @@ export function alive(pid: number): boolean {
 /** Which runner process ran each attempt of a job, in order (from the runner's "attempt N started" log events). */
 export function runnerPids(events: SseEvent[]): number[] {
   return events.filter((e) => e.event === 'log' && typeof e.data.runnerPid === 'number').map((e) => e.data.runnerPid as number);
+}
+
+/**
+ * The multi-process Redis tests' machine room: a scratch folder, a config with short locks and stalled checks (so a
+ * dead worker's job moves on quickly; heartbeats renew a lock 40 times over, a margin for a loaded machine), a unique
+ * key prefix, and spawners for `geul serve --redis` replicas and `geul worker`s that share the job and artifact
+ * folders. Push what they start to `procs`: every one is killed and the prefix dropped when the test ends.
+ */
+export async function redisProcesses(t: TestContext, url: string, name: string, lockMs: number) {
+  const dir = mkdtempSync(join(tmpdir(), `geul-${name}-`));
+  const fixtures = await fixturesDir();
+  const shared = join(dir, 'shared-jobs');
+  // Finished jobs publish into their own folder (worker --artifacts, GEUL_ARTIFACTS on the API), apart from the job folders.
+  const artifacts = join(dir, 'artifacts');
+  const config = join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({ jobs: { dir: shared, heartbeatMs: lockMs / 40, lockDurationMs: lockMs, stalledIntervalMs: 300, backoffMs: 100 } }));
+  const prefix = uniqueRedisPrefix();
+  const env = { ...process.env, GEUL_CONFIG: config, GEUL_REDIS_PREFIX: prefix };
+  const procs: GeulProcess[] = [];
+  t.after(async () => {
+    await killAll(procs);
+    await dropRedisPrefix(url, prefix);
+  });
+  const api = (data: string) => spawnGeul(['serve', '--port', '0', '--workers', '1', '--redis', url, '--data-dir', join(dir, data), '--log-level', 'warn',
+    '--default', `embeddings=${join(fixtures, 'tiny-bert-embed')}`], { ...env, GEUL_ARTIFACTS: artifacts }, SERVING);
+  const worker = (n: number) => spawnGeul(['worker', '--redis', url, '--data-dir', join(dir, `worker${n}`), '--jobs-dir', shared, '--artifacts', artifacts, '--concurrency', '1'], env, WORKER_READY);
+  return { dir, artifacts, prefix, procs, api, worker };
 }

@@ -5,15 +5,9 @@
 // on the other worker from that checkpoint (not from step 0) and succeeds with every epoch once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixturesDir } from '../helpers/fixtures.js';
-import { dropRedisPrefix, redisUrl, uniqueRedisPrefix } from '../helpers/redis.js';
-import {
-  alive, eventsUntil, killAll, parseSse, runnerPids, SERVING, spawnGeul, waitFor, WORKER_READY, writeTextsJsonl, writeToyTsv,
-  type GeulProcess, type JobBody,
-} from './helpers.js';
+import { redisUrl } from '../helpers/redis.js';
+import { alive, eventsUntil, parseSse, redisProcesses, runnerPids, waitFor, writeTextsJsonl, writeToyTsv, type JobBody } from './helpers.js';
 
 const LOCK_MS = 4000;
 const FINAL = ['succeeded', 'failed', 'cancelled'];
@@ -21,24 +15,7 @@ const FINAL = ['succeeded', 'failed', 'cancelled'];
 test('Redis mode with two API replicas: watch and cancel through the other replica; a training job resumes on another worker', { timeout: 600_000 }, async (t) => {
   const url = await redisUrl(t);
   if (!url) return;
-  const dir = mkdtempSync(join(tmpdir(), 'geul-redis-replicas-'));
-  const fixtures = await fixturesDir();
-  const shared = join(dir, 'shared-jobs');
-  const artifacts = join(dir, 'artifacts');
-  const config = join(dir, 'config.json');
-  // Short locks and sweeps so a dead worker's job moves on quickly; heartbeats renew a lock 40 times over.
-  writeFileSync(config, JSON.stringify({ jobs: { dir: shared, heartbeatMs: 100, lockDurationMs: LOCK_MS, stalledIntervalMs: 300, backoffMs: 100 } }));
-  const prefix = uniqueRedisPrefix();
-  const env = { ...process.env, GEUL_CONFIG: config, GEUL_REDIS_PREFIX: prefix };
-  const procs: GeulProcess[] = [];
-  t.after(async () => {
-    await killAll(procs);
-    await dropRedisPrefix(url, prefix);
-  });
-
-  const replica = (name: string) => spawnGeul(['serve', '--port', '0', '--workers', '1', '--redis', url, '--data-dir', join(dir, name), '--log-level', 'warn',
-    '--default', `embeddings=${join(fixtures, 'tiny-bert-embed')}`], { ...env, GEUL_ARTIFACTS: artifacts }, SERVING);
-  const worker = (n: number) => spawnGeul(['worker', '--redis', url, '--data-dir', join(dir, `worker${n}`), '--jobs-dir', shared, '--artifacts', artifacts, '--concurrency', '1'], env, WORKER_READY);
+  const { dir, procs, api: replica, worker } = await redisProcesses(t, url, 'redis-replicas', LOCK_MS);
   const started = await Promise.all([replica('api-a'), replica('api-b'), worker(1)]);
   procs.push(...started);
   const [a, b] = started.slice(0, 2).map((p) => p.match[1]);
