@@ -1,5 +1,6 @@
 // Benchmark of the batch `embed` job: rows/s in embedded mode, with one and two Redis workers, and the raw ONNX session (best batch), in alternating rounds.
-// Usage: npm run bench:jobs -- [--rows 100000] [--chunk-size 64] [--window 1024] [--rounds 1] [--only raw,task,embedded,redis1,redis2] [--model DIR] [--redis URL]
+// Usage: npm run bench:jobs -- [--rows 100000] [--chunk-size 64] [--window 1024] [--rounds 1] [--only raw,task,embedded,redis1,redis2] [--model DIR] [--redis URL] [--trace] [--no-readme]
+// --trace runs the jobs with GEUL_JOB_TRACE=1 and prints each job's trace lines (where its per-chunk time goes).
 // DIR defaults to bench/out/models/minilm-l6-random (npm run fixtures -- --out bench/out/models --only minilm-l6-random).
 // Every job mode runs real processes (`geul serve`, `geul worker`) as the CLI starts them; input is a server path (auth off, loopback).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -22,7 +23,7 @@ const { values } = parseArgs({
     rows: { type: 'string', default: '100000' }, 'chunk-size': { type: 'string', default: '64' }, window: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '1' },
     only: { type: 'string', default: 'raw,task,embedded,redis1,redis2' }, model: { type: 'string', default: 'bench/out/models/minilm-l6-random' },
     redis: { type: 'string', default: process.env.GEUL_REDIS_URL ?? 'redis://127.0.0.1:6379' }, sample: { type: 'string', default: '4096' },
-    'no-readme': { type: 'boolean', default: false },
+    'no-readme': { type: 'boolean', default: false }, trace: { type: 'boolean', default: false },
   },
 });
 const ROWS = Number(values.rows);
@@ -76,7 +77,7 @@ const procs: ChildProcess[] = [];
 
 /** Starts `geul …` and resolves once its stderr matches `ready`. */
 function geul(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], { env: { ...process.env, ...(values.trace && { GEUL_JOB_TRACE: '1' }), ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   procs.push(child);
   let stderr = '';
   return new Promise((ok, fail) => {
@@ -123,6 +124,7 @@ async function runJobs(base: string, inputs: string[]): Promise<JobRun> {
     }
   }
   const end = Math.max(...[...last.values()].map((l) => l.t));
+  if (values.trace) for (const id of ids) await printTrace(base, id);
   const wallS = (end - started) / 1000;
   // Steady state: from the first progress seen (child started, model loaded, a chunk done) to the last job's end.
   const from = Math.min(...[...first.values()].map((f) => f.t));
@@ -134,6 +136,15 @@ async function runJobs(base: string, inputs: string[]): Promise<JobRun> {
   // Per chunk, per job (the jobs run side by side): a job's steady time over the chunks it did in it.
   const msPerChunk = median(ids.map((id) => (last.get(id)!.t - (first.get(id)?.t ?? started)) / (((last.get(id)!.total - steadyFrom(id)) || NaN) / CHUNK)));
   return { rowsPerSecond: ROWS / wallS, steadyRowsPerSecond: steadyRows / steadyS, msPerChunk, wallS, load1 };
+}
+
+/** The job's trace lines (its `log` events that start with "trace"), read from its finished event stream. */
+async function printTrace(base: string, id: string): Promise<void> {
+  const stream = await (await fetch(`${base}/v1/jobs/${id}/events`)).text();
+  for (const data of stream.split('\n').filter((l) => l.startsWith('data: '))) {
+    const message = (JSON.parse(data.slice(6)) as { message?: string }).message;
+    if (message?.startsWith('trace')) console.log(`${id}: ${message.replaceAll('; ', '\n    ')}`);
+  }
 }
 
 async function embedded(): Promise<JobRun> {

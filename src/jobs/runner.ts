@@ -42,6 +42,8 @@ export class JobRunner {
   private readonly worker = randomId('runner_', 12);
   private closed = false;
   private timer?: NodeJS.Timeout;
+  /** The heartbeat round in flight (one at a time: a slow queue does not pile rounds up). */
+  private beating?: Promise<void>;
   private unsubscribe?: () => void;
   private ticking = false;
   private tickAgain = false;
@@ -59,7 +61,9 @@ export class JobRunner {
   /** Starts taking jobs: on every queue change and on each heartbeat tick. */
   start(): void {
     this.unsubscribe = this.queue.onChange(() => this.tick());
-    this.timer = setInterval(() => void this.heartbeat(), this.config.jobs.heartbeatMs);
+    this.timer = setInterval(() => {
+      this.beating ??= this.heartbeat().finally(() => { this.beating = undefined; });
+    }, this.config.jobs.heartbeatMs);
     this.timer.unref();
     this.tick();
   }
@@ -212,7 +216,6 @@ export class JobRunner {
    */
   async close(graceMs = this.config.server.shutdownTimeoutMs): Promise<void> {
     this.closed = true;
-    clearInterval(this.timer);
     this.unsubscribe?.();
     const exits = [...this.running.values()].map((r) => new Promise<void>((resolve) => {
       if (r.child.exitCode !== null || r.child.signalCode !== null) return resolve();
@@ -224,6 +227,11 @@ export class JobRunner {
       if (r.child.connected) r.child.send({ type: 'abort' } satisfies ParentMessage);
       else r.child.kill('SIGKILL');
     }).then(() => r.writes).then(() => this.queue.release?.(r.job.id)).catch(this.onError));
+    // Heartbeats go on until the children are gone: a child still writing its checkpoint keeps its job's lock, so
+    // no other worker takes the job up while this copy is still running.
     await Promise.all(exits);
+    clearInterval(this.timer);
+    // A heartbeat still in flight finishes before the caller closes the queue under it.
+    await this.beating;
   }
 }

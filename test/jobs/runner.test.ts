@@ -68,3 +68,32 @@ test('embedded: a job whose process dies (the OOM killer, say) fails with JOB_PR
     await queue.close();
   }
 });
+
+test('closing: heartbeats go on while a child is still exiting, so its job keeps its lock until the child is gone', { timeout: 120_000 }, async () => {
+  const config = loadConfig({ offline: true, dataDir: join(work, 'data-close'), cacheDir: join(work, 'cache'), logLevel: 'silent', jobs: { concurrency: 1, heartbeatMs: 20 } }, { skipFile: true, env: {} });
+  const queue = new SqliteJobQueue(':memory:');
+  const beats: number[] = [];
+  const heartbeat = queue.heartbeat.bind(queue);
+  queue.heartbeat = (id, worker) => {
+    beats.push(performance.now());
+    return heartbeat(id, worker);
+  };
+  const runner = new JobRunner(queue, config, (err) => { throw err; }, false);
+  const job = await queue.submit({ type: 'train', params, runParams: params, owner: 'local' });
+  runner.start();
+  const pid = await waitFor(async () => (await queue.events(job.id, 0)).find((e) => typeof e.data.pid === 'number')?.data.pid as number | undefined, 'the job\'s process to start');
+  await waitFor(async () => ((await queue.get(job.id))?.step ?? 0) > 0 || undefined, 'the job to make progress');
+  // A stopped child cannot answer the abort: close() waits out its grace, then kills it.
+  process.kill(pid, 'SIGSTOP');
+  const closing = performance.now();
+  await runner.close(400);
+  const closed = performance.now();
+  const during = beats.filter((t) => t > closing && t < closed).length;
+  assert.ok(closed - closing >= 350, `close waited ${Math.round(closed - closing)} ms for the stopped child`);
+  assert.ok(during >= 3, `${during} heartbeats in the ${Math.round(closed - closing)} ms close() waited (every 20 ms expected)`);
+  const settled = beats.length;
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(beats.length, settled, 'no heartbeats after close() returned');
+  assert.equal((await queue.get(job.id))?.state, 'running', 'closing is not a cancel: the job stays running, to resume');
+  await queue.close();
+});
