@@ -43,6 +43,9 @@ export function snapshotComplete(dir: string, dtype: string): boolean {
   return dtype === 'auto' ? present.length > 0 : present.some((d) => d === dtype);
 }
 
+/** Client-chosen hub ids could fill the public-name memo without end; past this many it starts over. */
+const MAX_REMEMBERED_REFS = 1024;
+
 /** Who asks: models produced by jobs are visible to their owner (and admins) only. */
 export interface Viewer { owner: string; admin: boolean }
 
@@ -54,6 +57,8 @@ export class ModelCatalog {
   private readonly produced = new Map<string, ProducedModel & { tasks: string[] }>();
   private producer?: () => Promise<ProducedModel[]>;
 
+  /** Public names of references that are neither --models folders nor produced models, remembered (bounded). */
+  private readonly refNames = new Map<string, string>();
   /** Folder name → absolute path, from --models. */
   private readonly local = new Map<string, string>();
   private readonly defaults: Record<string, string>;
@@ -140,11 +145,18 @@ export class ModelCatalog {
   publicName(ref: string): string {
     for (const [name, path] of this.local) if (path === ref) return name;
     for (const made of this.produced.values()) if (made.path === ref) return made.name;
-    try {
-      return parseModelRef(ref).kind === 'local' ? basename(ref) : ref;
-    } catch {
-      return basename(ref);
+    let name = this.refNames.get(ref);
+    if (name === undefined) {
+      // parseModelRef stats the file system (a bare name may be a folder in the cwd): once per reference, not per request.
+      try {
+        name = parseModelRef(ref).kind === 'local' ? basename(ref) : ref;
+      } catch {
+        name = basename(ref);
+      }
+      if (this.refNames.size >= MAX_REMEMBERED_REFS) this.refNames.clear();
+      this.refNames.set(ref, name);
     }
+    return name;
   }
 
   /** Adds a model a job produced (idempotent); a name the server's own folders use is never shadowed. */

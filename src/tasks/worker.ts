@@ -12,7 +12,10 @@ import { countTokens, renderChat, type ChatMessage } from './chat.js';
 import { runMode, streamTask } from './run.js';
 import type { Task } from './types.js';
 
-const config = (workerData as { config: GeulConfig }).config;
+/** What the pool starts a worker with: the config, and (for the wide worker) whether idle ORT threads may spin. */
+export interface TaskWorkerData { config: GeulConfig; spinning?: boolean }
+
+const { config, spinning } = workerData as TaskWorkerData;
 /** Model loads finished since the last reply, reported to the main thread for metrics. */
 let loads: { model: string; seconds: number }[] = [];
 
@@ -30,7 +33,7 @@ class TimedModelStore extends ModelStore {
   }
 }
 
-const models = new TimedModelStore(config);
+const models = new TimedModelStore(config, spinning === undefined ? {} : { spinning });
 /** Test hook: hold every call this long first, so a test can kill a worker mid-request. */
 const testDelayMs = Number(process.env.GEUL_TEST_WORKER_DELAY_MS ?? 0);
 
