@@ -2,7 +2,9 @@
 // Usage: npm run bench:server-latency -- --model DIR [--calls 400] [--rounds 3] [--no-wide-worker]
 // Layers: the model call on the event loop (as the naive server makes it), the worker pool hop (what geul's route awaits),
 // and the whole route in-process (app.inject: routing, validation, guard, JSON) for geul and for the naive server.
-// The socket and HTTP parsing are left out here; bench:server measures them with a load generator in its own process.
+// The event-loop thread's CPU and run-queue wait per call come from /proc (Linux): what the route costs it, and how long
+// it waited for a core the worker's threads held. The socket and HTTP parsing are left out here; bench:server measures them with a load generator in its own process.
+import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
@@ -46,51 +48,84 @@ const [op, payload, runOptions] = captured;
 
 const naiveModels = new ModelStore(loadConfig({ logLevel: 'silent', offline: true }, { skipFile: true }));
 const loaded = await naiveModels.load(modelDir, 'feature-extraction', 'embeddings');
+/** With `replay`, the model call is replaced by its answer: the route's own code, on a thread that never sleeps. */
+let replay = false;
+const naiveAnswer = await embedTexts(loaded, [SENTENCE], { pooling: 'mean', normalize: true });
 const naive = Fastify();
 naive.post('/v1/embeddings', async (request) => {
   const { input } = request.body as { input: string };
-  const vectors = await embedTexts(loaded, [input], { pooling: 'mean', normalize: true });
+  const vectors = replay ? structuredClone(naiveAnswer) : await embedTexts(loaded, [input], { pooling: 'mean', normalize: true });
   return { object: 'list', data: vectors.map((embedding, index) => ({ object: 'embedding', index, embedding })) };
 });
 await naive.ready();
+const geulAnswer = await realRun(op, payload, runOptions);
+/** Runs `fn` with both routes answering from the replayed model/worker results. */
+const replayed = (fn: () => Promise<unknown>) => async () => {
+  replay = true;
+  pool.run = (async () => structuredClone(geulAnswer)) as typeof pool.run;
+  try {
+    return await fn();
+  } finally {
+    replay = false;
+    pool.run = realRun;
+  }
+};
 
 const layers: Record<string, () => Promise<unknown>> = {
   'model call on the event loop (naive: embedTexts, default threads)': () => embedTexts(loaded, [SENTENCE], { pooling: 'mean', normalize: true }),
   'naive route in-process (app.inject)': () => naive.inject({ method: 'POST', url: '/v1/embeddings', payload: body }),
   [`geul worker hop (pool.run('${op}'), ${pool.threads.length} threads)`]: () => realRun(op, payload, runOptions),
   'geul route in-process (app.inject)': () => app.inject({ method: 'POST', url: '/v1/embeddings', payload: body }),
+  'naive route, model answer replayed (route code only)': replayed(() => naive.inject({ method: 'POST', url: '/v1/embeddings', payload: body })),
+  'geul route, worker answer replayed (route code only)': replayed(() => app.inject({ method: 'POST', url: '/v1/embeddings', payload: body })),
 };
 
-/** p50 wall ms and process CPU ms per call over `CALLS` sequential calls. */
-async function measure(fn: () => Promise<unknown>): Promise<{ p50: number; cpu: number }> {
+/**
+ * The event-loop thread's own scheduler counters (Linux): ns on a CPU and ns runnable but waiting for one. The wait is
+ * what the worker's threads cost the event loop when they take both cores; undefined elsewhere.
+ */
+function mainThreadSchedule(): [number, number] | undefined {
+  try {
+    const [onCpu, waiting] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ').map(Number);
+    return [onCpu, waiting];
+  } catch {
+    return undefined;
+  }
+}
+
+interface Measure { p50: number; cpu: number; mainCpu?: number; mainWait?: number }
+
+/** p50 wall ms, process CPU ms and the event-loop thread's CPU and run-queue wait ms per call over `CALLS` calls. */
+async function measure(fn: () => Promise<unknown>): Promise<Measure> {
   for (let i = 0; i < 20; i++) await fn();
   const times: number[] = [];
   const cpu = process.cpuUsage();
+  const before = mainThreadSchedule();
   for (let i = 0; i < CALLS; i++) {
     const t = performance.now();
     await fn();
     times.push(performance.now() - t);
   }
+  const after = mainThreadSchedule();
   const used = process.cpuUsage(cpu);
-  return { p50: median(times), cpu: (used.user + used.system) / 1000 / CALLS };
+  const perCall = (i: 0 | 1) => (before && after ? (after[i] - before[i]) / 1e6 / CALLS : undefined);
+  return { p50: median(times), cpu: (used.user + used.system) / 1000 / CALLS, mainCpu: perCall(0), mainWait: perCall(1) };
 }
 
-const results = new Map<string, { p50: number[]; cpu: number[] }>();
+const results = new Map<string, Measure[]>();
 for (let round = 0; round < ROUNDS; round++) {
-  for (const [name, fn] of Object.entries(layers)) {
-    const r = await measure(fn);
-    const entry = results.get(name) ?? { p50: [], cpu: [] };
-    entry.p50.push(r.p50);
-    entry.cpu.push(r.cpu);
-    results.set(name, entry);
-  }
+  for (const [name, fn] of Object.entries(layers)) results.set(name, [...(results.get(name) ?? []), await measure(fn)]);
 }
+const med = (rows: Measure[], key: keyof Measure) => {
+  const values = rows.map((r) => r[key]).filter((v): v is number => v !== undefined);
+  return values.length ? median(values).toFixed(2) : 'n/a';
+};
 const lines = [
   `${CALLS} sequential calls × ${ROUNDS} rounds per layer (layers in turn), one fixed sentence, model ${basename(modelDir)}; medians over rounds`,
   '',
-  '| layer | p50 ms | process CPU ms per call |',
-  '|---|---|---|',
-  ...[...results].map(([name, r]) => `| ${name} | ${median(r.p50).toFixed(2)} | ${median(r.cpu).toFixed(2)} |`),
+  '| layer | p50 ms | process CPU ms per call | event-loop thread CPU ms per call | event-loop thread run-queue wait ms per call |',
+  '|---|---|---|---|---|',
+  ...[...results].map(([name, r]) => `| ${name} | ${med(r, 'p50')} | ${med(r, 'cpu')} | ${med(r, 'mainCpu')} | ${med(r, 'mainWait')} |`),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
 await naive.close();

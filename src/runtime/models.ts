@@ -50,21 +50,6 @@ function outputNames(model: hf.PreTrainedModel): string[] | undefined {
 
 export interface ModelStoreOptions {
   onProgress?: (p: DownloadProgress) => void;
-  /**
-   * Whether idle ONNX Runtime intra-op threads spin waiting for work (default: ONNX Runtime's, on). The server's wide
-   * worker turns it off: between lone requests its spinning thread took a core from the event loop that must answer
-   * (measured in bench/README.md: 30 % less CPU per request at c=1, the same latency).
-   */
-  spinning?: boolean;
-}
-
-/** The ONNX Runtime options model loading passes to transformers.js: threads (0 = its default) and spinning. */
-export function modelSessionOptions(threads: number, spinning?: boolean): Record<string, unknown> {
-  return {
-    ...(threads > 0 ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
-    // The binding joins nested keys with '.': session.intra_op.allow_spinning.
-    ...(spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
-  };
 }
 
 /** Keeps loaded models per (model, kind, dtype) so each is read from disk once per process. */
@@ -103,7 +88,7 @@ export class ModelStore {
       local_files_only: true,
       dtype,
       device: 'cpu' as const,
-      session_options: modelSessionOptions(this.config.threads, this.options.spinning),
+      ...(this.config.threads > 0 ? { session_options: { intraOpNumThreads: this.config.threads, interOpNumThreads: 1 } } : {}),
     };
     try {
       const [tokenizer, model] = await Promise.all([

@@ -6,7 +6,7 @@ import { MicroBatcher } from '../runtime/batcher.js';
 import { WorkerPool, autoWorkers, onnxThreadsPerWorker, siblingWorker, wideWorkerThreads } from '../runtime/pool.js';
 import { TASK_LIST } from '../tasks/registry.js';
 import type { Task } from '../tasks/types.js';
-import type { CountedResults, TaskWorkerData } from '../tasks/worker.js';
+import type { CountedResults } from '../tasks/worker.js';
 import type { Metrics } from './metrics.js';
 import { ModelCatalog } from './models.js';
 
@@ -21,19 +21,6 @@ export interface Readiness {
   models: Record<string, string>;
 }
 
-/**
- * What each worker starts with: the one-thread workers their share of the cores; the wide worker (when one is worth
- * having) every core, with idle threads that sleep: it runs while the event loop waits for it, and a spinning thread
- * would take the core the event loop needs to answer.
- */
-export function poolWorkerData(config: GeulConfig, workers: number): { workerData: TaskWorkerData; wide?: { workerData: TaskWorkerData } } {
-  const wideThreads = wideWorkerThreads(workers, config.threads, config.server.wideWorker);
-  return {
-    workerData: { config: { ...config, threads: onnxThreadsPerWorker(workers, config.threads) } },
-    ...(wideThreads > 0 ? { wide: { workerData: { config: { ...config, threads: wideThreads }, spinning: false } } } : {}),
-  };
-}
-
 export class Inference {
   readonly pool: WorkerPool;
   readonly catalog: ModelCatalog;
@@ -46,13 +33,15 @@ export class Inference {
     const server = config.server;
     const threads = server.workers > 0 ? server.workers : autoWorkers();
     const worker = siblingWorker(import.meta.url, '../tasks/worker');
+    const wideThreads = wideWorkerThreads(threads, config.threads, server.wideWorker);
     this.pool = new WorkerPool({
       filename: options.workerFile ?? worker.filename,
       execArgv: worker.execArgv,
       threads,
       maxQueue: server.queueSize,
       // Each worker's sessions get their share of the cores unless the config names a thread count.
-      ...poolWorkerData(config, threads),
+      workerData: { config: { ...config, threads: onnxThreadsPerWorker(threads, config.threads) } },
+      ...(wideThreads > 0 ? { wide: { workerData: { config: { ...config, threads: wideThreads } } } } : {}),
     });
     this.pool.onRestart = () => metrics?.workerRestarts.inc();
     this.pool.onLoad = (model, seconds) => metrics?.modelLoad.observe(seconds, { model: this.catalog.publicName(model) });

@@ -12,10 +12,7 @@ import { countTokens, renderChat, type ChatMessage } from './chat.js';
 import { runMode, streamTask } from './run.js';
 import type { Task } from './types.js';
 
-/** What the pool starts a worker with: the config, and (for the wide worker) whether idle ORT threads may spin. */
-export interface TaskWorkerData { config: GeulConfig; spinning?: boolean }
-
-const { config, spinning } = workerData as TaskWorkerData;
+const config = (workerData as { config: GeulConfig }).config;
 /** Model loads finished since the last reply, reported to the main thread for metrics. */
 let loads: { model: string; seconds: number }[] = [];
 
@@ -33,7 +30,7 @@ class TimedModelStore extends ModelStore {
   }
 }
 
-const models = new TimedModelStore(config, spinning === undefined ? {} : { spinning });
+const models = new TimedModelStore(config);
 /** Test hook: hold every call this long first, so a test can kill a worker mid-request. */
 const testDelayMs = Number(process.env.GEUL_TEST_WORKER_DELAY_MS ?? 0);
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/core/config.js';
 import { isGeulError } from '../../src/core/errors.js';
-import { ModelStore, checkModelKind, modelSessionOptions } from '../../src/runtime/models.js';
+import { ModelStore, checkModelKind } from '../../src/runtime/models.js';
 import { kindProblem, outputsProblem, servableKinds } from '../../src/runtime/model-kinds.js';
 import { fixturesDir } from '../helpers/fixtures.js';
 
@@ -85,10 +85,4 @@ test('kindProblem: architectures decide when present, else model_type; servableK
   assert.match(String(outputsProblem('feature-extraction', ['logits'])), /not token vectors/);
   assert.equal(outputsProblem('feature-extraction', ['last_hidden_state']), undefined);
   assert.match(String(outputsProblem('masked-lm', ['last_hidden_state'])), /not logits/);
-});
-
-test('session options: threads when configured; idle threads sleep only when spinning is turned off', () => {
-  assert.deepEqual(modelSessionOptions(0), {});
-  assert.deepEqual(modelSessionOptions(2, true), { intraOpNumThreads: 2, interOpNumThreads: 1 });
-  assert.deepEqual(modelSessionOptions(0, false), { extra: { session: { intra_op: { allow_spinning: '0' } } } });
 });

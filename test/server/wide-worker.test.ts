@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/server/app.js';
-import { poolWorkerData } from '../../src/server/inference.js';
 import { fixturesDir } from '../helpers/fixtures.js';
 import { post, serverConfig } from '../helpers/server.js';
 
@@ -47,15 +46,4 @@ describe('wide worker', { skip }, () => {
     const [wideCalls, calls] = [pool.wideCalls - wideBefore, pool.calls - callsBefore];
     assert.ok(calls >= 2 && wideCalls < calls, `${wideCalls} of ${calls} worker calls went wide`);
   });
-});
-
-test('worker data: the wide worker gets every core and sleeping idle threads; the one-thread workers keep the default', { skip }, () => {
-  const cores = availableParallelism();
-  const config = serverConfig({ workers: cores });
-  const data = poolWorkerData(config, cores);
-  assert.equal(data.workerData.config.threads, 1);
-  assert.equal(data.workerData.spinning, undefined);
-  assert.equal(data.wide?.workerData.config.threads, cores);
-  assert.equal(data.wide?.workerData.spinning, false);
-  assert.equal(poolWorkerData(serverConfig({ workers: cores, wideWorker: false }), cores).wide, undefined);
 });
