@@ -3,7 +3,9 @@
 // Layers: the model call on the event loop (as the naive server makes it), the worker pool hop (what geul's route awaits),
 // and the whole route in-process (app.inject: routing, validation, guard, JSON) for geul and for the naive server.
 // The event-loop thread's CPU and run-queue wait per call come from /proc (Linux): what the route costs it, and how long
-// it waited for a core the worker's threads held. The socket and HTTP parsing are left out here; bench:server measures them with a load generator in its own process.
+// it waited for a core the worker's threads held. The "replayed" layers answer from a recorded model/worker result: the
+// route code alone. The socket and HTTP parsing are left out here; bench:server measures them with a load generator in
+// its own process.
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
